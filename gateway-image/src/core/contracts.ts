@@ -1,0 +1,149 @@
+/**
+ * The types every part of the gateway core agrees on. Nothing here knows about HTTP:
+ * transports turn requests into {@link ToolCall}s and results back into protocol messages.
+ *
+ * The tool pipeline (see pipeline.ts) runs every call through, in order:
+ *   metrics -> authorize (role, scope, exec/container policy) -> rate/concurrency limit ->
+ *   audit (before, for mutating tools) -> execute -> redact -> audit outcome
+ * Each stage is one of the interfaces below so the security pieces can be built and tested alone.
+ */
+import type { z } from 'zod';
+
+/** Who is calling: the result of authentication at the edge, or the fixed local principal in stdio mode. */
+export interface Principal {
+  /** Stable name used for policy, rate limits and audit: a token name, an email or a service-token common name. */
+  readonly id: string;
+  /** How the principal was established. */
+  readonly authMethod: 'bearer' | 'cf-access-jwt' | 'none' | 'stdio';
+  /** Set for Cloudflare Access users (from the JWT `email` claim). */
+  readonly email?: string;
+  /** Set for Cloudflare Access service tokens (from the JWT `common_name` claim). */
+  readonly serviceToken?: string;
+}
+
+/** Progress reported by a running tool (exec chunks, followed log lines). */
+export interface ToolProgress {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+/** Everything a tool implementation gets besides its validated arguments. */
+export interface ToolContext {
+  readonly principal: Principal;
+  /** MCP session id, when the transport has sessions. */
+  readonly sessionId?: string;
+  /** Correlates log lines, audit records and the response. */
+  readonly traceId: string;
+  /** Aborted on client disconnect, `notifications/cancelled`, or gateway shutdown. */
+  readonly signal: AbortSignal;
+  /** Present only when the client asked for progress (sent a progressToken). */
+  readonly progress?: (p: ToolProgress) => void;
+  /** True when MCP_DOCKER_DRY_RUN is on: policy and audit run, nothing executes. */
+  readonly dryRun: boolean;
+}
+
+/** A tool's answer, in MCP CallToolResult shape. */
+export interface ToolResult {
+  content: Array<{ type: 'text'; text: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** MCP tool annotations (hints to clients). */
+export interface ToolAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+/** One tool the gateway offers: built-in Docker tools and aggregated upstream tools share this shape. */
+export interface ToolDefinition<Args extends Record<string, unknown> = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  /** Strict zod object schema (unknown keys rejected) for built-in tools. */
+  readonly inputSchema?: z.ZodType<Args>;
+  /** Raw JSON schema, used instead of inputSchema for upstream tools whose schema we only forward. */
+  readonly jsonSchema?: Record<string, unknown>;
+  readonly annotations: ToolAnnotations;
+  /** Mutating tools are audited before they run and refused when the audit log cannot be written. */
+  readonly mutating: boolean;
+  /** The container (id or name) the call targets, for scope checks and audit; undefined for tools without one. */
+  target?(args: Args): string | undefined;
+  run(args: Args, ctx: ToolContext): Promise<ToolResult>;
+}
+
+/** A policy decision. Deny wins; a thrown error inside a policy stage is treated as deny (fail closed). */
+export interface Decision {
+  readonly allow: boolean;
+  /** Stable identifier of the rule that decided, e.g. `exec.shell-wrapper`, `scope.protected-container`. */
+  readonly ruleId: string;
+  /** Human-readable reason, safe to show the caller (no secrets). */
+  readonly reason: string;
+}
+
+/** What the authorizer sees of a call. */
+export interface CallRequest {
+  readonly tool: ToolDefinition;
+  readonly args: Record<string, unknown>;
+  readonly ctx: ToolContext;
+}
+
+/** Minimal facts about a container, enough for scope decisions. */
+export interface ContainerFacts {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Role, scope, exec and container policy. */
+export interface Authorizer {
+  authorize(req: CallRequest): Promise<Decision>;
+}
+
+/** Rate and concurrency limits per principal and tool. */
+export interface CallLimiter {
+  /** Returns a release function when admitted, or a denial with a retry hint. */
+  acquire(principal: Principal, tool: string):
+    | { ok: true; release: () => void }
+    | { ok: false; ruleId: string; reason: string; retryAfterMs?: number };
+}
+
+/** One audit record; `args` is already redacted by the pipeline. */
+export interface AuditEvent {
+  readonly time: string;
+  readonly traceId: string;
+  readonly principal: string;
+  readonly authMethod: Principal['authMethod'];
+  readonly sessionId?: string;
+  readonly tool: string;
+  readonly target?: string;
+  readonly phase: 'decision' | 'outcome';
+  readonly decision: 'allow' | 'deny';
+  readonly ruleId: string;
+  readonly reason?: string;
+  readonly args?: Record<string, unknown>;
+  readonly exitCode?: number;
+  readonly isError?: boolean;
+  readonly bytes?: number;
+  readonly durationMs?: number;
+  readonly dryRun?: boolean;
+  readonly redactions?: number;
+}
+
+/** Tamper-evident append-only audit log. */
+export interface AuditSink {
+  /** Resolves once the record is durably written; rejects if it could not be. */
+  append(event: AuditEvent): Promise<void>;
+  /** False while the sink cannot write (mutating tools are then refused, /ready reports it). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+/** Removes secrets from arguments (for audit) and from results (for the caller). */
+export interface Redactor {
+  redactArgs(tool: string, args: Record<string, unknown>): Record<string, unknown>;
+  redactResult(tool: string, result: ToolResult, ctx: ToolContext): { result: ToolResult; redactions: number };
+}
