@@ -1,0 +1,6 @@
+export * from './stack-config';
+export * from './config-keys';
+export * from './closest-key';
+export * from './parse-memory';
+export * from './validate-config';
+export * from './load-config';

@@ -1,0 +1,269 @@
+import { ProblemCollector } from '../errors';
+import { closestKey } from './closest-key';
+import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
+import { parseMemoryMiB } from './parse-memory';
+import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
+
+/** Smallest memory limit accepted: below it node and the gateway do not start reliably. */
+export const MIN_MEMORY_MIB = 64;
+
+const HEX32 = /^[0-9a-f]{32}$/i;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const EMAIL = /^[^\s@,]+@(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const TOKEN_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
+const DOCKER_HOST = /^(?:unix|tcp|ssh|npipe):\/\/\S+$/;
+const TCP_ENDPOINT = /^tcp:\/\/[^\s/:]+:\d{1,5}$/;
+const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;
+// A literal secret under one of these names in gateway_settings would land in the synthesized JSON.
+const SECRET_NAME = /(?:^|[_-])(?:secret|password|passwd|api_?key|token)s?$|(?:Secret|Password|ApiKey|Token)s?$/;
+
+type Raw = Readonly<Record<string, unknown>>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Values hcl2json hands back for an expression (`var.x`, `file(...)`) look like `${...}`; tfvars must be literals. */
+function isExpression(value: unknown): boolean {
+  return typeof value === 'string' && value.includes('${');
+}
+
+function findSecretLiterals(value: unknown, path: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => findSecretLiterals(item, `${path}[${i}]`, out));
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const child = `${path}.${k}`;
+      if (SECRET_NAME.test(k) && typeof v === 'string' && v !== '') out.push(child);
+      else findSecretLiterals(v, child, out);
+    }
+  }
+}
+
+/**
+ * Turns the raw tfvars object (as parsed from HCL) into a frozen {@link StackConfig}, or throws one
+ * `StackConfigError` listing every problem: unknown keys (with the closest known key), wrong types,
+ * bad formats, and keys the tunnel needs but does not have.
+ * @param source names the file in the error message.
+ */
+export function validateConfig(raw: Raw, source?: string): StackConfig {
+  const problems = new ProblemCollector();
+
+  for (const key of Object.keys(raw)) {
+    if (!CONFIG_KEY_NAMES.includes(key)) {
+      const suggestion = closestKey(key, CONFIG_KEY_NAMES);
+      problems.add(key, raw[key], `unknown key; did you mean "${suggestion}"? Rename it or remove it (terraform.tfvars.example lists every key)`);
+    }
+  }
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = raw[name];
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    problems.add(name, value, `must be a bool; write ${name} = true or ${name} = false (no quotes)`);
+    return fallback;
+  };
+
+  const str = (name: string): string | undefined => {
+    const value = raw[name];
+    if (value === undefined || value === null) return undefined;
+    if (isExpression(value)) {
+      problems.add(name, value, 'must be a literal string; tfvars files cannot use variables or functions, write the value itself');
+      return undefined;
+    }
+    if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
+    problems.add(name, value, `must be a string; write ${name} = "..." in double quotes`);
+    return undefined;
+  };
+
+  const int = (name: string, fallback: number, min: number, max: number, fix: string): number => {
+    const value = raw[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      problems.add(name, value, `must be a whole number between ${min} and ${max}; ${fix}`);
+      return fallback;
+    }
+    if (value < min || value > max) {
+      problems.add(name, value, `is out of range: must be between ${min} and ${max}; ${fix}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const list = (name: string): string[] => {
+    const value = raw[name];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || isExpression(v))) {
+      problems.add(name, value, `must be a list of literal strings; write ${name} = ["a", "b"]`);
+      return [];
+    }
+    return value.map((v: string) => v.trim());
+  };
+
+  const map = (name: string): Record<string, JsonValue> => {
+    const value = raw[name];
+    if (value === undefined || value === null) return {};
+    if (!isPlainObject(value)) {
+      problems.add(name, value, `must be a map of JSON values; write ${name} = { key = value }`);
+      return {};
+    }
+    return value as Record<string, JsonValue>;
+  };
+
+  const enableGateway = bool('enable_docker_mcp_gateway', true);
+  const enableTunnel = bool('enable_cloudflare_tunnel', false);
+
+  const domainSuffix = str('domain_suffix');
+  if (domainSuffix !== undefined && !DOMAIN.test(domainSuffix)) {
+    problems.add('domain_suffix', domainSuffix, 'is not a domain name; use the zone apex such as "example.com" (no scheme, no trailing dot)');
+  }
+  const tunnelHostname = str('tunnel_hostname') ?? 'docker-mcp';
+  if (!DNS_LABEL.test(tunnelHostname)) {
+    problems.add('tunnel_hostname', tunnelHostname, 'must be one DNS label (letters, digits, inner hyphens, at most 63); domain_suffix is appended for you');
+  }
+  const cloudflareAccountId = str('cloudflare_account_id');
+  if (cloudflareAccountId !== undefined && !HEX32.test(cloudflareAccountId)) {
+    problems.add('cloudflare_account_id', cloudflareAccountId, 'must be 32 hexadecimal characters; copy the Account ID from the Cloudflare dashboard overview page');
+  }
+  const cloudflareZoneId = str('cloudflare_zone_id');
+  if (cloudflareZoneId !== undefined && !HEX32.test(cloudflareZoneId)) {
+    problems.add('cloudflare_zone_id', cloudflareZoneId, 'must be 32 hexadecimal characters; copy the Zone ID from the zone overview page of domain_suffix');
+  }
+  let accessTeamName = str('access_team_name');
+  if (accessTeamName !== undefined && !DNS_LABEL.test(accessTeamName)) {
+    const hint = accessTeamName.endsWith('.cloudflareaccess.com') ? ` write only "${accessTeamName.split('.')[0]}"` : ' write the part before .cloudflareaccess.com';
+    problems.add('access_team_name', accessTeamName, `must be the team name alone;${hint}`);
+    accessTeamName = undefined;
+  }
+
+  const allowedEmailDomains = list('allowed_email_domains');
+  for (const domain of allowedEmailDomains) {
+    if (!DOMAIN.test(domain)) {
+      const hint = domain.startsWith('@') ? `; drop the "@": "${domain.slice(1)}"` : '; write a domain such as "example.com"';
+      problems.add('allowed_email_domains', domain, `contains a malformed domain${hint}`);
+    }
+  }
+  const allowedEmails = list('allowed_emails');
+  for (const email of allowedEmails) {
+    if (!EMAIL.test(email)) problems.add('allowed_emails', email, 'contains a malformed email address; write it as "name@example.com"');
+  }
+  const serviceTokens = list('service_tokens');
+  const seen = new Set<string>();
+  for (const name of serviceTokens) {
+    if (!TOKEN_NAME.test(name)) {
+      problems.add('service_tokens', name, 'contains an invalid token name; use letters, digits, "-" and "_" (at most 64), starting with a letter or digit');
+    } else if (seen.has(name.toLowerCase())) {
+      problems.add('service_tokens', name, 'contains a duplicate name; list each service token once');
+    }
+    seen.add(name.toLowerCase());
+  }
+  const accessSessionDuration = str('access_session_duration') ?? '24h';
+  if (!GO_DURATION.test(accessSessionDuration)) {
+    problems.add('access_session_duration', accessSessionDuration, 'must be a duration such as "30m", "24h" or "1h30m"');
+  }
+
+  const gatewayPort = int('gateway_port', 3000, 1, 65535, 'pick a free TCP port such as 3000');
+
+  let memoryMiB = 512;
+  const rawMemory = raw.memory_limit;
+  if (rawMemory !== undefined) {
+    const parsed = parseMemoryMiB(rawMemory);
+    if (parsed === undefined) {
+      problems.add('memory_limit', rawMemory, 'cannot be read as a size; write "512m", "1g" or a number of MiB such as 512');
+    } else if (parsed < MIN_MEMORY_MIB) {
+      problems.add('memory_limit', rawMemory, `is below the minimum of ${MIN_MEMORY_MIB} MiB; use at least "${MIN_MEMORY_MIB}m" (512m recommended)`);
+    } else {
+      memoryMiB = Math.floor(parsed);
+    }
+  }
+
+  const dockerImage = str('docker_image');
+  if (dockerImage !== undefined && !IMAGE_REF.test(dockerImage)) {
+    problems.add('docker_image', dockerImage, 'is not an image reference; write it like "ghcr.io/me/mcp-gateway:1.2.3"');
+  }
+  const baseImage = str('base_image');
+  if (baseImage !== undefined && !IMAGE_REF.test(baseImage)) {
+    problems.add('base_image', baseImage, 'is not an image reference; write it like "node:22-bookworm-slim"');
+  }
+  if (dockerImage !== undefined && baseImage !== undefined) {
+    problems.add('base_image', baseImage, 'has no effect when docker_image is set (nothing is built); remove one of them');
+  }
+  const dockerHost = str('docker_host') ?? 'unix:///var/run/docker.sock';
+  if (!DOCKER_HOST.test(dockerHost)) {
+    problems.add('docker_host', dockerHost, 'must be an engine URL: "unix:///var/run/docker.sock", "tcp://host:2376" or "ssh://user@host"');
+  }
+  const dockerSocketPath = str('docker_socket_path') ?? '/var/run/docker.sock';
+  if (!(dockerSocketPath.startsWith('/') || TCP_ENDPOINT.test(dockerSocketPath))) {
+    problems.add('docker_socket_path', dockerSocketPath, 'must be an absolute socket path such as "/var/run/docker.sock" or a "tcp://host:port" endpoint');
+  }
+  const dockerSocketGid = int('docker_socket_gid', 999, 0, 2147483647, 'use the group id printed by `stat -c %g /var/run/docker.sock`');
+
+  const rawLevel = str('log_level') ?? 'info';
+  let logLevel: LogLevel = 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
+  else problems.add('log_level', rawLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const cloudflaredVersion = str('cloudflared_version') ?? DEFAULT_CLOUDFLARED_VERSION;
+  if (!CLOUDFLARED_TAG.test(cloudflaredVersion)) {
+    problems.add('cloudflared_version', cloudflaredVersion, `must be a pinned release tag such as "${DEFAULT_CLOUDFLARED_VERSION}" (not "latest")`);
+  }
+
+  const gatewaySettings = map('gateway_settings');
+  if ('mcpServers' in gatewaySettings) {
+    problems.add('gateway_settings', gatewaySettings.mcpServers, 'must not contain "mcpServers"; move the servers to the mcp_servers key');
+  }
+  const secretPaths: string[] = [];
+  findSecretLiterals(gatewaySettings, 'gateway_settings', secretPaths);
+  const mcpServers = map('mcp_servers');
+  findSecretLiterals(mcpServers, 'mcp_servers', secretPaths);
+  for (const path of secretPaths) {
+    problems.add(path.split('.')[0], path, 'holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead');
+  }
+
+  if (enableTunnel) {
+    if (!enableGateway) {
+      problems.add('enable_docker_mcp_gateway', false, 'must be true when enable_cloudflare_tunnel = true (the tunnel publishes the gateway); enable the gateway or disable the tunnel');
+    }
+    const required: Array<[string, string | undefined, string]> = [
+      ['domain_suffix', domainSuffix, 'set it to the domain of your Cloudflare zone, e.g. "example.com"'],
+      ['cloudflare_account_id', cloudflareAccountId, 'set it to your 32-hex-character account id'],
+      ['cloudflare_zone_id', cloudflareZoneId, 'set it to the 32-hex-character zone id of domain_suffix'],
+      ['access_team_name', accessTeamName, 'set it to your Zero Trust team name (<team>.cloudflareaccess.com)'],
+    ];
+    for (const [name, value, fix] of required) {
+      if (value === undefined && raw[name] === undefined) problems.add(name, undefined, `is required when enable_cloudflare_tunnel = true; ${fix}`);
+    }
+    if (allowedEmailDomains.length + allowedEmails.length + serviceTokens.length === 0) {
+      problems.add('allowed_emails', raw.allowed_emails ?? [], 'nobody could pass Access: set at least one of allowed_emails, allowed_email_domains or service_tokens when enable_cloudflare_tunnel = true');
+    }
+  }
+
+  problems.throwIfAny(source);
+  return Object.freeze({
+    enableGateway,
+    enableTunnel,
+    domainSuffix,
+    tunnelHostname,
+    cloudflareAccountId,
+    cloudflareZoneId,
+    accessTeamName,
+    allowedEmailDomains: Object.freeze(allowedEmailDomains),
+    allowedEmails: Object.freeze(allowedEmails),
+    serviceTokens: Object.freeze(serviceTokens),
+    accessSessionDuration,
+    gatewayPort,
+    memoryMiB,
+    dockerImage,
+    baseImage,
+    dockerHost,
+    dockerSocketPath,
+    dockerSocketGid,
+    logLevel,
+    cloudflaredVersion,
+    gatewaySettings: Object.freeze(gatewaySettings),
+    mcpServers: Object.freeze(mcpServers),
+  });
+}

@@ -1,0 +1,157 @@
+import * as path from 'node:path';
+import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { GatewayAccess } from './access';
+import type { StackConfig } from './config/stack-config';
+import { GatewayDns } from './dns';
+import { GatewayContainer } from './gateway-container';
+import { GatewayImage } from './gateway-image';
+import { standardLabels } from './labels';
+import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
+import { GatewayTunnel } from './tunnel';
+import { TunnelConnector } from './tunnel-connector';
+import { TunnelIngress } from './tunnel-ingress';
+
+/** Name of the sensitive variable holding the gateway's bearer tokens (`TF_VAR_gateway_auth_tokens`). */
+export const AUTH_TOKENS_VARIABLE = 'gateway_auth_tokens';
+
+/** Props of {@link GatewayStack}. */
+export interface GatewayStackProps {
+  /** The validated configuration (from terraform.tfvars or the embedded default). */
+  readonly config: StackConfig;
+  /**
+   * Project root: gateway-image/ is read from it and Terraform runs in its cdktf.out/stacks/<stack>.
+   * @default - process.cwd()
+   */
+  readonly projectDir?: string;
+  /**
+   * Build context of the gateway image.
+   * @default - `<projectDir>/gateway-image`
+   */
+  readonly buildContextDir?: string;
+  /**
+   * Guardrails applied to the synthesized stack.
+   * @default GUARDRAIL_RULES (all of them)
+   */
+  readonly guardrails?: readonly GuardrailRule[];
+}
+
+/**
+ * The whole deployment, composed from config: the gateway image, a private network and the gateway container
+ * (always, unless the gateway is disabled); with the tunnel enabled also the Cloudflare tunnel, its cloudflared
+ * connector, the DNS record, Access application/policies/service tokens and the tunnel ingress.
+ * The Cloudflare provider exists only then, so the local-only stack needs no credentials.
+ */
+export class GatewayStack extends TerraformStack {
+  /** The gateway image; undefined when the gateway is disabled. */
+  public readonly image?: GatewayImage;
+  /** The private network; undefined when the gateway is disabled. */
+  public readonly network?: Network;
+  /** The gateway container; undefined when the gateway is disabled. */
+  public readonly gateway?: GatewayContainer;
+  /** The tunnel; undefined unless enabled. */
+  public readonly tunnel?: GatewayTunnel;
+  /** The cloudflared connector; undefined unless the tunnel is enabled. */
+  public readonly connector?: TunnelConnector;
+  /** The DNS record; undefined unless the tunnel is enabled. */
+  public readonly dns?: GatewayDns;
+  /** Access; undefined unless the tunnel is enabled. */
+  public readonly access?: GatewayAccess;
+  /** The tunnel ingress; undefined unless the tunnel is enabled. */
+  public readonly ingress?: TunnelIngress;
+
+  constructor(scope: Construct, id: string, props: GatewayStackProps) {
+    super(scope, id);
+    const { config } = props;
+    const projectDir = props.projectDir ?? process.cwd();
+
+    new DockerProvider(this, 'docker', { host: config.dockerHost });
+    Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
+    if (!config.enableGateway) return;
+
+    const authTokens = new TerraformVariable(this, AUTH_TOKENS_VARIABLE, {
+      type: 'string',
+      sensitive: true,
+      nullable: false,
+      default: '',
+      description: 'Gateway bearer tokens, "name=token,name2=token2". Supply with TF_VAR_gateway_auth_tokens; never in a file.',
+      validation: [
+        {
+          condition: 'can(regex("^([A-Za-z0-9_.-]+=[^,=]+(,[A-Za-z0-9_.-]+=[^,=]+)*)?$", var.gateway_auth_tokens))',
+          errorMessage: 'gateway_auth_tokens must look like "name=token,name2=token2".',
+        },
+      ],
+    });
+
+    this.image = new GatewayImage(this, 'gateway-image', {
+      projectDir,
+      buildContextDir: props.buildContextDir ?? path.join(projectDir, 'gateway-image'),
+      baseImage: config.baseImage,
+      prebuiltImage: config.dockerImage,
+    });
+    this.network = new Network(this, 'network', {
+      name: 'mcp-gateway',
+      driver: 'bridge',
+      labels: standardLabels('network'),
+    });
+
+    if (config.enableTunnel) {
+      // validateConfig guarantees these are set when the tunnel is on.
+      const accountId = config.cloudflareAccountId!;
+      new CloudflareProvider(this, 'cloudflare', {}); // reads CLOUDFLARE_API_TOKEN from the environment
+      this.tunnel = new GatewayTunnel(this, 'tunnel', { accountId, hostname: `${config.tunnelHostname}.${config.domainSuffix!}` });
+      this.access = new GatewayAccess(this, 'access', {
+        tunnel: this.tunnel,
+        teamName: config.accessTeamName!,
+        allowedEmails: config.allowedEmails,
+        allowedEmailDomains: config.allowedEmailDomains,
+        serviceTokenNames: config.serviceTokens,
+        sessionDuration: config.accessSessionDuration,
+      });
+      this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: config.cloudflareZoneId! });
+    }
+
+    this.gateway = new GatewayContainer(this, 'gateway', {
+      image: this.image,
+      network: this.network,
+      authTokens: authTokens.stringValue,
+      access: this.access,
+      port: config.gatewayPort,
+      memoryMiB: config.memoryMiB,
+      logLevel: config.logLevel,
+      settings: config.gatewaySettings,
+      mcpServers: config.mcpServers,
+      dockerSocketPath: config.dockerSocketPath,
+      dockerSocketGid: config.dockerSocketGid,
+    });
+    new TerraformOutput(this, 'local_url', { value: this.gateway.localUrl, description: 'Gateway URL on the Docker host (127.0.0.1 only).' });
+
+    if (this.tunnel && this.access) {
+      this.ingress = new TunnelIngress(this, 'tunnel-ingress', { tunnel: this.tunnel, gateway: this.gateway, access: this.access });
+      this.connector = new TunnelConnector(this, 'connector', {
+        tunnel: this.tunnel,
+        network: this.network,
+        version: config.cloudflaredVersion,
+      });
+      new TerraformOutput(this, 'public_url', { value: this.tunnel.publicUrl, description: 'Gateway URL through the tunnel, behind Access.' });
+      new TerraformOutput(this, 'tunnel_id', { value: this.tunnel.tunnelId });
+      new TerraformOutput(this, 'access_aud', { value: this.access.aud, description: 'AUD tag of the Access application.' });
+      new TerraformOutput(this, 'access_team_domain', { value: this.access.teamDomain });
+      const clientIds: Record<string, string> = {};
+      const clientSecrets: Record<string, string> = {};
+      for (const t of this.access.serviceTokens) {
+        clientIds[t.name] = t.token.clientId;
+        clientSecrets[t.name] = t.token.clientSecret;
+      }
+      new TerraformOutput(this, 'service_token_client_ids', { value: clientIds, description: 'CF-Access-Client-Id per service token.' });
+      new TerraformOutput(this, 'service_token_client_secrets', {
+        value: clientSecrets,
+        sensitive: true,
+        description: 'CF-Access-Client-Secret per service token (read with `terraform output -json`).',
+      });
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The CDKTF app: load and validate the configuration (terraform.tfvars, or the embedded local-only default),
+ * build the stack, synthesize. Every configuration problem is printed at once and the process exits non-zero
+ * without writing cdktf.out: the configuration is validated before `new App()` creates the output folder.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, CONTEXT_ENV } from 'cdktf';
+import { loadStackConfig } from './constructs/config/load-config';
+import { StackConfigError } from './constructs/errors';
+import { GatewayStack } from './constructs/gateway-stack';
+
+/** Id of the one stack; also the folder under cdktf.out/stacks/ (part of the resource-address contract). */
+export const STACK_ID = 'mcp-gateway';
+
+function readContext(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const json = env[CONTEXT_ENV];
+  if (!json) return {};
+  try {
+    return JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+async function main(env: NodeJS.ProcessEnv): Promise<number> {
+  const projectDir = __dirname;
+  let outdir: string | undefined;
+  let createdOutdir = false;
+  try {
+    const { config, source } = await loadStackConfig({ env, context: readContext(env), cwd: process.cwd() });
+    outdir = path.resolve(env.CDKTF_OUTDIR ?? 'cdktf.out');
+    createdOutdir = !existsSync(outdir);
+    const app = new App();
+    new GatewayStack(app, STACK_ID, { config, projectDir });
+    app.synth();
+    console.log(`mcp-gateway: synthesized from ${source.path ?? 'the embedded default (local-only)'}`);
+    return 0;
+  } catch (err) {
+    // Guardrails fail during app.synth(), after new App() made the folder: do not leave it half written.
+    if (outdir && createdOutdir) rmSync(outdir, { recursive: true, force: true });
+    if (err instanceof StackConfigError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);
