@@ -1,0 +1,330 @@
+/**
+ * Presents every upstream as one server: tools and prompts named `<server><sep><name>`, resources under
+ * `mcp-upstream://<server>/<original uri>`, each routed back to the upstream that owns it. Lists are cached
+ * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
+ * a server that cannot start contributes nothing to a list and reports why in status().
+ */
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
+import { redactDeep } from './block-secrets.js';
+import type { ListKind } from './upstream-instance.js';
+import { UpstreamCallError } from './upstream-instance.js';
+import type { UpstreamPool } from './upstream-pool.js';
+import { TOOL_NAME_PATTERN, type UpstreamsConfig } from './upstreams-config.js';
+
+/** Scheme of exposed resource URIs: `mcp-upstream://<server>/<original uri>`. */
+export const RESOURCE_SCHEME = 'mcp-upstream';
+
+/** Emitted whenever block_secrets replaced something, for the audit log (join on traceId). */
+export interface SecretsRedactedEvent {
+  readonly server: string;
+  readonly tool: string;
+  readonly traceId: string;
+  readonly sessionId?: string;
+  readonly direction: 'arguments' | 'result';
+  readonly count: number;
+}
+
+/** Options of {@link Aggregator}. */
+export interface AggregatorOptions {
+  readonly config: UpstreamsConfig;
+  readonly pools: ReadonlyMap<string, UpstreamPool>;
+  readonly logger: Logger;
+  /** Names the gateway exposes itself; upstream tools with these names are dropped. @default [] */
+  readonly reservedToolNames?: readonly string[];
+  readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
+}
+
+/** Options for requests that are not tool calls. */
+export interface RequestContext {
+  readonly sessionId?: string;
+  readonly signal?: AbortSignal;
+}
+
+interface Catalog {
+  tools?: Promise<Tool[]>;
+  resources?: Promise<Resource[]>;
+  resourceTemplates?: Promise<ResourceTemplate[]>;
+  prompts?: Promise<Prompt[]>;
+}
+
+const MAX_PAGES = 100;
+
+/** Aggregates the configured upstream servers. */
+export class Aggregator {
+  private readonly catalogs = new Map<string, Catalog>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly opts: AggregatorOptions) {}
+
+  private get sep(): string {
+    return this.opts.config.upstreams.separator;
+  }
+
+  /** Drops cached lists of a server (on list_changed). */
+  invalidate(server: string, kind: ListKind): void {
+    const c = this.catalogs.get(server);
+    if (!c) return;
+    if (kind === 'tools') c.tools = undefined;
+    if (kind === 'prompts') c.prompts = undefined;
+    if (kind === 'resources') {
+      c.resources = undefined;
+      c.resourceTemplates = undefined;
+    }
+  }
+
+  /** Tool definitions of every upstream, filtered by enabled_tools. */
+  async tools(sessionId?: string): Promise<ToolDefinition[]> {
+    const reserved = new Set(this.opts.reservedToolNames ?? []);
+    const perServer = await Promise.all(
+      [...this.opts.pools.keys()].map(async (server) => {
+        const tools = await this.list(server, 'tools', sessionId);
+        const cfg = this.opts.config.mcpServers[server];
+        const enabled = cfg.enabled_tools ? new Set(cfg.enabled_tools) : undefined;
+        if (enabled) {
+          for (const want of enabled) {
+            if (!tools.some((t) => t.name === want)) this.warnOnce(`${server}:${want}`, { upstream: server, tool: want }, 'enabled_tools names a tool the upstream does not offer');
+          }
+        }
+        const defs: ToolDefinition[] = [];
+        for (const tool of tools) {
+          if (enabled && !enabled.has(tool.name)) continue;
+          const exposed = `${server}${this.sep}${tool.name}`;
+          if (!TOOL_NAME_PATTERN.test(exposed)) {
+            this.warnOnce(`bad:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool name is not a valid MCP tool name once prefixed; skipped');
+            continue;
+          }
+          if (reserved.has(exposed)) {
+            this.warnOnce(`dup:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool collides with a built-in tool; skipped');
+            continue;
+          }
+          defs.push(this.toolDefinition(server, tool, exposed));
+        }
+        return defs;
+      }),
+    );
+    return perServer.flat();
+  }
+
+  /** Resources of every upstream, URIs rewritten to route back. */
+  async resources(sessionId?: string): Promise<Resource[]> {
+    const all = await Promise.all(
+      [...this.opts.pools.keys()].map(async (server) =>
+        (await this.list(server, 'resources', sessionId)).map((r) => ({ ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` })),
+      ),
+    );
+    return all.flat();
+  }
+
+  /** Resource templates of every upstream, rewritten like {@link resources}. */
+  async resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]> {
+    const all = await Promise.all(
+      [...this.opts.pools.keys()].map(async (server) =>
+        (await this.list(server, 'resourceTemplates', sessionId)).map((t) => ({
+          ...t,
+          uriTemplate: this.exposeUri(server, t.uriTemplate),
+          name: `${server}${this.sep}${t.name}`,
+        })),
+      ),
+    );
+    return all.flat();
+  }
+
+  /** Reads a resource by its exposed URI. Throws {@link UpstreamCallError} for unknown URIs and failures. */
+  async readResource(uri: string, ctx: RequestContext = {}): Promise<ReadResourceResult> {
+    const { server, original } = this.routeUri(uri);
+    const pool = this.opts.pools.get(server)!;
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    const result = await pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`reading ${original}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.readResource({ uri: original }, ro)),
+    );
+    return { ...result, contents: result.contents.map((c) => ({ ...c, uri: this.exposeUri(server, c.uri) })) };
+  }
+
+  /** Prompts of every upstream, named `<server><sep><prompt>`. */
+  async prompts(sessionId?: string): Promise<Prompt[]> {
+    const all = await Promise.all(
+      [...this.opts.pools.keys()].map(async (server) =>
+        (await this.list(server, 'prompts', sessionId)).map((p) => ({ ...p, name: `${server}${this.sep}${p.name}` })),
+      ),
+    );
+    return all.flat();
+  }
+
+  /** Gets a prompt by its exposed name. */
+  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<GetPromptResult> {
+    const { server, rest } = this.routeName(name);
+    const pool = this.opts.pools.get(server)!;
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    return pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.getPrompt({ name: rest, arguments: args }, ro)),
+    );
+  }
+
+  /** `mcp-upstream://<server>/<original>`. */
+  exposeUri(server: string, original: string): string {
+    return `${RESOURCE_SCHEME}://${server}/${original}`;
+  }
+
+  /** Inverse of {@link exposeUri}. */
+  routeUri(uri: string): { server: string; original: string } {
+    const prefix = `${RESOURCE_SCHEME}://`;
+    if (uri.startsWith(prefix)) {
+      const rest = uri.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      const server = slash > 0 ? rest.slice(0, slash) : '';
+      if (this.opts.pools.has(server)) return { server, original: rest.slice(slash + 1) };
+    }
+    throw new UpstreamCallError('', 'rejected', `unknown resource URI ${JSON.stringify(uri)}: upstream resources look like ${prefix}<server>/<uri>`);
+  }
+
+  /** Splits `<server><sep><name>` at the first separator (server names cannot contain it). */
+  routeName(name: string): { server: string; rest: string } {
+    const at = name.indexOf(this.sep);
+    const server = at > 0 ? name.slice(0, at) : '';
+    if (!this.opts.pools.has(server)) {
+      throw new UpstreamCallError(server, 'rejected', `unknown upstream name ${JSON.stringify(name)}: expected <server>${this.sep}<name> with a configured server`);
+    }
+    return { server, rest: name.slice(at + this.sep.length) };
+  }
+
+  private toolDefinition(server: string, tool: Tool, exposed: string): ToolDefinition {
+    const cfg = this.opts.config.mcpServers[server];
+    const pool = this.opts.pools.get(server)!;
+    const settings = this.opts.config.upstreams;
+    const annotations = { ...tool.annotations, ...(tool.annotations?.title ?? tool.title ? { title: tool.annotations?.title ?? tool.title } : {}) };
+    const description = [cfg.description ? `[${server}: ${cfg.description}]` : `[${server}]`, tool.description ?? ''].join(' ').trim();
+    return {
+      name: exposed,
+      description,
+      jsonSchema: tool.inputSchema as Record<string, unknown>,
+      annotations,
+      mutating: tool.annotations?.readOnlyHint !== true,
+      run: async (args, ctx) => {
+        if (ctx.dryRun) return textResult(`dry run: ${tool.name} on upstream "${server}" was not called`);
+        let sendArgs = args;
+        if (cfg.block_secrets) {
+          const r = redactDeep(args);
+          sendArgs = r.value;
+          this.reportRedactions(server, tool.name, ctx, 'arguments', r.redactions);
+        }
+        try {
+          const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
+            i.callTool(tool.name, sendArgs, {
+              signal: ctx.signal,
+              timeoutMs: settings.callTimeoutMs,
+              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+            }),
+          );
+          let out = toToolResult(result);
+          if (cfg.block_secrets) {
+            const r = redactDeep(out);
+            out = r.value;
+            this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
+          }
+          return out;
+        } catch (err) {
+          return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+        }
+      },
+    };
+  }
+
+  private reportRedactions(server: string, tool: string, ctx: ToolContext, direction: SecretsRedactedEvent['direction'], count: number): void {
+    if (count === 0) return;
+    this.opts.logger.info({ upstream: server, tool, traceId: ctx.traceId, direction, redactions: count }, 'block_secrets redacted values');
+    this.opts.onSecretsRedacted?.({ server, tool, traceId: ctx.traceId, sessionId: ctx.sessionId, direction, count });
+  }
+
+  private list(server: string, kind: 'tools', sessionId?: string): Promise<Tool[]>;
+  private list(server: string, kind: 'resources', sessionId?: string): Promise<Resource[]>;
+  private list(server: string, kind: 'resourceTemplates', sessionId?: string): Promise<ResourceTemplate[]>;
+  private list(server: string, kind: 'prompts', sessionId?: string): Promise<Prompt[]>;
+  private list(server: string, kind: keyof Catalog, sessionId?: string): Promise<unknown[]> {
+    let catalog = this.catalogs.get(server);
+    if (!catalog) this.catalogs.set(server, (catalog = {}));
+    const cached = catalog[kind];
+    if (cached) return cached;
+    const c = catalog;
+    const pending = this.fetchList(server, kind, sessionId).catch((err: Error) => {
+      // Do not cache failures: the next list tries again (the pool applies backoff).
+      if (c[kind] === pending) c[kind] = undefined;
+      this.opts.logger.warn({ upstream: server, kind, err: err.message }, 'could not list upstream; leaving it out');
+      return [];
+    });
+    (c as Record<string, unknown>)[kind] = pending;
+    return pending;
+  }
+
+  private async fetchList(server: string, kind: keyof Catalog, sessionId?: string): Promise<unknown[]> {
+    const pool = this.opts.pools.get(server)!;
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    const run = async (i: NonNullable<ReturnType<UpstreamPool['anyRunning']>>): Promise<unknown[]> => {
+      const caps = i.sdk.getServerCapabilities() ?? {};
+      const cap = kind === 'resourceTemplates' ? caps.resources : caps[kind];
+      if (!cap) return [];
+      const out: unknown[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const r = await i.request(`listing ${kind}`, { timeoutMs }, async (ro) => {
+          const params = cursor ? { cursor } : undefined;
+          if (kind === 'tools') {
+            const x = await i.sdk.listTools(params, ro);
+            return { items: x.tools as unknown[], next: x.nextCursor };
+          }
+          if (kind === 'resources') {
+            const x = await i.sdk.listResources(params, ro);
+            return { items: x.resources as unknown[], next: x.nextCursor };
+          }
+          if (kind === 'resourceTemplates') {
+            const x = await i.sdk.listResourceTemplates(params, ro);
+            return { items: x.resourceTemplates as unknown[], next: x.nextCursor };
+          }
+          const x = await i.sdk.listPrompts(params, ro);
+          return { items: x.prompts as unknown[], next: x.nextCursor };
+        });
+        out.push(...r.items);
+        cursor = r.next;
+        if (!cursor) break;
+      }
+      return out;
+    };
+    const running = pool.anyRunning();
+    if (running) return run(running);
+    // Listing starts a shared instance for keeps; for per-session and per-call servers it uses a throwaway
+    // instance, so merely listing tools never leaves a session's container running.
+    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run);
+  }
+
+  private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.opts.logger.warn(fields, msg);
+  }
+}
+
+/** A text tool result. */
+export function textResult(text: string, isError = false): ToolResult {
+  return { content: [{ type: 'text', text }], ...(isError ? { isError: true } : {}) };
+}
+
+/**
+ * The upstream result as the gateway's ToolResult. Non-text content (images, audio, embedded resources) is
+ * passed through unchanged: contracts.ts types content as text only, which upstream tools outgrow.
+ */
+export function toToolResult(result: CallToolResult): ToolResult {
+  return {
+    content: result.content as ToolResult['content'],
+    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+    ...(result.isError ? { isError: true } : {}),
+  };
+}

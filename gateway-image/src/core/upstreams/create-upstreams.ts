@@ -1,0 +1,197 @@
+/**
+ * The factory the gateway wires in: `createUpstreams(config, deps)` owns every upstream MCP server of one gateway
+ * instance, from validation and start-up reaping to the last container removed on close.
+ */
+import type Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolDefinition } from '../contracts.js';
+import { Aggregator, type RequestContext, type SecretsRedactedEvent } from './aggregator.js';
+import { launchCommand } from './command-launcher.js';
+import { launchImage } from './image-launcher.js';
+import type { Launcher } from './launcher.js';
+import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
+import { launchRemote } from './remote-launcher.js';
+import type { ListKind } from './upstream-instance.js';
+import { UpstreamPool, type UpstreamServerStatus } from './upstream-pool.js';
+import { type UpstreamsConfig, UpstreamsConfigError, validateUpstreams } from './upstreams-config.js';
+
+/** What createUpstreams needs from the gateway. */
+export interface UpstreamsDeps {
+  readonly docker: Dockerode;
+  readonly logger: Logger;
+  /** New on every gateway start; labels every container this run starts. */
+  readonly instanceId: string;
+  /** Built-in tool names, so upstream tools cannot shadow them. @default [] */
+  readonly reservedToolNames?: readonly string[];
+  /** Audit hook for block_secrets redactions. @default - logged only */
+  readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
+  /** Container policy check for volumes. @default - format check only */
+  readonly checkVolume?: (server: string, volume: string) => string | undefined;
+  /** Labels added to every upstream container (tests add `mcp.gateway.test=1`). @default {} */
+  readonly extraContainerLabels?: Readonly<Record<string, string>>;
+  /** Replaces the launcher per kind (tests use in-memory servers). @default - image, command and remote launchers */
+  readonly launcher?: Launcher;
+  /** PATH and HOME for command servers. @default - the gateway's own */
+  readonly commandEnv?: { readonly PATH?: string; readonly HOME?: string };
+}
+
+/** The upstream servers of one gateway instance. */
+export interface Upstreams {
+  /** Validates (every problem at once, throws {@link UpstreamsConfigError}), reaps leftovers, starts eager servers. */
+  start(): Promise<void>;
+  /** Tool definitions of all upstreams (contracts.ts shape, `jsonSchema` set). */
+  tools(sessionId?: string): Promise<ToolDefinition[]>;
+  resources(sessionId?: string): Promise<Resource[]>;
+  resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
+  readResource(uri: string, ctx?: RequestContext): Promise<ReadResourceResult>;
+  prompts(sessionId?: string): Promise<Prompt[]>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<GetPromptResult>;
+  /** Called with the server name when an upstream's tool list changed; returns an unsubscribe function. */
+  onToolsChanged(cb: (server: string) => void): () => void;
+  /** Same for any list (tools, resources, prompts). */
+  onListChanged(cb: (kind: ListKind, server: string) => void): () => void;
+  /** Marks a session open (instances still start lazily on its first call). */
+  openSession(sessionId: string): void;
+  /** Stops the session's per-session instances. */
+  closeSession(sessionId: string): Promise<void>;
+  /** Per-server state for /ready and /metrics. */
+  status(): UpstreamServerStatus[];
+  /** Stops everything this instance started and removes its containers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the upstreams of one gateway instance. Nothing starts until {@link Upstreams.start}. */
+export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): Upstreams {
+  const settings = config.upstreams;
+  const logger = deps.logger.child({ component: 'upstreams' });
+  const tracker = new ProcessTracker();
+  const listeners = new Set<(kind: ListKind, server: string) => void>();
+  const sessions = new Set<string>();
+  const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId };
+
+  const launcher: Launcher =
+    deps.launcher ??
+    ((server, ctx) => {
+      if (server.kind === 'image') {
+        return launchImage(server, ctx, {
+          docker: deps.docker,
+          logger,
+          ownerId: settings.ownerId,
+          instanceId: deps.instanceId,
+          allowPull: settings.allowPull,
+          extraLabels: deps.extraContainerLabels,
+        });
+      }
+      if (server.kind === 'command') return launchCommand(server, ctx, { logger, tracker, baseEnv: deps.commandEnv });
+      return launchRemote(server, ctx);
+    });
+
+  const pools = new Map<string, UpstreamPool>();
+  let aggregator: Aggregator;
+  for (const [name, server] of Object.entries(config.mcpServers)) {
+    pools.set(
+      name,
+      new UpstreamPool({
+        name,
+        config: server,
+        settings,
+        launcher,
+        logger,
+        onListChanged: (kind) => {
+          aggregator.invalidate(name, kind);
+          for (const cb of listeners) {
+            try {
+              cb(kind, name);
+            } catch (err) {
+              logger.error({ err, upstream: name }, 'list_changed listener threw');
+            }
+          }
+        },
+      }),
+    );
+  }
+  aggregator = new Aggregator({ config, pools, logger, reservedToolNames: deps.reservedToolNames, onSecretsRedacted: deps.onSecretsRedacted });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  // kill -9 cannot be caught, but every other exit path (process.exit, uncaught error) runs this synchronously.
+  const exitHook = (): void => tracker.killAllSync();
+  let closing: Promise<void> | undefined;
+
+  return {
+    async start() {
+      const problems = await validateUpstreams(config, {
+        imageExists: async (image) => {
+          try {
+            await deps.docker.getImage(image).inspect();
+            return true;
+          } catch (err) {
+            if ((err as { statusCode?: number }).statusCode === 404) return false;
+            throw err;
+          }
+        },
+        reservedToolNames: deps.reservedToolNames,
+        path: deps.commandEnv?.PATH ?? process.env.PATH,
+        checkVolume: deps.checkVolume,
+      });
+      if (problems.length > 0) throw new UpstreamsConfigError(problems);
+      process.on('exit', exitHook);
+      if (Object.values(config.mcpServers).some((s) => s.kind === 'image')) {
+        await reapLeftovers(deps.docker, scope, logger);
+      }
+      if (settings.idleTimeoutSeconds > 0) {
+        const every = Math.min(5_000, Math.max(250, (settings.idleTimeoutSeconds * 1000) / 4));
+        sweeper = setInterval(() => {
+          for (const pool of pools.values()) void pool.sweepIdle().catch((err: Error) => logger.error({ err }, 'idle sweep failed'));
+        }, every);
+        sweeper.unref();
+      }
+      const eager = Object.entries(config.mcpServers).filter(([, s]) => s.eager ?? settings.eagerStart);
+      // Eager servers list their tools now: a shared one stays running, others start and stop once.
+      if (eager.length > 0) await aggregator.tools();
+      logger.info({ servers: Object.keys(config.mcpServers), eager: eager.map(([n]) => n) }, 'upstreams ready');
+    },
+    tools: (sessionId) => aggregator.tools(sessionId),
+    resources: (sessionId) => aggregator.resources(sessionId),
+    resourceTemplates: (sessionId) => aggregator.resourceTemplates(sessionId),
+    readResource: (uri, ctx) => aggregator.readResource(uri, ctx),
+    prompts: (sessionId) => aggregator.prompts(sessionId),
+    getPrompt: (name, args, ctx) => aggregator.getPrompt(name, args, ctx),
+    onToolsChanged(cb) {
+      const l = (kind: ListKind, server: string): void => {
+        if (kind === 'tools') cb(server);
+      };
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    onListChanged(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    openSession(sessionId) {
+      sessions.add(sessionId);
+    },
+    async closeSession(sessionId) {
+      sessions.delete(sessionId);
+      await Promise.all([...pools.values()].map((p) => p.closeSession(sessionId)));
+    },
+    status: () => [...pools.values()].map((p) => p.status()),
+    close() {
+      closing ??= (async () => {
+        if (sweeper) clearInterval(sweeper);
+        await Promise.allSettled([...pools.values()].map((p) => p.close()));
+        tracker.killAllSync();
+        process.off('exit', exitHook);
+        if (Object.values(config.mcpServers).some((s) => s.kind === 'image')) {
+          // Safety net: anything of this instance still on the engine (a start racing the close).
+          const left = await removeInstanceContainers(deps.docker, scope).catch((err: Error) => {
+            logger.error({ err: err.message }, 'could not list upstream containers at close');
+            return [];
+          });
+          if (left.length > 0) logger.warn({ count: left.length }, 'removed upstream containers still present at close');
+        }
+      })();
+      return closing;
+    },
+  };
+}

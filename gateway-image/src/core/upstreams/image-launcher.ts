@@ -1,0 +1,172 @@
+/**
+ * Image servers: the Docker Engine API equivalent of
+ * `docker run -i --rm --init --security-opt no-new-privileges --cap-drop ALL --memory M --cpus C --pids-limit P
+ *  [--network none | --add-host host.docker.internal:host-gateway] --label ... IMAGE [CMD...]`,
+ * speaking MCP over the hijacked attach stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Duplex, PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { DockerStreamDemuxer } from './docker-stream-demuxer.js';
+import { type LaunchContext, type LaunchedUpstream, type UpstreamExit, TailBuffer } from './launcher.js';
+import { LABELS, removeContainerQuietly } from './reaper.js';
+import { StreamTransport } from './stream-transport.js';
+import { type ImageServerConfig, parseMemoryBytes } from './upstreams-config.js';
+
+/** Facts the container spec needs besides the server config. */
+export interface UpstreamContainerContext {
+  /** Upstream server name (the config key). */
+  readonly server: string;
+  /** Container name; unique per instance. */
+  readonly containerName: string;
+  readonly ownerId: string;
+  readonly instanceId: string;
+  /** Added to the identifying labels (tests add `mcp.gateway.test=1`). @default {} */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The whole container create body for one upstream instance, with every secure default in this one place.
+ * Pure: same input, same object (tested by exact equality).
+ */
+export function buildUpstreamContainerSpec(server: ImageServerConfig, ctx: UpstreamContainerContext): Dockerode.ContainerCreateOptions {
+  const memory = parseMemoryBytes(server.memory);
+  if (memory === undefined) throw new Error(`upstream "${ctx.server}": memory ${JSON.stringify(server.memory)} is not a size`);
+  const cmd = server.command !== undefined ? [server.command, ...server.args] : server.args.length > 0 ? [...server.args] : undefined;
+  return {
+    name: ctx.containerName,
+    Image: server.image,
+    ...(cmd ? { Cmd: cmd } : {}),
+    Env: Object.entries(server.environment).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...ctx.extraLabels,
+      [LABELS.role]: 'upstream',
+      [LABELS.owner]: ctx.ownerId,
+      [LABELS.instance]: ctx.instanceId,
+      [LABELS.upstream]: ctx.server,
+    },
+    // -i: stdin open and attached; StdinOnce closes it (and so ends a stdio server) when we detach.
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    HostConfig: {
+      AutoRemove: true,
+      Init: true,
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: ['ALL'],
+      Memory: memory,
+      // Equal to Memory: no swap beyond the limit.
+      MemorySwap: memory,
+      NanoCpus: Math.round(server.cpus * 1e9),
+      PidsLimit: server.pids_limit,
+      NetworkMode: server.block_network ? 'none' : 'bridge',
+      ...(server.block_network ? {} : { ExtraHosts: ['host.docker.internal:host-gateway'] }),
+      Binds: [...server.volumes],
+      // Attach carries the protocol; keep the engine's copy of stdout/stderr small.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+    },
+  };
+}
+
+/** Dependencies of {@link launchImage}. */
+export interface ImageLauncherDeps {
+  readonly docker: Dockerode;
+  readonly logger: Logger;
+  readonly ownerId: string;
+  readonly instanceId: string;
+  /** Pull the image when the engine does not have it. @default false */
+  readonly allowPull?: boolean;
+  /** See {@link UpstreamContainerContext.extraLabels}. */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+  /** Seconds between SIGTERM and SIGKILL when stopping. @default 2 */
+  readonly stopTimeoutSeconds?: number;
+}
+
+/** Creates, attaches and starts an upstream container; resolves once it runs (not yet initialized). */
+export async function launchImage(server: ImageServerConfig, ctx: LaunchContext, deps: ImageLauncherDeps): Promise<LaunchedUpstream> {
+  const { docker } = deps;
+  const containerName = `mcp-upstream-${ctx.server}-${randomBytes(4).toString('hex')}`;
+  const spec = buildUpstreamContainerSpec(server, {
+    server: ctx.server,
+    containerName,
+    ownerId: deps.ownerId,
+    instanceId: deps.instanceId,
+    extraLabels: deps.extraLabels,
+  });
+  const container = await createContainer(docker, spec, server.image, ctx, deps);
+  const id = container.id;
+  const short = id.slice(0, 12);
+  const log = deps.logger.child({ upstream: ctx.server, container: short });
+  let attached: Duplex;
+  try {
+    // Attach before start so not a byte of output is missed.
+    attached = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    await container.start();
+  } catch (err) {
+    await removeContainerQuietly(docker, id).catch(() => undefined);
+    throw new Error(`starting container for upstream "${ctx.server}" (${server.image}): ${(err as Error).message}`);
+  }
+  const stdout = new PassThrough();
+  const stderr = new TailBuffer();
+  const demux = new DockerStreamDemuxer({
+    stdout: (chunk) => stdout.write(chunk),
+    stderr: (chunk) => {
+      stderr.push(chunk);
+      log.debug({ stderr: chunk.toString().slice(0, 500) }, 'upstream stderr');
+    },
+  });
+  attached.on('data', (chunk: Buffer) => demux.push(chunk));
+  attached.on('end', () => stdout.end());
+  attached.on('close', () => stdout.end());
+  attached.on('error', () => stdout.end());
+
+  const exited: Promise<UpstreamExit> = container.wait().then(
+    (r: { StatusCode?: number }) => ({ code: r.StatusCode ?? null }),
+    () => ({ code: null }),
+  );
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      try {
+        attached.end();
+      } catch {
+        // already closed
+      }
+      try {
+        await container.stop({ t: deps.stopTimeoutSeconds ?? 2 });
+      } catch {
+        // 304 not running / 404 gone: fine, removal below settles it.
+      }
+      await removeContainerQuietly(docker, id);
+    })());
+  // If the container dies on its own, AutoRemove removes it; remove anyway in case AutoRemove lost the race.
+  void exited.then(() => removeContainerQuietly(docker, id).catch(() => undefined));
+  const transport = new StreamTransport({ input: stdout, output: attached, stop });
+  return { transport, describe: `container ${short} (${server.image})`, exited, stderrTail: () => stderr.toString() };
+}
+
+async function createContainer(
+  docker: Dockerode,
+  spec: Dockerode.ContainerCreateOptions,
+  image: string,
+  ctx: LaunchContext,
+  deps: ImageLauncherDeps,
+): Promise<Dockerode.Container> {
+  try {
+    return await docker.createContainer(spec);
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== 404 || !deps.allowPull) {
+      const hint = status === 404 ? ' (image not found locally and upstreams.allowPull is false)' : '';
+      throw new Error(`creating container for upstream "${ctx.server}" from ${image}${hint}: ${(err as Error).message}`);
+    }
+  }
+  deps.logger.info({ upstream: ctx.server, image }, 'pulling upstream image');
+  const stream = await docker.pull(image);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  return docker.createContainer(spec);
+}

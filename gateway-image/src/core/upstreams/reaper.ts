@@ -1,0 +1,98 @@
+/**
+ * Guaranteed cleanup of what the gateway starts.
+ *
+ * Containers carry four labels: `mcp.gateway.role=upstream`, `mcp.gateway.owner=<ownerId>`,
+ * `mcp.gateway.instance=<instanceId>` and `mcp.gateway.upstream=<server>`. The instance id is new on every
+ * gateway start; the owner id is stable for one deployment (settings.ownerId). At start-up a gateway removes
+ * every upstream container with ITS owner id and a DIFFERENT instance id: those can only be leftovers of an
+ * earlier run of itself (crash, kill -9, OOM), because a deployment runs one gateway at a time. Sibling gateways
+ * that share an engine must use distinct owner ids, and then never touch each other's containers. We chose an
+ * explicit owner id over liveness guesses (heartbeat labels, PID checks) because labels cannot be updated on a
+ * running container and PIDs mean nothing across container namespaces.
+ *
+ * Child processes are in their own process groups, tracked here; they are killed on close, and synchronously
+ * from the process `exit` hook. On kill -9 no hook runs: stdio servers see EOF on stdin and exit (server-everything
+ * and SDK-based servers do), and in the deployed image the gateway runs under an init in its own container,
+ * so the container's end takes every child with it. Containers survive a kill -9 (the engine owns them) and are
+ * reaped by the next start as described above.
+ */
+import type Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { killGroup } from './command-launcher.js';
+
+/** Label keys on every upstream container. */
+export const LABELS = {
+  role: 'mcp.gateway.role',
+  owner: 'mcp.gateway.owner',
+  instance: 'mcp.gateway.instance',
+  upstream: 'mcp.gateway.upstream',
+} as const;
+
+/** Process groups of running command servers. */
+export class ProcessTracker {
+  private readonly groups = new Set<number>();
+  /** Starts tracking a process group (its leader's pid). */
+  add(pgid: number): void {
+    this.groups.add(pgid);
+  }
+  /** Stops tracking a group that has exited. */
+  delete(pgid: number): void {
+    this.groups.delete(pgid);
+  }
+  /** Tracked groups, for tests and status. */
+  list(): number[] {
+    return [...this.groups];
+  }
+  /** SIGKILLs every tracked group; synchronous so it can run in a process `exit` hook. */
+  killAllSync(): void {
+    for (const pgid of this.groups) killGroup(pgid, 'SIGKILL');
+    this.groups.clear();
+  }
+}
+
+/** Which containers count as ours. */
+export interface ReapScope {
+  readonly ownerId: string;
+  readonly instanceId: string;
+}
+
+/** Lists upstream containers of this owner (any instance), running or not. */
+export async function listOwnedContainers(docker: Dockerode, ownerId: string): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.role}=upstream`, `${LABELS.owner}=${ownerId}`] },
+  });
+}
+
+/** Force-removes a container; a container that is already gone (or being removed by AutoRemove) is fine. */
+export async function removeContainerQuietly(docker: Dockerode, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).remove({ force: true });
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== 404 && status !== 409) throw new Error(`removing upstream container ${id.slice(0, 12)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Removes upstream containers left behind by earlier runs of this gateway (same owner, other instance id).
+ * Returns the ids removed.
+ */
+export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger: Logger): Promise<string[]> {
+  const stale = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => c.Labels[LABELS.instance] !== scope.instanceId);
+  await Promise.all(stale.map((c) => removeContainerQuietly(docker, c.Id)));
+  if (stale.length > 0) {
+    logger.warn(
+      { count: stale.length, instances: [...new Set(stale.map((c) => c.Labels[LABELS.instance]))] },
+      'removed upstream containers left behind by a previous gateway run',
+    );
+  }
+  return stale.map((c) => c.Id);
+}
+
+/** Removes every container of this very instance (the safety net after a graceful close). Returns the ids. */
+export async function removeInstanceContainers(docker: Dockerode, scope: ReapScope): Promise<string[]> {
+  const mine = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => c.Labels[LABELS.instance] === scope.instanceId);
+  await Promise.all(mine.map((c) => removeContainerQuietly(docker, c.Id)));
+  return mine.map((c) => c.Id);
+}

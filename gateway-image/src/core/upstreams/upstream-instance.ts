@@ -1,0 +1,211 @@
+/**
+ * One running upstream: a launched process/container/connection plus the SDK client talking to it.
+ * Turns every way a call can fail (upstream crash, timeout, protocol error) into an {@link UpstreamCallError}
+ * whose message names the server and what happened.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { LaunchedUpstream, Launcher } from './launcher.js';
+import type { UpstreamServerConfig } from './upstreams-config.js';
+
+/** Which list an upstream said has changed. */
+export type ListKind = 'tools' | 'resources' | 'prompts';
+
+/** Why an upstream call failed, in words fit for the model and the operator. */
+export class UpstreamCallError extends Error {
+  constructor(
+    readonly server: string,
+    readonly reason: 'crashed' | 'timeout' | 'start-failed' | 'init-timeout' | 'rejected' | 'cancelled' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamCallError';
+  }
+}
+
+/** Options of {@link UpstreamInstance}. */
+export interface UpstreamInstanceOptions {
+  readonly name: string;
+  readonly config: UpstreamServerConfig;
+  readonly launcher: Launcher;
+  readonly logger: Logger;
+  readonly initTimeoutMs: number;
+  /** Called when the upstream sends a list_changed notification. */
+  readonly onListChanged: (kind: ListKind) => void;
+  /** Called once when the instance ends without {@link UpstreamInstance.close} (crash, exit, dropped connection). */
+  readonly onUnexpectedExit: (instance: UpstreamInstance) => void;
+}
+
+/** Per-request options forwarded to the upstream. */
+export interface UpstreamRequestOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs: number;
+  readonly onprogress?: (p: Progress) => void;
+}
+
+/** Version we announce to upstreams. */
+const CLIENT_INFO = { name: 'docker-mcp-gateway', version: '0.1.0' };
+
+/** One live upstream instance. */
+export class UpstreamInstance {
+  /** `starting` until initialize completes; `closed` after close or crash. */
+  state: 'starting' | 'ready' | 'closed' = 'starting';
+  inFlight = 0;
+  lastActive = Date.now();
+  readonly startedAt = Date.now();
+  /** Milliseconds from launch to initialized, once ready. */
+  startMs?: number;
+  private launched?: LaunchedUpstream;
+  private readonly client: Client;
+  private closing = false;
+  private exitNote?: string;
+
+  constructor(private readonly opts: UpstreamInstanceOptions) {
+    this.client = new Client(CLIENT_INFO, { capabilities: {} });
+    this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools'));
+    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources'));
+    this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts'));
+  }
+
+  /** Human description of what runs, for errors and logs. */
+  get describe(): string {
+    return this.launched?.describe ?? this.opts.name;
+  }
+
+  /** Launches and initializes within initTimeoutMs; on failure everything started is stopped again. */
+  async start(shutdown: AbortSignal): Promise<void> {
+    const { name, initTimeoutMs } = this.opts;
+    const deadline = AbortSignal.any([shutdown, AbortSignal.timeout(initTimeoutMs)]);
+    const began = Date.now();
+    try {
+      this.launched = await this.opts.launcher(this.opts.config, { server: name, signal: deadline });
+      const launched = this.launched;
+      this.client.onclose = () => this.handleClose();
+      void launched.exited.then((exit) => {
+        this.exitNote = exit.signal ? `killed by ${exit.signal}` : exit.code !== null ? `exit code ${exit.code}` : 'ended';
+      });
+      const remaining = Math.max(1, initTimeoutMs - (Date.now() - began));
+      await this.client.connect(launched.transport, { timeout: remaining, signal: deadline });
+      this.state = 'ready';
+      this.startMs = Date.now() - began;
+      this.opts.logger.info({ upstream: name, what: launched.describe, startMs: this.startMs }, 'upstream started');
+    } catch (err) {
+      this.closing = true;
+      this.state = 'closed';
+      await this.stopQuietly();
+      const timedOut = isTimeout(err) || (deadline.aborted && !shutdown.aborted);
+      const tail = this.launched?.stderrTail();
+      const detail = tail ? `; last stderr: ${tail.slice(-300)}` : '';
+      if (timedOut) {
+        throw new UpstreamCallError(name, 'init-timeout', `upstream "${name}" did not finish starting (launch + MCP initialize) within ${initTimeoutMs} ms${detail}`);
+      }
+      throw new UpstreamCallError(name, 'start-failed', `upstream "${name}" failed to start: ${(err as Error).message}${detail}`);
+    }
+  }
+
+  /** Calls a tool upstream; rejects with an {@link UpstreamCallError} on every failure. */
+  async callTool(tool: string, args: Record<string, unknown>, opts: UpstreamRequestOptions): Promise<CallToolResult> {
+    return this.request(`calling ${tool}`, opts, (ro) =>
+      this.client.callTool({ name: tool, arguments: args }, CallToolResultSchema, ro) as Promise<CallToolResult>,
+    );
+  }
+
+  /** Runs any other client request (list, read, get) with the same error handling. */
+  async request<T>(what: string, opts: UpstreamRequestOptions, fn: (ro: Record<string, unknown> & { timeout: number }) => Promise<T>): Promise<T> {
+    const { name } = this.opts;
+    if (this.state !== 'ready') {
+      throw new UpstreamCallError(name, 'unavailable', `upstream "${name}" is not running (${this.exitNote ?? 'stopped'})`);
+    }
+    this.inFlight++;
+    this.lastActive = Date.now();
+    try {
+      return await fn({
+        timeout: opts.timeoutMs,
+        signal: opts.signal,
+        ...(opts.onprogress ? { onprogress: opts.onprogress, resetTimeoutOnProgress: true } : {}),
+      });
+    } catch (err) {
+      throw await this.explain(what, err, opts);
+    } finally {
+      this.inFlight--;
+      this.lastActive = Date.now();
+    }
+  }
+
+  /** The lists the upstream serves, via its client. */
+  get sdk(): Client {
+    return this.client;
+  }
+
+  /** Stops the upstream; idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) {
+      await this.stopQuietly();
+      return;
+    }
+    this.closing = true;
+    this.state = 'closed';
+    await this.stopQuietly();
+  }
+
+  private async stopQuietly(): Promise<void> {
+    try {
+      await this.client.close();
+    } catch {
+      // the transport may already be gone
+    }
+    try {
+      await this.launched?.transport.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private handleClose(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.state = 'closed';
+    this.opts.logger.warn({ upstream: this.opts.name, what: this.describe, stderr: this.launched?.stderrTail().slice(-300) }, 'upstream ended unexpectedly');
+    // Make sure the process/container is really gone (a dropped stream does not mean a dead process).
+    void this.stopQuietly();
+    this.opts.onUnexpectedExit(this);
+  }
+
+  private async explain(what: string, err: unknown, opts: UpstreamRequestOptions): Promise<UpstreamCallError> {
+    const { name } = this.opts;
+    if (err instanceof UpstreamCallError) return err;
+    if (opts.signal?.aborted) {
+      return new UpstreamCallError(name, 'cancelled', `${what} on upstream "${name}" was cancelled; the upstream was told (notifications/cancelled)`);
+    }
+    if (isTimeout(err)) {
+      return new UpstreamCallError(name, 'timeout', `${what} on upstream "${name}" timed out after ${opts.timeoutMs} ms without a result or progress; the call was cancelled upstream`);
+    }
+    if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed || this.state === 'closed') {
+      // Let the exit status arrive so the message can say how the upstream ended.
+      await Promise.race([this.launched?.exited, new Promise((r) => setTimeout(r, 500))]);
+      const tail = this.launched?.stderrTail();
+      return new UpstreamCallError(
+        name,
+        'crashed',
+        `upstream "${name}" (${this.describe}) ended while ${what} (${this.exitNote ?? 'connection closed'}); the call did not complete and may or may not have taken effect` +
+          (tail ? `; last stderr: ${tail.slice(-300)}` : ''),
+      );
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  return (err instanceof McpError && err.code === ErrorCode.RequestTimeout) || (err instanceof Error && err.name === 'TimeoutError');
+}
