@@ -18,7 +18,8 @@ const DOCKER_HOST = /^(?:unix|tcp|ssh|npipe):\/\/\S+$/;
 const TCP_ENDPOINT = /^tcp:\/\/[^\s/:]+:\d{1,5}$/;
 const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;
 // A literal secret under one of these names in gateway_settings would land in the synthesized JSON.
-const SECRET_NAME = /(?:^|[_-])(?:secret|password|passwd|api_?key|token)s?$|(?:Secret|Password|ApiKey|Token)s?$/;
+const SECRET_NAME_SNAKE = /(?:^|[_-])(?:secret|password|passwd|api_?key|token)s?$/i;
+const SECRET_NAME_CAMEL = /[a-z](?:Secret|Password|ApiKey|Token)s?$/;
 
 type Raw = Readonly<Record<string, unknown>>;
 
@@ -37,7 +38,7 @@ function findSecretLiterals(value: unknown, path: string, out: string[]): void {
   } else if (isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       const child = `${path}.${k}`;
-      if (SECRET_NAME.test(k) && typeof v === 'string' && v !== '') out.push(child);
+      if ((SECRET_NAME_SNAKE.test(k) || SECRET_NAME_CAMEL.test(k)) && typeof v === 'string' && v !== '') out.push(child);
       else findSecretLiterals(v, child, out);
     }
   }

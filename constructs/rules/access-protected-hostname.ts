@@ -7,7 +7,7 @@ export const accessProtectedHostname: GuardrailRule = {
   description: 'Every hostname published by a tunnel or DNS record is the domain of an Access application with at least one policy.',
   check(stack) {
     const protectedDomains = new Set(
-      resourcesOfType(stack, 'zero_trust_access_application')
+      resourcesOfType(stack, 'cloudflare_zero_trust_access_application')
         .filter(({ attrs }) => asList(attrs.policies).length > 0)
         .map(({ attrs }) => String(attrs.domain)),
     );
@@ -15,7 +15,7 @@ export const accessProtectedHostname: GuardrailRule = {
       ...tunnelIngresses(stack).flatMap(({ address, ingress }) =>
         ingress.filter((rule) => typeof rule.hostname === 'string').map((rule) => ({ address, hostname: String(rule.hostname) })),
       ),
-      ...resourcesOfType(stack, 'dns_record')
+      ...resourcesOfType(stack, 'cloudflare_dns_record')
         .filter(({ attrs }) => String(attrs.content ?? '').endsWith('.cfargotunnel.com'))
         .map(({ address, attrs }) => ({ address, hostname: String(attrs.name) })),
     ];
