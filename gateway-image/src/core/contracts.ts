@@ -96,6 +96,8 @@ export interface ContainerFacts {
   readonly id: string;
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The container's configured user (Config.User); '' means the image default, usually root. Used by the exec root check. */
+  readonly user?: string;
 }
 
 /** Role, scope, exec and container policy. */

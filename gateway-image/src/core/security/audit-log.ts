@@ -1,0 +1,283 @@
+/**
+ * Tamper-evident append-only audit log (AuditSink).
+ *
+ * - One JSON line per event, written with JSON.stringify: newlines and quotes inside values are escaped, so no
+ *   field value can end a record or start a forged one.
+ * - Every record carries `seq`, `prevHash` and `hash` = sha256 over the canonical JSON (sorted keys) of the
+ *   record without `hash`. The chain continues across daily files and restarts (the tail of the newest file is
+ *   read on open; only its last bytes, so opening stays cheap).
+ * - One writer queue: appends are serialized and batched (group commit): each batch is one write plus one
+ *   fdatasync, and every append in it resolves only after the sync. Concurrent callers share the sync cost.
+ * - On a write failure every append in the batch rejects, healthy() turns false and onError is called; the next
+ *   append reopens the file, trims any partial record, and healthy() turns true again once a write succeeds.
+ * - Daily files `<stem>-YYYY-MM-DD<ext>` (UTC) with retention; injectable clock.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { AuditEvent, AuditSink } from '../contracts.js';
+
+/** prevHash of the very first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** A record as written. */
+export type AuditRecord = AuditEvent & { readonly seq: number; readonly prevHash: string; readonly hash: string };
+
+/** Options for {@link createAuditLog}. */
+export interface AuditLogOptions {
+  /** Base file name; records go to `<stem>-YYYY-MM-DD<ext>` in the same directory. */
+  readonly file: string;
+  /** Days a daily file is kept. @default 30 */
+  readonly retentionDays?: number;
+  /** fdatasync after each batch. @default true */
+  readonly fsync?: boolean;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Called on every write or retention failure (wire it to the audit-failures counter). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** The audit sink plus introspection for /ready, metrics and tests. */
+export interface AuditLog extends AuditSink {
+  /** Opens (or creates) today's file and loads the chain tail; rejects if that fails. */
+  open(): Promise<void>;
+  /** Path of the file being written, once open. */
+  currentFile(): string | undefined;
+  /** Hash and seq of the last record written. */
+  tail(): { seq: number; hash: string };
+}
+
+/** JSON with object keys sorted recursively; what the hash is computed over. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** sha256 hex of the canonical JSON of a record without its `hash` field. */
+export function recordHash(record: Record<string, unknown>): string {
+  const { hash: _hash, ...rest } = record;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** `<stem>-YYYY-MM-DD<ext>` next to the base file. */
+export function datedFileName(file: string, date: string): string {
+  const ext = extname(file) || '.log';
+  return join(dirname(file), `${basename(file, extname(file))}-${date}${ext}`);
+}
+
+/** Matches dated files of a base file name; group 1 is the date. */
+export function datedFilePattern(file: string): RegExp {
+  const ext = extname(file) || '.log';
+  const stem = basename(file, extname(file));
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${esc(stem)}-(\\d{4}-\\d{2}-\\d{2})${esc(ext)}$`);
+}
+
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Reads the end of a file: the byte length up to its last newline (`goodSize`), and the seq/hash of the last
+ * complete record (`last`; 'invalid' when that line is not a record, undefined when there is none).
+ */
+async function readTail(path: string): Promise<{ goodSize: number; last?: { seq: number; hash: string } | 'invalid' }> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    let chunk = 64 * 1024;
+    for (;;) {
+      const start = Math.max(0, size - chunk);
+      const buf = Buffer.alloc(size - start);
+      await fh.read(buf, 0, buf.length, start);
+      const lastNl = buf.lastIndexOf(0x0a);
+      const prevNl = lastNl > 0 ? buf.lastIndexOf(0x0a, lastNl - 1) : -1;
+      if ((lastNl < 0 || prevNl < 0) && start > 0) {
+        chunk *= 4;
+        continue;
+      }
+      if (lastNl < 0) return { goodSize: 0 };
+      const goodSize = start + lastNl + 1;
+      try {
+        const rec = JSON.parse(buf.subarray(prevNl + 1, lastNl).toString('utf8')) as { seq?: unknown; hash?: unknown };
+        if (typeof rec.seq !== 'number' || typeof rec.hash !== 'string') return { goodSize, last: 'invalid' };
+        return { goodSize, last: { seq: rec.seq, hash: rec.hash } };
+      } catch {
+        return { goodSize, last: 'invalid' };
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Builds the audit log. Nothing is opened until the first append or {@link AuditLog.open}. */
+export function createAuditLog(opts: AuditLogOptions): AuditLog {
+  const now = opts.now ?? Date.now;
+  const retentionDays = opts.retentionDays ?? 30;
+  const doSync = opts.fsync ?? true;
+  const dir = dirname(opts.file);
+  const pattern = datedFilePattern(opts.file);
+
+  let fh: fsp.FileHandle | undefined;
+  let fileDate: string | undefined;
+  let filePath: string | undefined;
+  let goodSize = 0;
+  let seq = 0;
+  let prevHash = GENESIS_HASH;
+  let chainLoaded = false;
+  let ok = true;
+  let closed = false;
+  const queue: Array<{ event: AuditEvent; resolve: () => void; reject: (e: unknown) => void }> = [];
+  let draining: Promise<void> | undefined;
+
+  async function applyRetention(today: string): Promise<void> {
+    const cutoff = utcDate(Date.parse(`${today}T00:00:00Z`) - retentionDays * 86_400_000);
+    for (const name of await fsp.readdir(dir)) {
+      const m = pattern.exec(name);
+      if (m && m[1] <= cutoff) await fsp.unlink(join(dir, name));
+    }
+  }
+
+  async function loadChain(): Promise<void> {
+    const dated = (await fsp.readdir(dir)).filter((n) => pattern.test(n)).sort();
+    for (let i = dated.length - 1; i >= 0; i--) {
+      const { last } = await readTail(join(dir, dated[i]));
+      if (last === 'invalid') {
+        // Continuing would hide the damage behind a fresh chain; verify-audit shows what happened.
+        throw new Error(`last record of ${dated[i]} is not a valid audit record; run verify-audit and move the damaged file aside`);
+      }
+      if (last) {
+        seq = last.seq;
+        prevHash = last.hash;
+        break;
+      }
+    }
+    chainLoaded = true;
+  }
+
+  async function ensureOpen(): Promise<void> {
+    const today = utcDate(now());
+    if (fh && fileDate === today) return;
+    if (fh) {
+      await fh.close().catch(() => undefined);
+      fh = undefined;
+    }
+    await fsp.mkdir(dir, { recursive: true });
+    if (!chainLoaded) await loadChain();
+    const path = datedFileName(opts.file, today);
+    const handle = await fsp.open(path, 'a', 0o600);
+    try {
+      // Trim a record left half-written by a failed write or a crash: it was never acknowledged.
+      const { size } = await handle.stat();
+      const keep = size > 0 ? (await readTail(path)).goodSize : 0;
+      if (keep < size) await handle.truncate(keep);
+      goodSize = keep;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+    if (fileDate !== today) {
+      await applyRetention(today).catch((err) => opts.onError?.(err));
+    }
+    fh = handle;
+    fileDate = today;
+    filePath = path;
+  }
+
+  async function writeBatch(batch: typeof queue): Promise<void> {
+    await ensureOpen();
+    let s = seq;
+    let prev = prevHash;
+    const lines: string[] = [];
+    for (const { event } of batch) {
+      // Round-trip first so the hash covers exactly what a reader will parse (undefined dropped, NaN -> null).
+      const rec = JSON.parse(JSON.stringify({ ...event, seq: s + 1, prevHash: prev })) as Record<string, unknown>;
+      rec.hash = recordHash(rec);
+      lines.push(JSON.stringify(rec));
+      s += 1;
+      prev = rec.hash as string;
+    }
+    const buf = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    await fh!.write(buf, 0, buf.length, null);
+    if (doSync) await fh!.datasync();
+    goodSize += buf.length;
+    seq = s;
+    prevHash = prev;
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, queue.length);
+      try {
+        await writeBatch(batch);
+        ok = true;
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        ok = false;
+        opts.onError?.(err);
+        // Drop the handle so the next append reopens (and trims a partial write).
+        const h = fh;
+        fh = undefined;
+        fileDate = undefined;
+        await h?.close().catch(() => undefined);
+        const e = new Error(`audit log ${filePath ?? opts.file} could not be written: ${err instanceof Error ? err.message : String(err)}`);
+        for (const b of batch) b.reject(e);
+      }
+    }
+  }
+
+  function kick(): Promise<void> {
+    if (!draining) {
+      draining = drain().finally(() => {
+        draining = undefined;
+        // An append may have queued between the loop's last check and here.
+        if (queue.length > 0) void kick();
+      });
+    }
+    return draining;
+  }
+
+  return {
+    healthy: () => ok && !closed,
+    currentFile: () => filePath,
+    tail: () => ({ seq, hash: prevHash }),
+    append(event) {
+      if (closed) return Promise.reject(new Error('audit log is closed'));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ event, resolve, reject });
+        void kick();
+      });
+    },
+    async open() {
+      try {
+        await draining;
+        await ensureOpen();
+        ok = true;
+      } catch (err) {
+        ok = false;
+        opts.onError?.(err);
+        throw err;
+      }
+    },
+    async close() {
+      closed = true;
+      while (draining) await draining;
+      const h = fh;
+      fh = undefined;
+      await h?.close();
+    },
+  };
+}
+
+/** A sink for MCP_DOCKER_AUDIT=false: accepts and drops events, always healthy. */
+export function createDisabledAuditLog(): AuditSink {
+  return { append: async () => undefined, healthy: () => true, close: async () => undefined };
+}

@@ -1,0 +1,131 @@
+/**
+ * Request authentication: bearer tokens and Cloudflare Access JWTs, combined.
+ *
+ * Every credential the request presents must be valid (a bad bearer next to a good JWT is refused, fail closed).
+ * The principal comes from the Access JWT when there is one (it names the human or service token behind the
+ * edge), otherwise from the bearer token. The JWT is read only from the `Cf-Access-Jwt-Assertion` header:
+ * the `CF_Authorization` cookie is ambient authority a browser attaches to cross-site requests, so it is ignored.
+ */
+import type { Principal } from '../contracts.js';
+import { createAccessVerifier, type AccessVerifier } from './access-jwt.js';
+import type { SecurityConfig } from './security-config.js';
+import { createTokenAuthenticator } from './token-auth.js';
+
+/** Request headers as Node gives them (lower-case names). */
+export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Outcome of {@link Authenticate}. */
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 403; code: string; reason: string; wwwAuthenticate: string };
+
+/** Authenticates one request from its headers. Never throws; never echoes a credential. */
+export type Authenticate = (headers: RequestHeaders) => Promise<AuthResult>;
+
+/** Dependencies of {@link createAuthenticate}. */
+export interface AuthenticateDeps {
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Called when Access keys cannot be fetched. */
+  readonly onJwksError?: (err: unknown) => void;
+}
+
+/** Authenticator plus the Access verifier it uses (exposed for metrics/tests). */
+export interface Authenticator {
+  readonly authenticate: Authenticate;
+  readonly access?: AccessVerifier;
+}
+
+const REALM = 'mcp-gateway';
+/** Principal used when authentication is explicitly disabled on loopback. */
+export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', authMethod: 'none' });
+
+function single(headers: RequestHeaders, name: string): string | undefined | null {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  // Repeated credential headers are ambiguous: which one did a proxy check?
+  return v.length === 1 ? v[0] : null;
+}
+
+function challenge(error?: string, description?: string): string {
+  if (!error) return `Bearer realm="${REALM}"`;
+  return `Bearer realm="${REALM}", error="${error}", error_description="${(description ?? '').replace(/["\\]/g, '')}"`;
+}
+
+/** Builds the authenticate function from the parsed config. */
+export function createAuthenticate(config: SecurityConfig, deps: AuthenticateDeps = {}): Authenticator {
+  const tokens = createTokenAuthenticator(config.auth.tokens);
+  const a = config.auth.access;
+  const access = a
+    ? createAccessVerifier({ ...a, now: deps.now, fetch: deps.fetch, onFetchError: deps.onJwksError })
+    : undefined;
+  const anonymous = tokens.size === 0 && !access && config.auth.allowUnauthenticated;
+
+  const fail = (status: 401 | 403, code: string, reason: string, error?: string): AuthResult => ({
+    ok: false,
+    status,
+    code,
+    reason,
+    wwwAuthenticate: challenge(error, error ? reason : undefined),
+  });
+
+  const authenticate: Authenticate = async (headers) => {
+    if (anonymous) return { ok: true, principal: ANONYMOUS };
+    const authz = single(headers, 'authorization');
+    const jwt = single(headers, 'cf-access-jwt-assertion');
+    if (authz === null || jwt === null) return fail(401, 'ambiguous_credentials', 'repeated credential headers', 'invalid_request');
+
+    let bearerName: string | undefined;
+    if (authz !== undefined) {
+      const m = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)[ ]*$/i.exec(authz);
+      if (!m) return fail(401, 'bad_authorization', 'Authorization must be "Bearer <token>"', 'invalid_request');
+      if (tokens.size === 0) return fail(401, 'invalid_token', 'bearer tokens are not configured', 'invalid_token');
+      bearerName = tokens.verify(m[1]);
+      if (bearerName === undefined) return fail(401, 'invalid_token', 'bearer token is not valid', 'invalid_token');
+    }
+
+    let jwtPrincipal: Principal | undefined;
+    if (jwt !== undefined && jwt !== '') {
+      if (!access) return fail(401, 'access_not_configured', 'Cloudflare Access verification is not configured', 'invalid_token');
+      const r = await access.verify(jwt.trim());
+      if (!r.ok) return fail(r.status, r.code, r.reason, r.status === 401 ? 'invalid_token' : 'insufficient_scope');
+      jwtPrincipal = r.principal;
+    }
+
+    if (access && a?.required && !jwtPrincipal) return fail(401, 'access_jwt_required', 'a Cloudflare Access JWT (Cf-Access-Jwt-Assertion) is required');
+    if (jwtPrincipal) return { ok: true, principal: jwtPrincipal };
+    if (bearerName !== undefined) return { ok: true, principal: { id: bearerName, authMethod: 'bearer' } };
+    return fail(401, 'no_credentials', 'authentication required: send Authorization: Bearer <token> or come through Cloudflare Access');
+  };
+  return { authenticate, access };
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|\[::1\]|localhost|::ffff:127(\.\d{1,3}){3})$/i;
+
+/** True for loopback listen addresses (127.0.0.0/8, ::1, localhost). 0.0.0.0 and :: are not loopback. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host.trim());
+}
+
+/**
+ * Refuses to start without authentication, unless allowUnauthenticated is set AND the gateway listens on loopback.
+ * @throws Error naming the settings to change.
+ */
+export function assertAuthConfigured(config: SecurityConfig, listenHost: string): void {
+  const configured = config.auth.tokens.length > 0 || config.auth.access !== undefined;
+  if (configured) return;
+  if (config.auth.allowUnauthenticated && isLoopbackHost(listenHost)) return;
+  if (config.auth.allowUnauthenticated) {
+    throw new Error(
+      `no authentication is configured and MCP_GATEWAY_ALLOW_UNAUTHENTICATED=true is only honoured on loopback, but the gateway listens on "${listenHost}"; ` +
+        'set MCP_GATEWAY_HOST=127.0.0.1, or configure MCP_GATEWAY_AUTH_TOKEN(S) or MCP_GATEWAY_ACCESS_TEAM_DOMAIN + MCP_GATEWAY_ACCESS_AUD',
+    );
+  }
+  throw new Error(
+    'no authentication is configured: set MCP_GATEWAY_AUTH_TOKEN (or MCP_GATEWAY_AUTH_TOKENS=name=token,...) or ' +
+      'MCP_GATEWAY_ACCESS_TEAM_DOMAIN + MCP_GATEWAY_ACCESS_AUD; for local development only, MCP_GATEWAY_ALLOW_UNAUTHENTICATED=true with MCP_GATEWAY_HOST=127.0.0.1',
+  );
+}

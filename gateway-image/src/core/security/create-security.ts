@@ -1,0 +1,76 @@
+/**
+ * One factory for the security core, so the gateway wires one object:
+ * the HTTP edge uses checkOriginHost (before reading the body), corsHeaders and authenticate;
+ * the tool pipeline uses authorizer, limiter, audit and redactor; shutdown awaits close() (flushes the audit log).
+ */
+import type { Authorizer, AuditSink, CallLimiter, ContainerFacts, Redactor } from '../contracts.js';
+import type { AccessVerifier } from './access-jwt.js';
+import { createAuditLog, createDisabledAuditLog, type AuditLog } from './audit-log.js';
+import { createAuthenticate, type Authenticate, type RequestHeaders } from './authenticate.js';
+import { createAuthorizer } from './authorizer.js';
+import { createCallLimiter } from './call-limiter.js';
+import { createExecPolicy, type ExecPolicy } from './exec-policy.js';
+import { createOriginHostPolicy, type OriginHostResult } from './origin-host.js';
+import { createRedactor } from './redactor.js';
+import type { SecurityConfig } from './security-config.js';
+
+/** Dependencies of {@link createSecurity}. */
+export interface SecurityDeps {
+  /** Finds a container by id or name for scope decisions; null when it does not exist. */
+  lookupContainer(idOrName: string, signal: AbortSignal): Promise<ContainerFacts | null>;
+  /** The gateway's own container id, when running in a container. */
+  readonly gatewayContainerId?: string;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** HTTP client for Access keys. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Audit write/retention failures (wire to the audit-failures counter and logs). */
+  readonly onAuditError?: (err: unknown) => void;
+  /** Access key fetch failures. */
+  readonly onJwksError?: (err: unknown) => void;
+}
+
+/** The wired security core. */
+export interface Security {
+  readonly authenticate: Authenticate;
+  readonly checkOriginHost: (headers: RequestHeaders) => OriginHostResult;
+  readonly corsHeaders: (headers: RequestHeaders) => Record<string, string>;
+  readonly authorizer: Authorizer;
+  readonly limiter: CallLimiter & { inFlight(principal?: string): number };
+  /** The audit sink; `open()` (when enabled) lets startup fail fast on an unwritable directory. */
+  readonly audit: AuditSink & Partial<Pick<AuditLog, 'open' | 'currentFile' | 'tail'>>;
+  readonly redactor: Redactor;
+  /** The compiled exec policy (the exec tool may use effectiveExecUser with the same config). */
+  readonly execPolicy: ExecPolicy;
+  /** The Access verifier, when configured (fetch count for metrics). */
+  readonly access?: AccessVerifier;
+  /** Flushes and closes the audit log. */
+  close(): Promise<void>;
+}
+
+/** Builds the security core from the frozen config. No I/O happens until first use. */
+export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Security {
+  const { authenticate, access } = createAuthenticate(config, { now: deps.now, fetch: deps.fetch, onJwksError: deps.onJwksError });
+  const originHost = createOriginHostPolicy(config);
+  const audit = config.audit.enabled
+    ? createAuditLog({
+        file: config.audit.file,
+        retentionDays: config.audit.retentionDays,
+        fsync: config.audit.fsync,
+        now: deps.now,
+        onError: deps.onAuditError,
+      })
+    : createDisabledAuditLog();
+  return {
+    authenticate,
+    access,
+    checkOriginHost: originHost.check,
+    corsHeaders: originHost.corsHeaders,
+    authorizer: createAuthorizer(config, { lookupContainer: deps.lookupContainer, gatewayContainerId: deps.gatewayContainerId }),
+    limiter: createCallLimiter(config.limits, deps.now),
+    audit,
+    redactor: createRedactor(config, { gatewayContainerId: deps.gatewayContainerId }),
+    execPolicy: createExecPolicy(config.exec),
+    close: () => audit.close(),
+  };
+}
