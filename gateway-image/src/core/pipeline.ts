@@ -1,0 +1,160 @@
+/**
+ * The one ordered interceptor chain every tool call goes through, whatever the transport.
+ *
+ *   validate -> authorize -> limit -> audit decision -> execute -> redact -> audit outcome -> metrics
+ *
+ * Why this order:
+ * - validate first: policy decides on typed, complete arguments (defaults applied), never on raw input;
+ * - authorize before limits: a denied call must not consume the caller's budget, and denials are cheap;
+ * - limits before audit: a rate-limited call is still audited (as a denial) but never reaches Docker;
+ * - the decision record is written BEFORE a mutating tool runs: if it cannot be written the call is
+ *   refused (no unrecorded change to a container); read-only calls continue and are recorded best-effort;
+ * - redact before the outcome record and before returning: neither the audit log nor the model sees secrets.
+ * Any error inside authorize or audit is a denial (fail closed).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Authorizer, AuditEvent, AuditSink, CallLimiter, Decision, Principal, Redactor, ToolContext, ToolDefinition, ToolResult } from './contracts.js';
+import type { GatewayMetrics } from './metrics.js';
+import { errorResult } from './tools/tool-result.js';
+
+/** Arguments that failed the tool's schema; the MCP adapter answers JSON-RPC -32602 naming the field. */
+export class ToolArgumentsError extends Error {
+  constructor(readonly tool: string, readonly issues: readonly string[]) {
+    super(`Invalid arguments for tool ${tool}: ${issues.join('; ')}`);
+    this.name = 'ToolArgumentsError';
+  }
+}
+
+/** The security stages and observers the pipeline is built from. */
+export interface PipelineDeps {
+  readonly authorizer: Authorizer;
+  readonly limiter: CallLimiter;
+  readonly audit: AuditSink;
+  readonly redactor: Redactor;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly dryRun: boolean;
+}
+
+/** What a transport supplies for one call. */
+export interface CallInput {
+  readonly principal: Principal;
+  readonly sessionId?: string;
+  readonly traceId?: string;
+  readonly signal: AbortSignal;
+  readonly progress?: ToolContext['progress'];
+}
+
+/** Runs tool calls through the chain. */
+export interface ToolPipeline {
+  call(tool: ToolDefinition, rawArgs: unknown, input: CallInput): Promise<ToolResult>;
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`);
+}
+
+/** Creates the pipeline. */
+export function createPipeline(deps: PipelineDeps): ToolPipeline {
+  const { metrics, logger } = deps;
+
+  const record = (event: AuditEvent, mustPersist: boolean): Promise<void> => {
+    const p = deps.audit.append(event).catch((err: unknown) => {
+      metrics.auditFailures.inc();
+      logger.error({ err, traceId: event.traceId, tool: event.tool }, 'audit record could not be written');
+      if (mustPersist) throw err;
+    });
+    return mustPersist ? p : Promise.resolve();
+  };
+
+  return {
+    async call(tool, rawArgs, input) {
+      const started = performance.now();
+      const traceId = input.traceId ?? randomUUID();
+      const base = {
+        traceId, principal: input.principal.id, authMethod: input.principal.authMethod,
+        ...(input.sessionId ? { sessionId: input.sessionId } : {}), tool: tool.name,
+      };
+      const finish = (outcome: 'ok' | 'error' | 'denied') => {
+        metrics.toolCalls.inc({ tool: tool.name, outcome });
+        metrics.toolDuration.observe({ tool: tool.name }, (performance.now() - started) / 1000);
+      };
+
+      // 1. validate
+      let args: Record<string, unknown>;
+      if (tool.inputSchema) {
+        const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
+        if (!parsed.success) {
+          metrics.toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
+          throw new ToolArgumentsError(tool.name, formatIssues(parsed.error));
+        }
+        args = parsed.data;
+      } else {
+        args = (rawArgs ?? {}) as Record<string, unknown>;
+      }
+      const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, dryRun: deps.dryRun };
+      const target = tool.target?.(args);
+      const auditArgs = deps.redactor.redactArgs(tool.name, args);
+      const deny = async (d: Pick<Decision, 'ruleId' | 'reason'>, hint = ''): Promise<ToolResult> => {
+        metrics.policyDenials.inc({ rule: d.ruleId });
+        await record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'deny', ruleId: d.ruleId, reason: d.reason, args: auditArgs }, false);
+        finish('denied');
+        return errorResult(`Denied (${d.ruleId}): ${d.reason}${hint}`, { denied: true, ruleId: d.ruleId });
+      };
+
+      // 2. authorize (fail closed)
+      let decision: Decision;
+      try {
+        decision = await deps.authorizer.authorize({ tool, args, ctx });
+      } catch (err) {
+        logger.error({ err, traceId, tool: tool.name }, 'policy evaluation failed; denying');
+        decision = { allow: false, ruleId: 'policy.error', reason: 'policy evaluation failed' };
+      }
+      if (!decision.allow) return deny(decision);
+
+      // 3. limits
+      const slot = deps.limiter.acquire(input.principal, tool.name);
+      if (!slot.ok) return deny(slot, slot.retryAfterMs !== undefined ? ` (retry after ${Math.ceil(slot.retryAfterMs / 1000)} s)` : '');
+
+      try {
+        // 4. audit the decision; mutating tools need it durable first
+        if (tool.mutating && !deps.audit.healthy()) {
+          return deny({ ruleId: 'audit.unavailable', reason: 'the audit log cannot be written, so mutating tools are refused; read-only tools still work' });
+        }
+        try {
+          await record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'allow', ruleId: decision.ruleId, args: auditArgs, ...(deps.dryRun ? { dryRun: true } : {}) }, tool.mutating);
+        } catch {
+          return deny({ ruleId: 'audit.unavailable', reason: 'the audit record could not be written, so this mutating call was refused' });
+        }
+
+        // 5. execute
+        let result: ToolResult;
+        try {
+          result = await tool.run(args, ctx);
+        } catch (err) {
+          logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
+          result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
+        }
+
+        // 6. redact
+        const { result: safe, redactions } = deps.redactor.redactResult(tool.name, result, ctx);
+
+        // 7. audit the outcome
+        const sc = safe.structuredContent;
+        await record({
+          ...base, time: new Date().toISOString(), target, phase: 'outcome', decision: 'allow', ruleId: decision.ruleId,
+          isError: safe.isError === true, durationMs: Math.round(performance.now() - started),
+          ...(typeof sc?.exitCode === 'number' ? { exitCode: sc.exitCode } : {}),
+          ...(typeof sc?.bytes === 'number' ? { bytes: sc.bytes } : {}),
+          ...(redactions ? { redactions } : {}), ...(deps.dryRun ? { dryRun: true } : {}),
+        }, false);
+        finish(safe.isError ? 'error' : 'ok');
+        return safe;
+      } finally {
+        slot.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * docker_exec: run a command in a container, buffered or streamed, with a timeout and an output cap that
+ * really stop the process (see ExecHandle.kill), and cancellation on client disconnect.
+ */
+import { z } from 'zod';
+import type { ToolDefinition } from '../contracts.js';
+import { captureOutput } from './output-capture.js';
+import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
+import type { ToolDeps } from './tool-deps.js';
+
+function execArgs(deps: ToolDeps) {
+  return z.object({
+    id: z.string().min(1).describe('Container id or name'),
+    cmd: z.array(z.string()).min(1).describe('Command and arguments, e.g. ["ls","-la","/app"] (no shell is added)'),
+    user: z.string().min(1).optional().describe('User to run as (policy may forbid root)'),
+    workdir: z.string().min(1).optional().describe('Working directory'),
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'each env entry must look like NAME=value')).optional()
+      .describe('Extra environment, NAME=value'),
+    tty: z.boolean().optional().describe('Allocate a TTY (stdout and stderr are then merged)'),
+    stdin: z.string().optional().describe('Text written to the process stdin, which is then closed'),
+    stream: z.boolean().optional().describe('Send output as progress notifications while running'),
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe(`Kill after this long (default ${deps.limits.timeoutMs})`),
+    maxBytes: z.number().int().min(1).max(deps.limits.maxBytes).optional().describe(`Output cap (default and max ${deps.limits.maxBytes})`),
+    chunkBytes: z.number().int().min(64).max(4 * 1024 * 1024).optional().describe(`Streamed chunk size (default ${deps.limits.chunkBytes})`),
+  }).strict();
+}
+
+type ExecArgs = z.infer<ReturnType<typeof execArgs>>;
+
+/** The docker_exec tool. */
+export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
+  return {
+    name: 'docker_exec',
+    description: 'Run a command (argv array, no shell) in a running container. Returns exitCode, stdout, stderr, truncated and durationMs. ' +
+      'Set stream=true to receive output as progress notifications. Timeouts and the output cap kill the process.',
+    inputSchema: execArgs(deps),
+    annotations: { title: 'Exec in container', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    mutating: true,
+    target: (a) => a.id,
+    async run(a, ctx) {
+      if (ctx.dryRun) return okResult({ dryRun: true, executed: false, id: a.id, cmd: a.cmd });
+      const started = performance.now();
+      const timeoutMs = a.timeoutMs ?? deps.limits.timeoutMs;
+      try {
+        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin }, ctx.signal);
+        if (!handle) return notFound('container', a.id);
+        let stopReason: 'timeout' | 'output-cap' | 'cancelled' | undefined;
+        let kill: ReturnType<typeof handle.kill> | undefined;
+        const stop = (reason: NonNullable<typeof stopReason>) => {
+          stopReason ??= reason;
+          kill ??= handle.kill();
+        };
+        const capture = captureOutput(handle.stdout, handle.stderr, {
+          maxBytes: a.maxBytes ?? deps.limits.maxBytes,
+          chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
+          progress: a.stream ? ctx.progress : undefined,
+          onCap: () => stop('output-cap'),
+          onBytes: (n) => deps.onBytes?.('docker_exec', n),
+        });
+        const timer = setTimeout(() => stop('timeout'), timeoutMs);
+        const onAbort = () => stop('cancelled');
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await capture.finished;
+        } finally {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener('abort', onAbort);
+        }
+        const killed = kill ? await kill : undefined;
+        const exitCode = await handle.exitCode();
+        const out = capture.result();
+        const data = {
+          exitCode, stdout: out.stdout, stderr: out.stderr, truncated: out.truncated, bytes: out.bytes,
+          durationMs: Math.round(performance.now() - started),
+          ...(stopReason ? { stopped: stopReason, killed } : {}),
+        };
+        if (stopReason === 'timeout') return errorResult(`Command timed out after ${timeoutMs} ms and was killed`, data);
+        if (stopReason === 'cancelled') return errorResult('Command cancelled and killed', data);
+        return okResult(data);
+      } catch (err) {
+        return dockerErrorResult(err);
+      }
+    },
+  };
+}

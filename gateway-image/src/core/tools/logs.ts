@@ -1,0 +1,85 @@
+/** docker_logs: buffered (tail/since/until) or followed for a bounded time, capped at maxBytes. */
+import { z } from 'zod';
+import type { ToolDefinition } from '../contracts.js';
+import { captureOutput } from './output-capture.js';
+import { dockerErrorResult, notFound, okResult } from './tool-result.js';
+import type { ToolDeps } from './tool-deps.js';
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * Docker wants unix seconds. Accepts unix seconds, RFC 3339 dates, or a relative duration like `10m` (ago).
+ * Returns undefined for an unparseable value so the schema can name it.
+ */
+export function toUnixSeconds(value: string | number, now = Date.now()): number | undefined {
+  if (typeof value === 'number') return value;
+  const rel = /^(\d+)([smhd])$/.exec(value.trim());
+  if (rel) return Math.floor(now / 1000) - Number(rel[1]) * UNITS[rel[2]];
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.floor(Number(value));
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+}
+
+const timeArg = z.union([z.number().int().min(0), z.string().min(1)])
+  .refine((v) => toUnixSeconds(v) !== undefined, { message: 'use unix seconds, an RFC 3339 date, or a duration like 10m' });
+
+function logsArgs(deps: ToolDeps) {
+  return z.object({
+    id: z.string().min(1).describe('Container id or name'),
+    tail: z.union([z.number().int().min(0), z.literal('all')]).optional().describe('Lines from the end (default 100)'),
+    since: timeArg.optional().describe('Start time: unix seconds, RFC 3339, or a duration like 10m'),
+    until: timeArg.optional().describe('End time, same forms as since'),
+    timestamps: z.boolean().optional().describe('Prefix lines with timestamps'),
+    follow: z.boolean().optional().describe('Keep reading new lines for followSeconds, sent as progress'),
+    followSeconds: z.number().int().min(1).max(deps.limits.maxFollowSeconds).optional().describe('How long to follow (default 10)'),
+    maxBytes: z.number().int().min(1).max(deps.limits.maxBytes).optional().describe(`Output cap (default and max ${deps.limits.maxBytes})`),
+    chunkBytes: z.number().int().min(64).max(4 * 1024 * 1024).optional().describe('Streamed chunk size'),
+  }).strict();
+}
+
+type LogsArgs = z.infer<ReturnType<typeof logsArgs>>;
+
+/** The docker_logs tool. */
+export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
+  return {
+    name: 'docker_logs',
+    description: 'Read a container\'s logs (stdout and stderr). follow=true keeps reading for followSeconds and streams lines as progress notifications.',
+    inputSchema: logsArgs(deps),
+    annotations: { title: 'Container logs', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    mutating: false,
+    target: (a) => a.id,
+    async run(a, ctx) {
+      const started = performance.now();
+      try {
+        const logs = await deps.docker.streamLogs(a.id, {
+          tail: a.tail ?? 100, timestamps: a.timestamps, follow: a.follow,
+          since: a.since === undefined ? undefined : toUnixSeconds(a.since),
+          until: a.until === undefined ? undefined : toUnixSeconds(a.until),
+        }, ctx.signal);
+        if (!logs) return notFound('container', a.id);
+        let stopped: 'follow-ended' | 'output-cap' | 'cancelled' | undefined;
+        const stop = (why: NonNullable<typeof stopped>) => { stopped ??= why; logs.close(); };
+        const capture = captureOutput(logs.stdout, logs.stderr, {
+          maxBytes: a.maxBytes ?? deps.limits.maxBytes,
+          chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
+          progress: a.follow ? ctx.progress : undefined,
+          onCap: () => stop('output-cap'),
+          onBytes: (n) => deps.onBytes?.('docker_logs', n),
+        });
+        const timer = a.follow ? setTimeout(() => stop('follow-ended'), (a.followSeconds ?? 10) * 1000) : undefined;
+        const onAbort = () => stop('cancelled');
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await Promise.race([capture.finished, logs.done.then(() => capture.finished)]);
+        } finally {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener('abort', onAbort);
+        }
+        const out = capture.result();
+        return okResult({ ...out, durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) });
+      } catch (err) {
+        return dockerErrorResult(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Collects a process's stdout/stderr up to a byte cap, optionally forwarding fixed-size chunks as they
+ * arrive (streaming mode). Used by docker_exec and docker_logs so both cap and stream the same way.
+ */
+import type { Readable } from 'node:stream';
+import type { ToolProgress } from '../contracts.js';
+
+/** What a capture returns once the streams end or the cap is hit. */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+  /** True when output beyond `maxBytes` was discarded. */
+  truncated: boolean;
+  /** Bytes received in total (kept or discarded). */
+  bytes: number;
+}
+
+/** Options of {@link captureOutput}. */
+export interface CaptureOptions {
+  readonly maxBytes: number;
+  readonly chunkBytes: number;
+  /** Forward chunks as progress notifications while running. */
+  readonly progress?: (p: ToolProgress) => void;
+  /** Called once when the cap is first exceeded (the caller stops the producer). */
+  readonly onCap?: () => void;
+  /** Counts streamed bytes for /metrics. */
+  readonly onBytes?: (n: number) => void;
+}
+
+/** Starts capturing; returns the result accessor and a promise of the moment both streams ended. */
+export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureOptions): { finished: Promise<void>; result(): CapturedOutput } {
+  const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  let keptBytes = 0;
+  let total = 0;
+  let truncated = false;
+  let pending: Array<{ stream: 'stdout' | 'stderr'; data: Buffer }> = [];
+  let pendingBytes = 0;
+  let sent = 0;
+
+  const flush = () => {
+    if (!opts.progress || pendingBytes === 0) return;
+    for (const { stream, data } of pending) {
+      for (let off = 0; off < data.length; off += opts.chunkBytes) {
+        const piece = data.subarray(off, off + opts.chunkBytes);
+        sent += piece.length;
+        opts.progress({ progress: sent, message: JSON.stringify({ stream, data: piece.toString('utf8') }) });
+      }
+    }
+    pending = [];
+    pendingBytes = 0;
+  };
+
+  const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    total += chunk.length;
+    opts.onBytes?.(chunk.length);
+    if (truncated) return;
+    const room = opts.maxBytes - keptBytes;
+    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (piece.length > 0) {
+      kept[stream].push(piece);
+      keptBytes += piece.length;
+      if (opts.progress) {
+        pending.push({ stream, data: piece });
+        pendingBytes += piece.length;
+        if (pendingBytes >= opts.chunkBytes) flush();
+      }
+    }
+    if (chunk.length > room) {
+      truncated = true;
+      opts.onCap?.();
+    }
+  };
+
+  stdout.on('data', onData('stdout'));
+  stderr.on('data', onData('stderr'));
+  const ended = (s: Readable) => new Promise<void>((resolve) => {
+    if (s.readableEnded || s.destroyed) return resolve();
+    s.once('end', resolve);
+    s.once('close', resolve);
+    s.once('error', () => resolve());
+  });
+  const finished = Promise.all([ended(stdout), ended(stderr)]).then(flush);
+
+  return {
+    finished,
+    result: () => ({
+      stdout: Buffer.concat(kept.stdout).toString('utf8'),
+      stderr: Buffer.concat(kept.stderr).toString('utf8'),
+      truncated,
+      bytes: total,
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Loads the whole gateway configuration once: config file + environment, each section parsed by the
+ * schema that lives next to the code using it, every problem from every section reported together.
+ */
+import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
+import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
+import { ConfigError } from './errors.js';
+
+/** The complete, frozen configuration handed to createGateway. */
+export interface GatewayConfig extends BaseConfig {
+  readonly security: SecurityConfig;
+  /** The upstream MCP servers section, parsed by the upstreams module. */
+  readonly mcpServers: Readonly<Record<string, unknown>>;
+  /** Gateway-wide settings for upstream servers (separator, timeouts, ...), parsed by the upstreams module. */
+  readonly upstreams: Readonly<Record<string, unknown>>;
+}
+
+const BASE_KEYS = Object.keys(baseConfigSchema.shape);
+const SECURITY_KEYS = Object.keys(securityConfigSchema.shape);
+const OTHER_KEYS = ['mcpServers', 'upstreams'];
+const KNOWN_KEYS = [...BASE_KEYS, ...SECURITY_KEYS, ...OTHER_KEYS];
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j += 1) d[0][j] = j;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known key closest to `key`, when one is close enough to be a likely typo. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (dist < bestD) { bestD = dist; best = k; }
+  }
+  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) {
+    if (v === undefined) continue;
+    const cur = target[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+      mergeInto(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else target[k] = v;
+  }
+}
+
+/** Reads, merges and validates; throws ConfigError listing every problem. */
+export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
+  const issues: string[] = [];
+  const file = readConfigFile(sources, issues);
+  for (const key of Object.keys(file)) {
+    if (KNOWN_KEYS.includes(key)) continue;
+    const near = closestKey(key, KNOWN_KEYS);
+    issues.push(`config file: unknown key "${key}"${near ? `; did you mean "${near}"?` : ''} (known keys: ${KNOWN_KEYS.join(', ')})`);
+  }
+  const pick = (keys: readonly string[]) => Object.fromEntries(Object.entries(file).filter(([k]) => keys.includes(k)));
+
+  const rawBase = structuredClone(pick(BASE_KEYS));
+  applyEnv(rawBase, sources.env, issues);
+  const rawSecurity = structuredClone(pick(SECURITY_KEYS));
+  const envSecurity = securityEnvOverrides(sources.env);
+  issues.push(...envSecurity.issues);
+  mergeInto(rawSecurity, envSecurity.values as Record<string, unknown>);
+
+  const base = baseConfigSchema.safeParse(rawBase);
+  if (!base.success) issues.push(...formatZodIssues(base.error, rawBase));
+  const security = securityConfigSchema.safeParse(rawSecurity);
+  if (!security.success) issues.push(...formatZodIssues(security.error, rawSecurity));
+  const objectOrEmpty = (key: string) => {
+    const v = file[key];
+    if (v === undefined) return {};
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      issues.push(`config file: "${key}" must be an object, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
+      return {};
+    }
+    return v as Record<string, unknown>;
+  };
+  const mcpServers = objectOrEmpty('mcpServers');
+  const upstreams = objectOrEmpty('upstreams');
+
+  if (issues.length > 0 || !base.success || !security.success) throw new ConfigError(issues);
+  return deepFreeze({ ...base.data, security: security.data, mcpServers, upstreams });
+}
+
+/** The effective config with secrets replaced, for the start-up log line. */
+export function redactedConfig(config: GatewayConfig): unknown {
+  return JSON.parse(JSON.stringify(config, (key, value: unknown) => {
+    if (/token|secret|password|sha256|authorization/i.test(key) && typeof value === 'string') return '<redacted>';
+    if (key === 'headers' && value && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value as object).map((k) => [k, '<redacted>']));
+    }
+    return value;
+  }));
+}
+

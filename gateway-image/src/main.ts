@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * The gateway's one exit point.
+ *   node dist/main.js                 serve HTTP (Streamable HTTP, SSE, /rpc, /health, /ready, /metrics)
+ *   node dist/main.js --stdio         serve one local client over stdin/stdout
+ *   node dist/main.js verify-audit P  check the audit hash chain in file or directory P
+ * Config errors print every problem and exit 2; SIGTERM/SIGINT close gracefully within a bound.
+ */
+import { readFileSync } from 'node:fs';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { verifyAuditFiles } from './core/security/verify.js';
+import { ConfigError } from './errors.js';
+import { createGateway } from './gateway.js';
+import { loadGatewayConfig, redactedConfig } from './load-config.js';
+import { createLogger } from './logger.js';
+
+const CLOSE_TIMEOUT_MS = 15_000;
+
+/** The id of the container we run in, when Docker's cgroup or hostname tells it. */
+function selfContainerId(): string | undefined {
+  try {
+    const m = /[0-9a-f]{64}/.exec(readFileSync('/proc/self/mountinfo', 'utf8'));
+    if (m) return m[0];
+  } catch { /* not in a container, or no procfs */ }
+  return undefined;
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'verify-audit') {
+    if (!argv[1]) {
+      process.stderr.write('usage: main.js verify-audit <audit file or directory>\n');
+      return 2;
+    }
+    const report = await verifyAuditFiles(argv[1]);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.ok ? 0 : 1;
+  }
+
+  let config;
+  try {
+    config = loadGatewayConfig({ env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logging);
+  const stdio = argv.includes('--stdio');
+  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId() });
+  logger.info({ config: redactedConfig(config), mode: stdio ? 'stdio' : 'http' }, 'effective configuration');
+
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => { stop = resolve; });
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  try {
+    if (stdio) {
+      const server = gateway.stdioServer({ id: env.USER ?? 'local', authMethod: 'stdio' });
+      const transport = new StdioServerTransport();
+      transport.onclose = () => stop('stdin closed');
+      await server.connect(transport);
+    } else {
+      await gateway.start();
+    }
+  } catch (err) {
+    logger.fatal({ err }, 'gateway failed to start');
+    await gateway.close().catch(() => undefined);
+    return 1;
+  }
+
+  const reason = await stopped;
+  logger.info({ reason }, 'shutting down');
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS).unref());
+  const outcome = await Promise.race([gateway.close().then(() => 'closed' as const), timeout]);
+  if (outcome === 'timeout') logger.error({ timeoutMs: CLOSE_TIMEOUT_MS }, 'graceful close timed out');
+  logger.flush?.();
+  return outcome === 'closed' ? 0 : 1;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

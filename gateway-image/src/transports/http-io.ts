@@ -1,0 +1,98 @@
+/**
+ * Small HTTP helpers shared by every adapter: bounded JSON body reading (size, nesting, batches) and
+ * responses built from the error registry. One place, so every endpoint answers bad input the same way.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Principal } from '../core/contracts.js';
+import { GatewayError, jsonRpcError } from '../errors.js';
+
+/** True when `text`'s JSON nesting goes deeper than `max` (strings are skipped). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i += 1;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (c === 125 || c === 93) depth -= 1;
+  }
+  return false;
+}
+
+/** Options of {@link readJsonBody}. */
+export interface BodyLimits {
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+  /** Refuse bodies whose Content-Type is not JSON (415). Off for /rpc so plain `curl -d` works. */
+  readonly requireJsonType?: boolean;
+}
+
+/**
+ * Reads and parses a JSON-RPC request body. Refuses over-limit bodies (413, by Content-Length before
+ * reading, or as soon as the limit is crossed), invalid JSON (-32700), too-deep nesting and batches.
+ */
+export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limits.maxBodyBytes) throw new GatewayError('BODY_TOO_LARGE', `${declared} > ${limits.maxBodyBytes} bytes`);
+  const type = String(req.headers['content-type'] ?? 'application/json');
+  if (limits.requireJsonType !== false && !/^application\/json\b/i.test(type) && !/\+json\b/i.test(type)) {
+    throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', `got ${type}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limits.maxBodyBytes) {
+      req.resume();
+      throw new GatewayError('BODY_TOO_LARGE', `more than ${limits.maxBodyBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  if (jsonDepthExceeds(text, limits.maxJsonDepth)) throw new GatewayError('TOO_DEEP', `limit ${limits.maxJsonDepth}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new GatewayError('PARSE_ERROR');
+  }
+  if (Array.isArray(body)) throw new GatewayError('BATCH_REJECTED');
+  if (body === null || typeof body !== 'object') throw new GatewayError('INVALID_REQUEST', 'body must be a JSON-RPC object');
+  return body;
+}
+
+/** Writes a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Answers an edge error as a JSON-RPC error object with the registry's HTTP status. */
+export function sendError(res: ServerResponse, err: GatewayError, id: string | number | null = null): void {
+  sendJson(res, err.status, jsonRpcError(id, err.rpcCode, err.message), { ...err.headers });
+}
+
+/** The id of a JSON-RPC message, when it has a usable one. */
+export function rpcId(body: unknown): string | number | null {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/**
+ * The SDK's AuthInfo for a principal. The credential itself is never attached (token is empty), so it
+ * cannot reach tools, upstreams or logs.
+ */
+export function authInfoFor(principal: Principal): AuthInfo {
+  return { token: '', clientId: principal.id, scopes: [], extra: { principal } };
+}
