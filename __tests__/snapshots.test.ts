@@ -1,0 +1,13 @@
+import { Testing } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { buildStack, buildStackFromConfig, fixtureConfig } from './helpers';
+
+// One snapshot per stack variant. Read the diff before updating one: it is the whole plan input.
+describe('stack snapshots', () => {
+  it('local-only (embedded default)', () => {
+    expect(JSON.parse(Testing.synth(buildStack()))).toMatchSnapshot();
+  });
+  it('full Cloudflare (fixtures/full.tfvars)', async () => {
+    expect(JSON.parse(Testing.synth(buildStackFromConfig(await fixtureConfig('full.tfvars'))))).toMatchSnapshot();
+  });
+});
