@@ -2,6 +2,10 @@
  * The CDKTF app: load and validate the configuration (terraform.tfvars, or the embedded local-only default),
  * build the stack, synthesize. Every configuration problem is printed at once and the process exits non-zero
  * without writing cdktf.out: the configuration is validated before `new App()` creates the output folder.
+ *
+ * Environment: MCP_STACK_TFVARS (tfvars path; cdktf.json context `tfvarsPath` otherwise), MCP_STACK_STATE_FILE
+ * (local state file path). Secrets never come from here: CLOUDFLARE_API_TOKEN and TF_VAR_gateway_auth_tokens are
+ * read by Terraform at plan time.
  */
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -32,7 +36,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     outdir = path.resolve(env.CDKTF_OUTDIR ?? 'cdktf.out');
     createdOutdir = !existsSync(outdir);
     const app = new App();
-    new GatewayStack(app, STACK_ID, { config, projectDir });
+    new GatewayStack(app, STACK_ID, { config, projectDir, stateFile: env.MCP_STACK_STATE_FILE || undefined });
     app.synth();
     console.log(`mcp-gateway: synthesized from ${source.path ?? 'the embedded default (local-only)'}`);
     return 0;

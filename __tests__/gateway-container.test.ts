@@ -3,7 +3,7 @@ import { App, TerraformStack, Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { GatewayContainer } from '../constructs/gateway-container';
 import { GatewayImage } from '../constructs/gateway-image';
-import { envMap, FIXTURE_CONTEXT, onlyResource, problemsOf, ROOT, synth, synthJson, TUNNEL_RAW } from './helpers';
+import { buildStack, envMap, FIXTURE_CONTEXT, onlyResource, problemsOf, ROOT, synth, synthJson, TUNNEL_RAW } from './helpers';
 
 const local = synth();
 
@@ -169,5 +169,12 @@ describe('GatewayContainer props validation', () => {
     const app = stack.node.root as App;
     expect(app).toBeDefined();
     expect(() => new GatewayContainer(stack, 'gateway', { image, network, authTokens: '', port: network.id as unknown as number })).not.toThrow();
+  });
+});
+
+describe('GatewayStack state backend', () => {
+  it('keeps cdktf\'s default local backend unless stateFile is given', () => {
+    expect(JSON.parse(Testing.synth(buildStack({}, { stateFile: '/srv/state/mcp.tfstate' }))).terraform.backend).toEqual({ local: { path: '/srv/state/mcp.tfstate' } });
+    expect(JSON.parse(Testing.synth(buildStack())).terraform?.backend).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
 import type { StackConfig } from './config/stack-config';
@@ -37,6 +37,12 @@ export interface GatewayStackProps {
    * @default GUARDRAIL_RULES (all of them)
    */
   readonly guardrails?: readonly GuardrailRule[];
+  /**
+   * Path of the local Terraform state file. CI sets it (MCP_STACK_STATE_FILE) to a folder that outlives the
+   * runner's checkout, on the Docker host's self-hosted runner.
+   * @default - cdktf's default: terraform.<stack>.tfstate in the project directory
+   */
+  readonly stateFile?: string;
 }
 
 /**
@@ -68,6 +74,7 @@ export class GatewayStack extends TerraformStack {
     const { config } = props;
     const projectDir = props.projectDir ?? process.cwd();
 
+    if (props.stateFile) new LocalBackend(this, { path: props.stateFile });
     new DockerProvider(this, 'docker', { host: config.dockerHost });
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;

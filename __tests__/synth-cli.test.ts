@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT } from './helpers';
+
+const run = promisify(execFile);
+const CDKTF = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `cdktf synth` (which runs cdktf.json's app command, i.e. main.ts) and never throws. */
+async function cdktfSynth(cwd: string, outdir: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', CI: '1', ...env };
+  delete childEnv.MCP_STACK_TFVARS;
+  delete childEnv.CDKTF_CONTEXT_JSON;
+  Object.assign(childEnv, env);
+  try {
+    const { stdout, stderr } = await run(CDKTF, ['synth', '--output', outdir], { cwd, env: childEnv, timeout: 50_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** A project folder of its own (so no stray ./terraform.tfvars is picked up) running this repository's main.ts. */
+function project(context?: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-stack-cli-'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  const cdktfJson = JSON.parse(readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as Record<string, unknown>;
+  cdktfJson.app = String(cdktfJson.app).replace('main.ts', JSON.stringify(path.join(ROOT, 'main.ts')));
+  if (context) cdktfJson.context = context;
+  writeFileSync(path.join(dir, 'cdktf.json'), JSON.stringify(cdktfJson, null, 2));
+  return dir;
+}
+
+function stackJson(outdir: string): { resource: Record<string, Record<string, any>>; provider: Record<string, unknown> } {
+  return JSON.parse(readFileSync(path.join(outdir, 'stacks', 'mcp-gateway', 'cdk.tf.json'), 'utf8'));
+}
+
+const tempOut = () => path.join(mkdtempSync(path.join(tmpdir(), 'mcp-stack-out-')), 'cdktf.out');
+
+describe.concurrent('cdktf synth through the real CLI', () => {
+  it('synthesizes the embedded default (no tfvars) as the local-only stack, no credentials needed', async () => {
+    const cwd = project();
+    const outdir = tempOut();
+    const result = await cdktfSynth(cwd, outdir, { CLOUDFLARE_API_TOKEN: '' });
+    expect(result.code, result.stderr).toBe(0);
+    const json = stackJson(outdir);
+    expect(Object.keys(json.provider)).toEqual(['docker']);
+    expect(Object.keys(json.resource).sort()).toEqual(['docker_container', 'docker_image', 'docker_network', 'docker_volume']);
+    expect(json.resource.docker_image['gateway-image_0FD5DE07'].build.context).toBe('../../../gateway-image');
+  });
+
+  it('synthesizes fixtures/full.tfvars named by MCP_STACK_TFVARS', async () => {
+    const outdir = tempOut();
+    const result = await cdktfSynth(ROOT, outdir, { MCP_STACK_TFVARS: path.join(FIXTURES, 'full.tfvars') });
+    expect(result.code, result.stderr).toBe(0);
+    const json = stackJson(outdir);
+    expect(Object.keys(json.resource).sort()).toEqual([
+      'cloudflare_dns_record',
+      'cloudflare_zero_trust_access_application',
+      'cloudflare_zero_trust_access_policy',
+      'cloudflare_zero_trust_access_service_token',
+      'cloudflare_zero_trust_tunnel_cloudflared',
+      'cloudflare_zero_trust_tunnel_cloudflared_config',
+      'docker_container',
+      'docker_image',
+      'docker_network',
+      'docker_volume',
+    ]);
+    const text = readFileSync(path.join(outdir, 'stacks', 'mcp-gateway', 'cdk.tf.json'), 'utf8');
+    expect(text).not.toMatch(/"api_token"/);
+  });
+
+  it('reads the tfvars path from cdktf.json context (tfvarsPath)', async () => {
+    const cwd = project({ tfvarsPath: path.join(FIXTURES, 'full.tfvars') });
+    const outdir = tempOut();
+    const result = await cdktfSynth(cwd, outdir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(stackJson(outdir).resource).toHaveProperty('cloudflare_zero_trust_tunnel_cloudflared');
+  });
+
+  it('prints every problem of a bad tfvars, exits non-zero and writes no cdktf.out', async () => {
+    const outdir = tempOut();
+    const result = await cdktfSynth(ROOT, outdir, { MCP_STACK_TFVARS: path.join(FIXTURES, 'invalid.tfvars') });
+    expect(result.code).not.toBe(0);
+    const output = result.stdout + result.stderr;
+    for (const line of [
+      'gatway_port: unknown key; did you mean "gateway_port"?',
+      'gateway_port: is out of range: must be between 1 and 65535',
+      'memory_limit: is below the minimum of 64 MiB',
+      'cloudflare_account_id: must be 32 hexadecimal characters',
+      'allowed_emails: contains a malformed email address',
+      'domain_suffix: is required when enable_cloudflare_tunnel = true',
+      'cloudflare_zone_id: is required when enable_cloudflare_tunnel = true',
+      'access_team_name: is required when enable_cloudflare_tunnel = true',
+    ]) {
+      expect(output).toContain(line);
+    }
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
