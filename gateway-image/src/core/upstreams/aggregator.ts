@@ -42,6 +42,8 @@ export interface AggregatorOptions {
   /** Names the gateway exposes itself; upstream tools with these names are dropped. @default [] */
   readonly reservedToolNames?: readonly string[];
   readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
+  /** A server whose last start failed came up in the background: its lists are new (sent as list_changed). */
+  readonly onRecovered?: (server: string) => void;
 }
 
 /** Options for requests that are not tool calls. */
@@ -63,6 +65,7 @@ const MAX_PAGES = 100;
 export class Aggregator {
   private readonly catalogs = new Map<string, Catalog>();
   private readonly warned = new Set<string>();
+  private readonly retrying = new Set<string>();
 
   constructor(private readonly opts: AggregatorOptions) {}
 
@@ -255,6 +258,22 @@ export class Aggregator {
     const cached = catalog[kind];
     if (cached) return cached;
     const c = catalog;
+    const pool = this.opts.pools.get(server)!;
+    const state = pool.status().state;
+    if (state === 'failed' || state === 'backoff') {
+      // Do not make every list wait for a server that keeps failing to start: try again in the background
+      // and announce its tools with list_changed when it comes up.
+      if (!this.retrying.has(server)) {
+        this.retrying.add(server);
+        void this.fetchList(server, 'tools', sessionId)
+          .then(
+            () => this.opts.onRecovered?.(server),
+            () => undefined,
+          )
+          .finally(() => this.retrying.delete(server));
+      }
+      return Promise.resolve([]);
+    }
     const pending = this.fetchList(server, kind, sessionId).catch((err: Error) => {
       // Do not cache failures: the next list tries again (the pool applies backoff).
       if (c[kind] === pending) c[kind] = undefined;
@@ -302,7 +321,7 @@ export class Aggregator {
     if (running) return run(running);
     // Listing starts a shared instance for keeps; for per-session and per-call servers it uses a throwaway
     // instance, so merely listing tools never leaves a session's container running.
-    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run);
+    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run, { failFastInBackoff: true });
   }
 
   private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {

@@ -89,6 +89,16 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
 
   const pools = new Map<string, UpstreamPool>();
   let aggregator: Aggregator;
+  const emitListChanged = (kind: ListKind, name: string): void => {
+    aggregator.invalidate(name, kind);
+    for (const cb of listeners) {
+      try {
+        cb(kind, name);
+      } catch (err) {
+        logger.error({ err, upstream: name }, 'list_changed listener threw');
+      }
+    }
+  };
   for (const [name, server] of Object.entries(config.mcpServers)) {
     pools.set(
       name,
@@ -98,20 +108,16 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
         settings,
         launcher,
         logger,
-        onListChanged: (kind) => {
-          aggregator.invalidate(name, kind);
-          for (const cb of listeners) {
-            try {
-              cb(kind, name);
-            } catch (err) {
-              logger.error({ err, upstream: name }, 'list_changed listener threw');
-            }
-          }
-        },
+        onListChanged: (kind) => emitListChanged(kind, name),
       }),
     );
   }
-  aggregator = new Aggregator({ config, pools, logger, reservedToolNames: deps.reservedToolNames, onSecretsRedacted: deps.onSecretsRedacted });
+  aggregator = new Aggregator({ config, pools, logger, reservedToolNames: deps.reservedToolNames,
+    onSecretsRedacted: deps.onSecretsRedacted,
+    onRecovered: (name) => {
+      for (const kind of ['tools', 'resources', 'prompts'] as const) emitListChanged(kind, name);
+    },
+  });
 
   let sweeper: NodeJS.Timeout | undefined;
   // kill -9 cannot be caught, but every other exit path (process.exit, uncaught error) runs this synchronously.

@@ -14,6 +14,7 @@ import {
   type CallToolResult,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { LaunchedUpstream, Launcher } from './launcher.js';
 import type { UpstreamServerConfig } from './upstreams-config.js';
@@ -96,6 +97,7 @@ export class UpstreamInstance {
       });
       const remaining = Math.max(1, initTimeoutMs - (Date.now() - began));
       await this.client.connect(launched.transport, { timeout: remaining, signal: deadline });
+      keepProgressBeforeResult(launched.transport);
       this.state = 'ready';
       this.startMs = Date.now() - began;
       this.opts.logger.info({ upstream: name, what: launched.describe, startMs: this.startMs }, 'upstream started');
@@ -204,6 +206,27 @@ export class UpstreamInstance {
     const message = err instanceof Error ? err.message : String(err);
     return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
   }
+}
+
+/**
+ * The SDK handles notifications a microtask late but responses at once, and drops a request's progress handler
+ * when its response arrives: the last progress notification, sent just before the result, would be lost. For
+ * requests that have seen progress, the response is delivered one macrotask later so their progress comes first.
+ */
+function keepProgressBeforeResult(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  const progressed = new Set<string | number>();
+  transport.onmessage = (message, extra) => {
+    const m = message as { id?: string | number; method?: string; params?: { progressToken?: string | number } };
+    if (m.method === 'notifications/progress' && m.params?.progressToken !== undefined) {
+      progressed.add(m.params.progressToken);
+    } else if (m.method === undefined && m.id !== undefined && progressed.delete(m.id)) {
+      setImmediate(() => deliver(message, extra));
+      return;
+    }
+    deliver(message, extra);
+  };
 }
 
 function isTimeout(err: unknown): boolean {

@@ -49,6 +49,12 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** How to acquire. */
+export interface AcquireOptions {
+  /** Fail at once instead of waiting out a restart backoff (listing must not stall on a broken server). */
+  readonly failFastInBackoff?: boolean;
+}
+
 interface Slot {
   instance?: UpstreamInstance;
   starting?: Promise<UpstreamInstance>;
@@ -80,11 +86,11 @@ export class UpstreamPool {
    * Leases an instance for one request. `shared` and `per-session` (with a session) reuse their slot;
    * everything else gets a fresh instance stopped on release.
    */
-  async acquire(sessionId: string | undefined, timeoutMs: number): Promise<Lease> {
+  async acquire(sessionId: string | undefined, timeoutMs: number, opts: AcquireOptions = {}): Promise<Lease> {
     if (this.closed) throw new UpstreamCallError(this.opts.name, 'unavailable', `upstream "${this.opts.name}" is shut down`);
     const key = this.slotKey(sessionId);
     if (key === undefined) {
-      const instance = await this.startInstance(timeoutMs, true);
+      const instance = await this.startInstance(timeoutMs, true, opts);
       this.ephemeral.add(instance);
       return {
         instance,
@@ -95,16 +101,16 @@ export class UpstreamPool {
         },
       };
     }
-    const instance = await this.slotInstance(key, timeoutMs);
+    const instance = await this.slotInstance(key, timeoutMs, opts);
     return { instance, release: async () => undefined };
   }
 
   /** Runs fn on a leased instance, counting it for metrics. */
-  async use<T>(sessionId: string | undefined, timeoutMs: number, fn: (instance: UpstreamInstance) => Promise<T>): Promise<T> {
+  async use<T>(sessionId: string | undefined, timeoutMs: number, fn: (instance: UpstreamInstance) => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
     this.stats.calls++;
     let lease: Lease | undefined;
     try {
-      lease = await this.acquire(sessionId, timeoutMs);
+      lease = await this.acquire(sessionId, timeoutMs, opts);
       const out = await fn(lease.instance);
       this.consecutiveCrashes = 0;
       return out;
@@ -197,12 +203,12 @@ export class UpstreamPool {
     return undefined;
   }
 
-  private async slotInstance(key: string, timeoutMs: number): Promise<UpstreamInstance> {
+  private async slotInstance(key: string, timeoutMs: number, opts: AcquireOptions): Promise<UpstreamInstance> {
     const existing = this.slots.get(key);
     if (existing?.instance?.state === 'ready') return existing.instance;
     if (existing?.starting) return existing.starting;
     const slot: Slot = {};
-    slot.starting = this.startInstance(timeoutMs, false).then(
+    slot.starting = this.startInstance(timeoutMs, false, opts).then(
       (instance) => {
         if (this.slots.get(key) !== slot || this.closed) {
           // The session closed (or the pool shut down) while we were starting.
@@ -228,7 +234,7 @@ export class UpstreamPool {
     return n;
   }
 
-  private async startInstance(timeoutMs: number, waitForSlot: boolean): Promise<UpstreamInstance> {
+  private async startInstance(timeoutMs: number, waitForSlot: boolean, opts: AcquireOptions): Promise<UpstreamInstance> {
     const { name, settings } = this.opts;
     const max = settings.maxInstancesPerServer;
     const deadline = Date.now() + timeoutMs;
@@ -247,7 +253,7 @@ export class UpstreamPool {
     }
     const wait = this.nextStartAt - Date.now();
     if (wait > 0) {
-      if (wait > timeoutMs) {
+      if (wait > timeoutMs || opts.failFastInBackoff) {
         throw new UpstreamCallError(name, 'unavailable', `upstream "${name}" crashed ${this.consecutiveCrashes} time(s) in a row; next restart in ${Math.ceil(wait / 1000)} s (last error: ${this.lastError ?? 'unknown'})`);
       }
       await new Promise((r) => setTimeout(r, wait));
