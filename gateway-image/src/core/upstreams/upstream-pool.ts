@@ -116,7 +116,8 @@ export class UpstreamPool {
       return out;
     } catch (err) {
       this.stats.errors++;
-      this.lastError = (err as Error).message;
+      // Refusals (backoff, cap) repeat the real error; keep lastError pointing at the cause.
+      if (!(err instanceof UpstreamCallError && err.reason === 'unavailable')) this.lastError = (err as Error).message;
       throw err;
     } finally {
       await lease?.release();
@@ -254,7 +255,7 @@ export class UpstreamPool {
     const wait = this.nextStartAt - Date.now();
     if (wait > 0) {
       if (wait > timeoutMs || opts.failFastInBackoff) {
-        throw new UpstreamCallError(name, 'unavailable', `upstream "${name}" crashed ${this.consecutiveCrashes} time(s) in a row; next restart in ${Math.ceil(wait / 1000)} s (last error: ${this.lastError ?? 'unknown'})`);
+        throw new UpstreamCallError(name, 'unavailable', `upstream "${name}" failed ${this.consecutiveCrashes} time(s) in a row; next start attempt in ${Math.ceil(wait / 1000)} s (last error: ${this.lastError ?? 'unknown'})`);
       }
       await new Promise((r) => setTimeout(r, wait));
     }
