@@ -178,3 +178,21 @@ describe('GatewayStack state backend', () => {
     expect(JSON.parse(Testing.synth(buildStack())).terraform?.backend).toBeUndefined();
   });
 });
+
+describe('gateway_auth_tokens validation (same grammar as the gateway)', () => {
+  const pattern = (condition: string) => new RegExp(/regex\("([^"]+)"/.exec(condition)![1]);
+  it('requires tokens in the local-only stack', () => {
+    const { condition, error_message } = synthJson().variable!.gateway_auth_tokens.validation[0];
+    expect(condition).not.toContain('== ""');
+    expect(error_message).toContain('required without the tunnel');
+    const re = pattern(condition);
+    expect(re.test('alice=0123456789abcdef,ci=fedcba9876543210fedcba')).toBe(true);
+    expect(re.test('')).toBe(false);
+    expect(re.test('alice=short')).toBe(false);
+    expect(re.test('0123456789abcdef0123')).toBe(false);
+  });
+  it('allows no tokens behind Access', () => {
+    const { condition } = synthJson(TUNNEL_RAW).variable!.gateway_auth_tokens.validation[0];
+    expect(condition.startsWith('var.gateway_auth_tokens == "" || can(regex(')).toBe(true);
+  });
+});

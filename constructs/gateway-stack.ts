@@ -79,6 +79,10 @@ export class GatewayStack extends TerraformStack {
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;
 
+    // Same grammar as the gateway (name=token, token >= 16 characters), so a typo fails the plan rather than
+    // crash-looping the container. Without Access the tokens are the only authentication: then they are required.
+    const entry = '[A-Za-z0-9._@-]{1,128}=[^,]{16,}';
+    const tokensPattern = `^${entry}(,${entry})*$`;
     const authTokens = new TerraformVariable(this, AUTH_TOKENS_VARIABLE, {
       type: 'string',
       sensitive: true,
@@ -87,8 +91,12 @@ export class GatewayStack extends TerraformStack {
       description: 'Gateway bearer tokens, "name=token,name2=token2". Supply with TF_VAR_gateway_auth_tokens; never in a file.',
       validation: [
         {
-          condition: 'can(regex("^([A-Za-z0-9_.-]+=[^,=]+(,[A-Za-z0-9_.-]+=[^,=]+)*)?$", var.gateway_auth_tokens))',
-          errorMessage: 'gateway_auth_tokens must look like "name=token,name2=token2".',
+          condition: config.enableTunnel
+            ? `var.${AUTH_TOKENS_VARIABLE} == "" || can(regex("${tokensPattern}", var.${AUTH_TOKENS_VARIABLE}))`
+            : `can(regex("${tokensPattern}", var.${AUTH_TOKENS_VARIABLE}))`,
+          errorMessage: config.enableTunnel
+            ? 'gateway_auth_tokens must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).'
+            : 'gateway_auth_tokens is required without the tunnel (it is the only authentication): export TF_VAR_gateway_auth_tokens="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).',
         },
       ],
     });
