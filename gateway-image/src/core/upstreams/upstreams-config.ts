@@ -294,6 +294,7 @@ export async function validateUpstreams(config: UpstreamsConfig, deps: ValidateU
       }
       if (seen.has(tool)) {
         problems.push({ server: name, field: `enabled_tools[${i}]`, value: tool, message: 'listed twice', fix: 'remove the duplicate' });
+        continue;
       }
       seen.add(tool);
       const full = `${name}${sep}${tool}`;
