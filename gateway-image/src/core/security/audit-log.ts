@@ -135,7 +135,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let chainLoaded = false;
   let ok = true;
   let closed = false;
-  const queue: Array<{ event: AuditEvent; resolve: () => void; reject: (e: unknown) => void }> = [];
+  const queue: Array<{ body: Record<string, unknown>; resolve: () => void; reject: (e: unknown) => void }> = [];
   let draining: Promise<void> | undefined;
 
   async function applyRetention(today: string): Promise<void> {
@@ -197,9 +197,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     let s = seq;
     let prev = prevHash;
     const lines: string[] = [];
-    for (const { event } of batch) {
-      // Round-trip first so the hash covers exactly what a reader will parse (undefined dropped, NaN -> null).
-      const rec = JSON.parse(JSON.stringify({ ...event, seq: s + 1, prevHash: prev })) as Record<string, unknown>;
+    for (const { body } of batch) {
+      const rec: Record<string, unknown> = { ...body, seq: s + 1, prevHash: prev };
       rec.hash = recordHash(rec);
       lines.push(JSON.stringify(rec));
       s += 1;
@@ -251,8 +250,19 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     tail: () => ({ seq, hash: prevHash }),
     append(event) {
       if (closed) return Promise.reject(new Error('audit log is closed'));
+      let body: Record<string, unknown>;
+      try {
+        // Serialize now, per event: a value JSON cannot hold (a cycle, a BigInt) fails this call alone, not the
+        // batch or the sink's health. The round trip makes the hash cover exactly what a reader will parse.
+        body = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+        delete body.seq;
+        delete body.prevHash;
+        delete body.hash;
+      } catch (err) {
+        return Promise.reject(new Error(`audit event cannot be serialized: ${err instanceof Error ? err.message : String(err)}`));
+      }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ event, resolve, reject });
+        queue.push({ body, resolve, reject });
         void kick();
       });
     },

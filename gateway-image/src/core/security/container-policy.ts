@@ -41,6 +41,10 @@ export const hostConfigSchema = z.strictObject({
   SecurityOpt: z.array(z.string()).nullable().optional(),
   ReadonlyRootfs: z.boolean().optional(),
   Memory: z.number().int().nonnegative().optional(),
+  MemorySwap: z.number().int().min(-1).optional(),
+  ShmSize: z.number().int().nonnegative().optional(),
+  /** `name:ip` entries; `host-gateway` lets the container reach the host's published loopback ports via the bridge. */
+  ExtraHosts: z.array(z.string()).optional(),
   NanoCpus: z.number().int().nonnegative().optional(),
   PidsLimit: z.number().int().optional(),
   AutoRemove: z.boolean().optional(),

@@ -8,10 +8,10 @@
  *
  * Args (for audit): env values in docker_exec, any value under a secret-sounding key, and secret-looking strings.
  */
-import type { Redactor, ToolContext, ToolResult } from '../contracts.js';
+import type { ContainerFacts, Redactor, ToolContext, ToolResult } from '../contracts.js';
 import { globMatcher } from './glob.js';
 import { createRoleResolver } from './roles.js';
-import { isProtectedContainer } from './scope.js';
+import { compileScope, isProtectedContainer } from './scope.js';
 import { REDACTED, scanSecrets } from './secret-patterns.js';
 import type { SecurityConfig } from './security-config.js';
 
@@ -71,12 +71,13 @@ export function createRedactor(config: SecurityConfig, deps: RedactorDeps = {}):
     return value;
   }
 
-  function findContainer(value: unknown): { id: string; labels: Record<string, string> } | undefined {
+  /** The container an inspect result describes (Id + Config), searched depth-first. */
+  function findContainer(value: unknown): ContainerFacts | undefined {
     if (value === null || typeof value !== 'object') return undefined;
     const o = value as Record<string, unknown>;
     const cfg = o.Config as Record<string, unknown> | undefined;
     if (typeof o.Id === 'string' && cfg && typeof cfg === 'object') {
-      return { id: o.Id, labels: (cfg.Labels as Record<string, string>) ?? {} };
+      return { id: o.Id, name: typeof o.Name === 'string' ? o.Name : '', labels: (cfg.Labels as Record<string, string>) ?? {} };
     }
     for (const v of Object.values(o)) {
       const f = typeof v === 'object' ? findContainer(v) : undefined;
@@ -85,11 +86,18 @@ export function createRedactor(config: SecurityConfig, deps: RedactorDeps = {}):
     return undefined;
   }
 
+  /**
+   * Secrets are shown only when a role that allows the tool AND allows secrets also has the container in scope
+   * (another role's wider read-only scope must not lend it secrets), and never for protected containers.
+   */
   function secretsAllowed(tool: string, ctx: ToolContext, data: unknown[]): boolean {
-    if (!roles.rolesAllowing(ctx.principal, tool).some((r) => r.config.allowSecrets)) return false;
+    const secretRoles = roles.rolesAllowing(ctx.principal, tool).filter((r) => r.config.allowSecrets);
+    if (secretRoles.length === 0) return false;
     for (const d of data) {
       const c = findContainer(d);
-      if (c && isProtectedContainer(c, deps.gatewayContainerId)) return false;
+      if (!c) continue;
+      if (isProtectedContainer(c, deps.gatewayContainerId)) return false;
+      if (!secretRoles.some((r) => compileScope(r.config.containers)(c))) return false;
     }
     return true;
   }

@@ -52,7 +52,8 @@ export function createRoleResolver(policy: SecurityConfig['policy']): RoleResolv
     const names = new Set<string>();
     for (const b of bindings) {
       const hit =
-        b.principals.has(p.id) ||
+        // Plain ids bind only local principals, so a token named "stdio" cannot inherit the stdio role.
+        ((p.authMethod === 'stdio' || p.authMethod === 'none') && b.principals.has(p.id)) ||
         (p.authMethod === 'bearer' && b.tokens.has(p.id)) ||
         (p.authMethod === 'cf-access-jwt' && email !== undefined && b.emails.has(email)) ||
         (p.authMethod === 'cf-access-jwt' && domain !== undefined && b.domains.has(domain)) ||

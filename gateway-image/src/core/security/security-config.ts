@@ -109,7 +109,7 @@ const bindingSchema = z.strictObject({
   serviceTokens: z.array(nonEmpty).optional(),
   /** Bearer tokens by name. */
   tokens: z.array(nonEmpty).optional(),
-  /** Any principal by exact id (e.g. `stdio`, `anonymous`). */
+  /** Local principals by id: stdio mode (`stdio`) and unauthenticated loopback (`anonymous`). */
   principals: z.array(nonEmpty).optional(),
   /** Roles granted. */
   roles: z.array(nonEmpty).min(1),

@@ -81,6 +81,23 @@ describe('audit log: chain', () => {
     await b.close();
     expect(await verifyAuditFiles(dir)).toMatchObject({ ok: true, records: 2 });
   });
+  it('an event JSON cannot hold fails alone; the sink stays healthy', async () => {
+    const log = mk();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const results = await Promise.allSettled([log.append(ev(1)), log.append(ev(2, { args: cyclic })), log.append(ev(3, { bytes: 10n as unknown as number }))  , log.append(ev(4))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(log.healthy()).toBe(true);
+    await log.close();
+    expect(await verifyAuditFiles(dir)).toMatchObject({ ok: true, records: 2 });
+  });
+  it('an event cannot set its own seq, prevHash or hash', async () => {
+    const log = mk();
+    await log.append({ ...ev(1), seq: 99, prevHash: 'x', hash: 'y' } as unknown as AuditEvent);
+    await log.close();
+    expect(JSON.parse(lines(join(dir, 'audit-2026-11-20.log'))[0])).toMatchObject({ seq: 1, prevHash: GENESIS_HASH });
+    expect((await verifyAuditFiles(dir)).ok).toBe(true);
+  });
   it('rejects appends after close', async () => {
     const log = mk();
     await log.close();

@@ -36,6 +36,23 @@ describe('container spec: compliant', () => {
   });
 });
 
+describe('container spec: the upstream launcher shape', () => {
+  it('allows the locked-down spec the gateway builds for upstream servers', async () => {
+    const upstream = {
+      name: 'mcp-upstream-fs-1a2b3c4d', Image: 'mcp/filesystem:latest', Cmd: ['/data'], Env: ['LOG=info'],
+      Labels: { 'mcp.gateway.role': 'upstream', 'mcp.gateway.owner': 'x' },
+      AttachStdin: true, AttachStdout: true, AttachStderr: true, OpenStdin: true, StdinOnce: true, Tty: false,
+      HostConfig: {
+        AutoRemove: true, Init: true, SecurityOpt: ['no-new-privileges'], CapDrop: ['ALL'], Memory: 268435456, MemorySwap: 268435456,
+        NanoCpus: 500000000, PidsLimit: 128, NetworkMode: 'bridge', ExtraHosts: ['host.docker.internal:host-gateway'],
+        Binds: [`${allowedDir}/data:/data:ro`], LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+      },
+    };
+    expect(await checkContainerSpec(upstream, cfg)).toMatchObject({ allow: true });
+    expect(await ruleOf({ ...upstream, HostConfig: { ...upstream.HostConfig, NetworkMode: 'host' } })).toBe('container.host-network');
+  });
+});
+
 describe('container spec: violations', () => {
   const cases: Array<[string, unknown, string]> = [
     ['privileged', spec({ Privileged: true }), 'container.privileged'],

@@ -89,6 +89,20 @@ describe('redactResult: docker_inspect', () => {
       expect(JSON.stringify(result)).not.toContain(TUNNEL);
     }
   });
+  it('secrets need a secret-allowing role whose scope covers the container', () => {
+    const cfg = parseSecurityConfig({
+      policy: {
+        roles: { webSecrets: { tools: ['docker_inspect'], containers: { names: ['web-*'] }, allowSecrets: true } },
+        bindings: [{ tokens: ['dev'], roles: ['webSecrets', 'reader'] }],
+      },
+    });
+    const r = createRedactor(cfg);
+    const dev: Principal = { id: 'dev', authMethod: 'bearer' };
+    const web = { ...inspectOf('1'.repeat(64)), Name: '/web-1' };
+    const db = { ...inspectOf('2'.repeat(64)), Name: '/db-1' };
+    expect(r.redactResult('docker_inspect', asResult(web), ctx(dev)).redactions).toBe(0);
+    expect(JSON.stringify(r.redactResult('docker_inspect', asResult(db), ctx(dev)).result)).not.toContain(TUNNEL);
+  });
   it('handles non-JSON text by pattern scanning', () => {
     const { result, redactions } = redactor.redactResult('docker_inspect', { content: [{ type: 'text', text: `token ${TUNNEL}` }] }, ctx(reader));
     expect(result.content[0].text).toBe(`token ${REDACTED}`);

@@ -82,6 +82,7 @@ describe('roles', () => {
     expect(names({ id: 'eve@a.example.com', authMethod: 'cf-access-jwt', email: 'eve@a.example.com' })).toEqual(['reader']);
     expect(names({ id: 'ci', authMethod: 'cf-access-jwt', serviceToken: 'ci' })).toEqual(['reader']);
     expect(names({ id: 'x@example.com', authMethod: 'bearer' })).toEqual(['reader']);
+    expect(names({ id: 'stdio', authMethod: 'bearer' })).toEqual(['reader']);
   });
   it('default reader allows read-only tools only', () => {
     const p: Principal = { id: 'nobody', authMethod: 'bearer' };
