@@ -265,7 +265,7 @@ export class Aggregator {
       // and announce its tools with list_changed when it comes up.
       if (!this.retrying.has(server)) {
         this.retrying.add(server);
-        void this.fetchList(server, 'tools', sessionId)
+        void this.fetchList(server, 'tools', sessionId, false)
           .then(
             () => this.opts.onRecovered?.(server),
             () => undefined,
@@ -284,7 +284,7 @@ export class Aggregator {
     return pending;
   }
 
-  private async fetchList(server: string, kind: keyof Catalog, sessionId?: string): Promise<unknown[]> {
+  private async fetchList(server: string, kind: keyof Catalog, sessionId?: string, failFastInBackoff = true): Promise<unknown[]> {
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
     const run = async (i: NonNullable<ReturnType<UpstreamPool['anyRunning']>>): Promise<unknown[]> => {
@@ -321,7 +321,7 @@ export class Aggregator {
     if (running) return run(running);
     // Listing starts a shared instance for keeps; for per-session and per-call servers it uses a throwaway
     // instance, so merely listing tools never leaves a session's container running.
-    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run, { failFastInBackoff: true });
+    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run, { failFastInBackoff });
   }
 
   private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {

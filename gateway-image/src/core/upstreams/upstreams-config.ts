@@ -303,12 +303,6 @@ export async function validateUpstreams(config: UpstreamsConfig, deps: ValidateU
         problems.push({ server: name, field: `enabled_tools[${i}]`, value: tool, message: `exposed name "${full}" collides with ${owner}`, fix: 'rename the server or change the separator' });
       } else exposed.set(full, `server "${name}"`);
     }
-    for (const reserved of deps.reservedToolNames ?? []) {
-      if (server.enabled_tools === undefined && reserved.startsWith(`${name}${sep}`)) {
-        problems.push({ server: name, field: '', value: name, message: `tools of this server would be named like the built-in tool "${reserved}"`, fix: 'rename the server or list its enabled_tools' });
-      }
-    }
-
     if (server.kind === 'image' || server.kind === 'command') {
       for (const key of Object.keys(server.environment)) {
         if (!ENV_NAME_PATTERN.test(key)) {
