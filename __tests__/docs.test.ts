@@ -1,0 +1,37 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS } from '../constructs/config/config-keys';
+import { ROOT } from './helpers';
+
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+const stackDoc = read('docs/stack.md');
+const readme = read('README.md');
+const sectionStart = readme.indexOf('## Infrastructure stack');
+const sectionEnd = readme.indexOf('\n## ', sectionStart + 1);
+/** Only the README section this half owns. */
+const readmeSection = sectionStart === -1 ? '' : readme.slice(sectionStart, sectionEnd === -1 ? undefined : sectionEnd);
+const example = read('terraform.tfvars.example');
+
+describe('documentation stays true to the code', () => {
+  it('README has the Infrastructure stack section', () => {
+    expect(readme).toContain('## Infrastructure stack');
+  });
+
+  it.each(CONFIG_KEYS.map((k) => [k.name, k] as const))('%s is documented in docs/stack.md, the README section and the example file', (name, key) => {
+    expect(stackDoc).toContain(`| \`${name}\` | ${key.type} | ${key.defaultHcl ? `\`${key.defaultHcl}\`` : 'unset'} |`);
+    expect(readmeSection).toContain(`\`${name}\``);
+    expect(example).toMatch(new RegExp(`^#?\\s*${name}\\s*=`, 'm'));
+  });
+
+  it('every file path the stack doc mentions exists', () => {
+    const paths = [...stackDoc.matchAll(/`((?:constructs|__tests__|\.github|docs|gateway-image)\/[\w./-]+)`/g)].map((m) => m[1]);
+    expect(paths.length).toBeGreaterThan(10);
+    for (const p of paths) expect(existsSync(path.join(ROOT, p)), p).toBe(true);
+    for (const m of stackDoc.matchAll(/\| `([\w-]+\.ts)` \|/g)) expect(existsSync(path.join(ROOT, 'constructs', 'rules', m[1])), m[1]).toBe(true);
+  });
+
+  it('documents the synth time measurement', () => {
+    expect(stackDoc).toMatch(/`npm run synth` takes [\d.]+–[\d.]+ s/);
+  });
+});
