@@ -39,7 +39,10 @@ export interface AuditLogOptions {
 
 /** The audit sink plus introspection for /ready, metrics and tests. */
 export interface AuditLog extends AuditSink {
-  /** Opens (or creates) today's file and loads the chain tail; rejects if that fails. */
+  /**
+   * Opens (or creates) today's file and loads the chain tail; rejects (and turns unhealthy) if that fails.
+   * Call at startup to fail fast, and from /ready while unhealthy to notice recovery without a tool call.
+   */
   open(): Promise<void>;
   /** Path of the file being written, once open. */
   currentFile(): string | undefined;
@@ -135,7 +138,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let chainLoaded = false;
   let ok = true;
   let closed = false;
-  const queue: Array<{ body: Record<string, unknown>; resolve: () => void; reject: (e: unknown) => void }> = [];
+  // An entry without body only opens the file: open() goes through the same queue so it never races a write.
+  const queue: Array<{ body?: Record<string, unknown>; resolve: () => void; reject: (e: unknown) => void }> = [];
   let draining: Promise<void> | undefined;
 
   async function applyRetention(today: string): Promise<void> {
@@ -198,12 +202,14 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     let prev = prevHash;
     const lines: string[] = [];
     for (const { body } of batch) {
+      if (!body) continue;
       const rec: Record<string, unknown> = { ...body, seq: s + 1, prevHash: prev };
       rec.hash = recordHash(rec);
       lines.push(JSON.stringify(rec));
       s += 1;
       prev = rec.hash as string;
     }
+    if (lines.length === 0) return;
     const buf = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     await fh!.write(buf, 0, buf.length, null);
     if (doSync) await fh!.datasync();
@@ -266,16 +272,12 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         void kick();
       });
     },
-    async open() {
-      try {
-        await draining;
-        await ensureOpen();
-        ok = true;
-      } catch (err) {
-        ok = false;
-        opts.onError?.(err);
-        throw err;
-      }
+    open() {
+      if (closed) return Promise.reject(new Error('audit log is closed'));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ resolve, reject });
+        void kick();
+      });
     },
     async close() {
       closed = true;

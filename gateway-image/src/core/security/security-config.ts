@@ -65,18 +65,21 @@ const authSchema = z.strictObject({
   allowUnauthenticated: z.boolean().default(false),
 });
 
+/** An explicit http(s) origin: scheme://host[:port], no path; `*` and `null` are refused. */
+const originString = z
+  .string()
+  .regex(/^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?\/?$/i, 'must be an explicit origin such as https://app.example.com (not *, null, or a URL with a path)');
+
 /** Origin/Host checks (DNS rebinding) and CORS. */
 const httpSchema = z.strictObject({
   /** Public hostname served through the tunnel; added to the Origin and Host allowlists. @default - none */
   publicHostname: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'must be a host name without scheme').optional(),
   /** Extra allowed Origins (scheme://host[:port]). Localhost variants are always allowed. @default [] */
-  allowedOrigins: z.array(nonEmpty).default([]),
+  allowedOrigins: z.array(originString).default([]),
   /** Extra allowed Host header values (host or host:port). Loopback names are always allowed. @default [] */
-  allowedHosts: z.array(nonEmpty).default([]),
+  allowedHosts: z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i, 'must be host or host:port, e.g. gateway:3000')).default([]),
   /** CORS: origins that receive CORS headers. `*` is refused. @default [] (no CORS headers) */
-  corsOrigins: z
-    .array(nonEmpty.refine((o) => o !== '*' && o !== 'null', { message: 'CORS origin must be explicit, not * or null' }))
-    .default([]),
+  corsOrigins: z.array(originString).default([]),
   /** CORS: send Access-Control-Allow-Credentials: true for the configured origins. @default false */
   corsAllowCredentials: z.boolean().default(false),
 });

@@ -232,6 +232,24 @@ describe('audit log: write failures', () => {
     const v = await verifyAuditFiles(dir);
     expect(v).toMatchObject({ ok: true, records: 2 });
   });
+  it('open() creates today\'s file, and reports recovery without a tool call', async () => {
+    const clock = { t: T0 };
+    const errors: unknown[] = [];
+    const log = mk(clock, { onError: (e) => errors.push(e) });
+    const p = [log.open(), log.append(ev(1)), log.open()];
+    await Promise.all(p);
+    expect(log.currentFile()).toBe(join(dir, 'audit-2026-11-20.log'));
+    const blocked = join(dir, 'audit-2026-11-21.log');
+    mkdirSync(blocked);
+    clock.t += DAY;
+    await expect(log.open()).rejects.toThrow();
+    expect(log.healthy()).toBe(false);
+    rmSync(blocked, { recursive: true });
+    await log.open();
+    expect(log.healthy()).toBe(true);
+    await log.close();
+    expect(errors).toHaveLength(1);
+  });
   it('open() fails fast on an unusable directory', async () => {
     const fileAsDir = join(dir, 'f');
     writeFileSync(fileAsDir, 'x');

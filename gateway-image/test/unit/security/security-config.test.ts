@@ -35,6 +35,14 @@ describe('securityConfigSchema defaults', () => {
   it('refuses CORS wildcard', () => {
     expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['*'] } }).success).toBe(false);
     expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['https://app.example.com'] } }).success).toBe(true);
+    expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['null'] } }).success).toBe(false);
+  });
+  it('validates allowed origins and hosts', () => {
+    expect(securityConfigSchema.safeParse({ http: { allowedOrigins: ['https://a.example.com', 'http://localhost:8080/'], allowedHosts: ['gateway:3000', 'mcp.example.com', '[::1]:3000'] } }).success).toBe(true);
+    for (const o of ['a.example.com', 'https://a.example.com/path', '*', 'ftp://x']) {
+      expect(securityConfigSchema.safeParse({ http: { allowedOrigins: [o] } }).success).toBe(false);
+    }
+    for (const h of ['https://x', 'a/b', 'x:y']) expect(securityConfigSchema.safeParse({ http: { allowedHosts: [h] } }).success).toBe(false);
   });
   it('refuses bindings to unknown roles and an unknown default role', () => {
     const r = securityConfigSchema.safeParse({ policy: { bindings: [{ emails: ['a@b.c'], roles: ['ghost'] }], defaultRole: 'nobody' } });
