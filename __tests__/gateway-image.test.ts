@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { hashDirectory } from '../constructs/content-hash';
+import { hashDirectory, isIgnored, readDockerignore } from '../constructs/content-hash';
 import { GatewayImage } from '../constructs/gateway-image';
 import { FIXTURE_CONTEXT, onlyResource, problemsOf, ROOT, synth, synthJson } from './helpers';
 
@@ -71,12 +71,24 @@ describe('hashDirectory', () => {
   it('changes when a file is renamed', () => {
     expect(hashDirectory(context({ 'a.ts': 'x' }))).not.toBe(hashDirectory(context({ 'b.ts': 'x' })));
   });
-  it('ignores node_modules, .git and top-level .dockerignore names', () => {
-    const base = { Dockerfile: 'FROM x', '.dockerignore': 'test/\ndist\n# comment\n' };
+  it('ignores node_modules, .git and what .dockerignore excludes', () => {
+    const base = { Dockerfile: 'FROM x', '.dockerignore': 'test/\ndist\n# comment\n*.md\n' };
     const clean = hashDirectory(context(base));
     const noisy = hashDirectory(
-      context({ ...base, 'node_modules/x/index.js': '1', '.git/HEAD': 'ref', 'test/a.test.ts': 't', 'dist/main.js': 'd' }),
+      context({ ...base, 'node_modules/x/index.js': '1', 'src/node_modules/y.js': '2', '.git/HEAD': 'ref', 'test/a.test.ts': 't', 'dist/main.js': 'd', 'README.md': 'r' }),
     );
     expect(noisy).toBe(clean);
+    expect(hashDirectory(context({ ...base, 'src/README.md': 'kept: *.md is anchored at the root' }))).not.toBe(clean);
+  });
+  it('follows Docker .dockerignore semantics: anchored patterns, **, ! exceptions, last match wins', () => {
+    const rules = readDockerignore(context({ '.dockerignore': '*.md\n!KEEP.md\n**/*.log\n/build/\nsrc/*/fixtures\n' }));
+    expect(isIgnored('README.md', rules)).toBe(true);
+    expect(isIgnored('KEEP.md', rules)).toBe(false);
+    expect(isIgnored('docs/guide.md', rules)).toBe(false);
+    expect(isIgnored('a/b/c.log', rules)).toBe(true);
+    expect(isIgnored('x.log', rules)).toBe(true);
+    expect(isIgnored('build/out.js', rules)).toBe(true);
+    expect(isIgnored('src/core/fixtures/a.json', rules)).toBe(true);
+    expect(isIgnored('src/core/main.ts', rules)).toBe(false);
   });
 });
