@@ -13,8 +13,9 @@
  * Child processes are in their own process groups, tracked here; they are killed on close, and synchronously
  * from the process `exit` hook. On kill -9 no hook runs: stdio servers see EOF on stdin and exit (server-everything
  * and SDK-based servers do), and in the deployed image the gateway runs under an init in its own container,
- * so the container's end takes every child with it. Containers survive a kill -9 (the engine owns them) and are
- * reaped by the next start as described above.
+ * so the container's end takes every child with it. Upstream containers are created with StdinOnce, so the
+ * gateway's death closes their stdin too: servers that exit on EOF end and are auto-removed; the engine keeps
+ * the rest (servers ignoring EOF, containers mid-start) and the next start reaps them as described above.
  */
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';

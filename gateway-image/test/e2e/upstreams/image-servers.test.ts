@@ -2,10 +2,12 @@
  * Image servers on the real engine: server-everything in an image built from the local base image, hardened
  * container settings as Docker reports them, block_network, the leak test and start-up reaping.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS, createUpstreams, parseUpstreamsConfig, type Upstreams } from '../../../src/core/upstreams/index.js';
-import { EVERYTHING, FIXTURES, TEST_LABEL, alive, buildEverythingImage, connectClient, containersWithLabel, docker, firstText, testLogger, toolContext, waitFor } from './harness.js';
+import { EVERYTHING, FIXTURES, REPO_ROOT, TEST_LABEL, alive, buildEverythingImage, connectClient, containersWithLabel, docker, firstText, testLogger, toolContext, waitFor } from './harness.js';
 
 const IMAGE = `mcp-upstream-everything:test-${process.pid}`;
 const SUITE = `upstreams-image-${process.pid}`;
@@ -206,6 +208,32 @@ describe('image servers', () => {
     } finally {
       await u.close();
       await docker('rm', '-f', sibling);
+    }
+  });
+
+  it('kill -9 of the gateway: its command server ends with it, and after a restart none of its containers remain', async () => {
+    const dead = `killed-${process.pid}`;
+    const gw = spawn(process.execPath, ['--import', 'tsx', `${FIXTURES}/mini-gateway.ts`, IMAGE, SUITE, dead, SUITE], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await Promise.race([
+        once(gw.stdout!, 'data'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('mini gateway did not start within 60 s')), 60_000)),
+      ])) as [Buffer];
+      const { commandPid } = JSON.parse(line.toString()) as { pid: number; commandPid: number };
+      expect(alive([commandPid])).toEqual([commandPid]);
+      expect(await containersWithLabel(`${LABELS.instance}=${dead}`)).toHaveLength(1);
+      gw.kill('SIGKILL');
+      await once(gw, 'exit');
+      // stdin EOF ends the stdio server process. The container's stdin closes too (StdinOnce), so a server that
+      // exits on EOF ends and is auto-removed; one that ignores EOF stays until the restarted gateway (same owner,
+      // new instance id) reaps it at start (the reaper test above proves that case with containers that ignore EOF).
+      expect(await waitFor(() => alive([commandPid]).length === 0, 10_000)).toBe(true);
+      const restarted = createUpstreams(config({ img: { image: IMAGE } }), { docker: engine, logger: testLogger, instanceId: `restarted-${process.pid}`, extraContainerLabels });
+      await restarted.start();
+      await restarted.close();
+      expect(await containersWithLabel(`${LABELS.instance}=${dead}`)).toEqual([]);
+    } finally {
+      if (gw.exitCode === null && gw.signalCode === null) gw.kill('SIGKILL');
     }
   });
 });
