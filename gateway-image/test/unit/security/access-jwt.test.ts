@@ -134,6 +134,39 @@ describe('Access JWT: key cache', () => {
       server.setKeys([key.publicJwk]);
     }
   });
+  it('refreshes stale keys after jwksMaxAgeSeconds, so a key removed from the set stops working', async () => {
+    const clock = { t: NOW };
+    const v = createAccessVerifier({ teamDomain: TEAM, aud: AUD, certsUrl: server.url, now: () => clock.t, jwksMaxAgeSeconds: 60 });
+    const before = server.hits();
+    expect((await v.verify(await sign(key, { email: 'a@b.co' }))).ok).toBe(true);
+    const k2 = await makeKey('kid-2');
+    server.setKeys([k2.publicJwk]);
+    try {
+      clock.t += 59_000;
+      expect((await v.verify(await sign(key, { email: 'a@b.co' }))).ok).toBe(true); // cached, fresh enough
+      expect(server.hits() - before).toBe(1);
+      clock.t += 2_000;
+      expect(await v.verify(await sign(key, { email: 'a@b.co' }))).toMatchObject({ ok: false, code: 'jwt_unknown_kid' });
+      expect(server.hits() - before).toBe(2);
+    } finally {
+      server.setKeys([key.publicJwk]);
+    }
+  });
+  it('keeps stale keys when a refresh fails (availability), failing closed only for unknown kids', async () => {
+    const clock = { t: NOW };
+    let fail = false;
+    const fakeFetch = (async () => {
+      if (fail) throw new Error('network down');
+      return new Response(JSON.stringify({ keys: [key.publicJwk] }));
+    }) as typeof fetch;
+    const errors: unknown[] = [];
+    const v = createAccessVerifier({ teamDomain: TEAM, aud: AUD, fetch: fakeFetch, now: () => clock.t, jwksMaxAgeSeconds: 60, onFetchError: (e) => errors.push(e) });
+    expect((await v.verify(await sign(key, { email: 'a@b.co' }))).ok).toBe(true);
+    fail = true;
+    clock.t += 120_000;
+    expect((await v.verify(await sign(key, { email: 'a@b.co' }))).ok).toBe(true);
+    expect(errors).toHaveLength(1);
+  });
   it('ignores non-RS256 and non-RSA keys in the set', async () => {
     const clock = { t: NOW };
     server.setKeys([{ ...key.publicJwk, alg: 'RS512' }, { kty: 'oct', k: 'c2VjcmV0', kid: 'kid-1' }]);
