@@ -127,11 +127,13 @@ interface CompiledPattern {
   readonly first: string;
   readonly literalFirst: boolean;
   readonly tokens: RegExp[];
+  /** Tokens that are absolute paths: matched against the normalized argument, so `/app/../etc` is not `/app/*`. */
+  readonly pathToken: boolean[];
 }
 
 function compilePattern(p: string): CompiledPattern {
   const parts = p.trim().split(/\s+/);
-  return { source: p, first: parts[0], literalFirst: !hasWildcard(parts[0]), tokens: parts.map(globToRegExp) };
+  return { source: p, first: parts[0], literalFirst: !hasWildcard(parts[0]), tokens: parts.map(globToRegExp), pathToken: parts.map((t) => t.startsWith('/')) };
 }
 
 /** Does argv[0] match the first token? Bare names match bare argv[0] or a path in a standard bin directory. */
@@ -143,10 +145,13 @@ function programMatches(pat: CompiledPattern, argv0: string, anyDir: boolean): b
   return pat.tokens[0].test(posix.basename(norm));
 }
 
-function patternMatches(pat: CompiledPattern, argv: readonly string[], anyDir: boolean): boolean {
+function patternMatches(pat: CompiledPattern, argv: readonly string[], anyDir: boolean, cwd: string): boolean {
   if (argv.length < pat.tokens.length) return false;
   if (!programMatches(pat, argv[0], anyDir)) return false;
-  for (let i = 1; i < pat.tokens.length; i++) if (!pat.tokens[i].test(argv[i])) return false;
+  for (let i = 1; i < pat.tokens.length; i++) {
+    const arg = pat.pathToken[i] ? normalizeArgPath(argv[i], cwd) : argv[i];
+    if (!pat.tokens[i].test(arg)) return false;
+  }
   return true;
 }
 
@@ -228,7 +233,7 @@ export function createExecPolicy(cfg: ExecConfig): ExecPolicy {
       const named =
         allowedWrappers.has(base) ||
         allowedWrappers.has(posix.normalize(argv[0])) ||
-        (cfg.mode === 'allowlist' && patterns.some((p) => p.literalFirst && (p.first === base || p.first === posix.normalize(argv[0])) && patternMatches(p, argv, true)));
+        (cfg.mode === 'allowlist' && patterns.some((p) => p.literalFirst && (p.first === base || p.first === posix.normalize(argv[0])) && patternMatches(p, argv, true, cwd)));
       if (!named) {
         const rule = kind === 'shell' ? 'exec.shell' : kind === 'interpreter' ? 'exec.interpreter' : 'exec.wrapper';
         return deny(rule, `${base} is a ${kind} that can run any command; list it explicitly to allow it`);
@@ -236,14 +241,14 @@ export function createExecPolicy(cfg: ExecConfig): ExecPolicy {
     }
 
     if (cfg.mode === 'allowlist') {
-      const hit = patterns.find((p) => patternMatches(p, argv, false));
+      const hit = patterns.find((p) => patternMatches(p, argv, false, cwd));
       if (!hit && !(kind !== 'program' && allowedWrappers.has(base))) {
         return deny('exec.not-allowlisted', `command ${show(argv[0])} is not in the allowlist (MCP_DOCKER_COMMAND_PATTERNS)`);
       }
       return allow('exec.allowlisted', hit ? `matches allowlist pattern ${show(hit.source)}` : `${base} is an allowed wrapper`);
     }
     // Denylist: match bare names in any directory, so /tmp/x/rm cannot dodge a `rm` entry.
-    const hit = patterns.find((p) => patternMatches(p, argv, true));
+    const hit = patterns.find((p) => patternMatches(p, argv, true, cwd));
     if (hit) return deny('exec.denylisted', `command matches denied pattern ${show(hit.source)}`);
     return allow('exec.not-denylisted', 'command matches no denied pattern');
   }

@@ -32,6 +32,11 @@ describe('allowlist mode', () => {
     expect(check(['cat', '/app/config.json'], {}, p).allow).toBe(true);
     expect(check(['cat', '/etc/passwd'], {}, p).allow).toBe(false);
     expect(check(['git'], {}, p).allow).toBe(false);
+    // Path tokens match the normalized argument: no climbing out of /app.
+    expect(check(['cat', '/app/../etc/shadow'], {}, p).allow).toBe(false);
+    expect(check(['cat', '/app/./x/../config.json'], {}, p).allow).toBe(true);
+    expect(check(['cat', 'config.json'], { workdir: '/app' }, p).allow).toBe(true);
+    expect(check(['cat', '../etc/shadow'], { workdir: '/app' }, p).allow).toBe(false);
     // A joined-string trick does not match a two-token pattern.
     expect(check(['git status'], {}, p).allow).toBe(false);
   });
@@ -77,6 +82,10 @@ describe('denylist and none modes', () => {
     expect(rule(['git', 'push-all'], {}, deny)).toBe('exec.denylisted');
     expect(check(['git', 'pull'], {}, deny)).toMatchObject({ allow: true, ruleId: 'exec.not-denylisted' });
     expect(check(['curl', 'x'], {}, deny).allow).toBe(true);
+    const dp = createExecPolicy(execCfg({ mode: 'denylist', commandPatterns: ['rm /data/*'] }));
+    expect(check(['rm', '/tmp/../data/x'], {}, dp).ruleId).toBe('exec.denylisted');
+    expect(check(['rm', 'x'], { workdir: '/data' }, dp).ruleId).toBe('exec.denylisted');
+    expect(check(['rm', '/tmp/x'], {}, dp).allow).toBe(true);
   });
   it('denylist still denies wrappers and shells (they hide denied commands)', () => {
     expect(rule(['env', 'rm', 'x'], {}, deny)).toBe('exec.wrapper');
