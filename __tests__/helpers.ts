@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Testing } from 'cdktf';
 import { expect } from 'vitest';
@@ -29,7 +30,6 @@ export const TUNNEL_RAW: Readonly<Record<string, unknown>> = {
 
 /** Parses and validates a fixture tfvars file. */
 export async function fixtureConfig(name: string): Promise<StackConfig> {
-  const { readFileSync } = await import('node:fs');
   const file = path.join(FIXTURES, name);
   return validateConfig(await parseTfvars(readFileSync(file, 'utf8'), name), file);
 }

@@ -11,3 +11,13 @@ describe('stack snapshots', () => {
     expect(JSON.parse(Testing.synth(buildStackFromConfig(await fixtureConfig('full.tfvars'))))).toMatchSnapshot();
   });
 });
+
+describe('cdktf validations (every resource has its provider, ...)', () => {
+  it('pass for the local-only stack', () => {
+    expect(() => Testing.synth(buildStack(), true)).not.toThrow();
+  });
+  it('pass for the full Cloudflare stack', async () => {
+    const stack = buildStackFromConfig(await fixtureConfig('full.tfvars'));
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+  });
+});

@@ -46,7 +46,7 @@ export const noSecretLiterals: GuardrailRule = {
       }
     }
     for (const [name, variable] of Object.entries(stack.variable ?? {})) {
-      if (SECRET_REFERENCE.test(`var.${name}`) && variable.sensitive !== true) {
+      if ((SECRET_ENV_NAME.test(name) || SECRET_REFERENCE.test(`var.${name}`)) && variable.sensitive !== true) {
         found.push({ ruleId: 'no-secret-literals', address: `var.${name}`, message: 'holds secrets but is not sensitive; set sensitive = true' });
       }
     }
