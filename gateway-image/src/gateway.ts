@@ -68,7 +68,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     onJwksError: (err) => logger.warn({ err: (err as Error)?.message }, 'could not fetch Cloudflare Access keys'),
   });
   const tools: ToolDefinition[] = builtinTools({
-    docker, limits: config.tools, version: GATEWAY_VERSION, startedAt,
+    docker, limits: config.tools, version: GATEWAY_VERSION, startedAt, defaultExecUser: config.security.exec.defaultUser,
     onBytes: (tool, n) => metrics.streamedBytes.inc({ tool }, n),
   });
   const catalog = createToolCatalog(tools);

@@ -127,7 +127,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       const info = await call('container_inspect', `inspecting container ${idOrName}`, () =>
         docker.getContainer(idOrName).inspect(withSignal(signal)));
       if (!info) return null;
-      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config?.Labels ?? {} };
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config?.Labels ?? {}, user: info.Config?.User ?? '' };
     },
 
     async inspect(kind: InspectKind, id, signal) {

@@ -42,7 +42,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
       const started = performance.now();
       const timeoutMs = a.timeoutMs ?? deps.limits.timeoutMs;
       try {
-        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin }, ctx.signal);
+        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin }, ctx.signal);
         if (!handle) return notFound('container', a.id);
         let stopReason: 'timeout' | 'output-cap' | 'cancelled' | undefined;
         let kill: ReturnType<typeof handle.kill> | undefined;

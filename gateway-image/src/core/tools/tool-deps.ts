@@ -10,6 +10,8 @@ export interface ToolDeps {
   readonly version: string;
   /** Gateway start time (ms since epoch), for uptime. */
   readonly startedAt: number;
+  /** User for docker_exec when the call names none (the same default the exec policy decided on). */
+  readonly defaultExecUser?: string;
   /** Counts bytes streamed from Docker, per tool, for /metrics. */
   readonly onBytes?: (tool: string, bytes: number) => void;
 }

@@ -1,0 +1,97 @@
+/**
+ * Runs the built gateway image the way the stack does: Docker socket mounted with its group added,
+ * non-root, read-only root filesystem with a tmpfs /tmp, published on 127.0.0.1 only (random port),
+ * then waits for /health to answer (a readiness signal, bounded in time).
+ */
+import { statSync } from 'node:fs';
+import { docker, runContainer, uniq, type TestContainer } from './docker-cli.js';
+import { GATEWAY_IMAGE } from './images.js';
+
+/** Bearer token the e2e gateways accept for the principal `e2e` (operator role). */
+export const E2E_TOKEN = 'e2e-token-0123456789abcdef';
+/** Bearer token for the principal `viewer`, which gets only the default read-only role. */
+export const VIEWER_TOKEN = 'viewer-token-0123456789abcdef';
+
+/** The policy most e2e gateways run with: `e2e` may use every Docker tool; exec as uid 1000. */
+export const E2E_CONFIG = {
+  policy: {
+    roles: { operator: { tools: ['docker_*', 'health'] } },
+    bindings: [{ tokens: ['e2e'], roles: ['operator'] }],
+  },
+  exec: { commandPatterns: ['echo', 'cat', 'ls', 'sleep', 'seq', 'tty', 'id', 'ps', 'printf', 'true', 'false'], defaultUser: '1000:1000' },
+  limits: { execPerMinute: 100_000, logsPerMinute: 100_000, perMinute: {} },
+};
+
+/** A gateway container under test. */
+export interface GatewayUnderTest extends TestContainer {
+  /** http://127.0.0.1:<published port> */
+  readonly url: string;
+  readonly port: number;
+  /** Container logs so far (stdout+stderr). */
+  logs(): Promise<string>;
+  /** GET/POST helper with the e2e bearer token. */
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+}
+
+/** Starts a gateway container and waits until /health answers. */
+export async function startGateway(opts: {
+  env?: Record<string, string>;
+  config?: unknown;
+  name?: string;
+  args?: string[];
+  image?: string;
+} = {}): Promise<GatewayUnderTest> {
+  const gid = statSync('/var/run/docker.sock').gid;
+  const env = {
+    MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN},viewer=${VIEWER_TOKEN}`,
+    MCP_GATEWAY_CONFIG_JSON: JSON.stringify(opts.config ?? E2E_CONFIG),
+    MCP_DOCKER_LOG_LEVEL: 'debug',
+    ...opts.env,
+  };
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const container = await runContainer({
+    name: opts.name ?? uniq('gw'),
+    image: opts.image ?? GATEWAY_IMAGE,
+    args: [
+      '-p', '127.0.0.1::3000', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
+      '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '512m',
+      ...envArgs, ...(opts.args ?? []),
+    ],
+  });
+  try {
+    const port = Number((await docker('port', container.id, '3000/tcp')).split('\n')[0].split(':').pop());
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      const state = await docker('inspect', '-f', '{{.State.Running}}', container.id);
+      if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      ...container, url, port,
+      logs: async () => {
+        const { execFile } = await import('node:child_process');
+        return new Promise((resolve) => execFile('docker', ['logs', container.id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+      },
+      fetch: (path, init = {}) => {
+        const headers = new Headers(init.headers);
+        const token = init.token === undefined ? E2E_TOKEN : init.token;
+        if (token !== null) headers.set('authorization', `Bearer ${token}`);
+        return fetch(`${url}${path}`, { ...init, headers });
+      },
+    };
+  } catch (err) {
+    await container.remove();
+    throw err;
+  }
+}
+
+/** Calls a tool over /rpc and returns the JSON-RPC response body. */
+export async function rpcCall(gw: GatewayUnderTest, name: string, args: Record<string, unknown> = {}, token?: string | null): Promise<{ result?: { isError?: boolean; structuredContent?: Record<string, unknown>; content: Array<{ text: string }> }; error?: { code: number; message: string } }> {
+  const res = await gw.fetch('/rpc', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }) });
+  return res.json() as never;
+}

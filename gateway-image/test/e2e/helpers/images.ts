@@ -1,0 +1,12 @@
+/** Names shared by the e2e tests and their global setup. */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The local base image scripts/build-base-image.sh builds (node + busybox + tini, no registry). */
+export const BASE_IMAGE = process.env.MCP_TEST_BASE_IMAGE ?? 'mcp-gateway-base:local';
+/** The gateway image the global setup builds from gateway-image/. */
+export const GATEWAY_IMAGE = 'mcp-gateway:test';
+/** Label on every container and image the tests create; teardown removes whatever still carries it. */
+export const TEST_LABEL = 'mcp.gateway.test=1';
+/** gateway-image/, the build context. */
+export const gatewayContext = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
