@@ -40,6 +40,18 @@ describe('scanSecrets', () => {
     expect(scanSecrets('Authorization: Bearer abcdefghijklmnop').text).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(scanSecrets('postgres://app:hunter22@db/x').text).toBe(`postgres://app:${REDACTED}@db/x`);
   });
+  it('stays linear on adversarial output (no catastrophic backtracking)', () => {
+    const inputs = ['a.'.repeat(250_000), 'a-'.repeat(250_000), 'ab+'.repeat(150_000), '-----BEGIN RSA PRIVATE KEY-----\n'.repeat(10_000), 'eyJaaaaaa.'.repeat(50_000), 'x://a:'.repeat(80_000), 'password'.repeat(60_000)];
+    for (const text of inputs) {
+      const t = performance.now();
+      scanSecrets(text);
+      expect(performance.now() - t).toBeLessThan(3000);
+    }
+  });
+  it('does not treat author= as a secret', () => {
+    expect(scanSecrets('author=John').count).toBe(0);
+    expect(scanSecrets('auth=abcd1234').count).toBe(1);
+  });
   it('leaves ordinary text alone', () => {
     for (const t of ['hello world', 'total 48\ndrwxr-xr-x 2 root root', 'GET /health 200', 'token_count: 5', 'PATH=/usr/bin', 'sha256:0123abcd', 'password reset email sent']) {
       expect(scanSecrets(t)).toEqual({ text: t, count: 0, kinds: [] });
