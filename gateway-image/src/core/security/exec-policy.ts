@@ -11,7 +11,7 @@
  */
 import { posix } from 'node:path';
 import type { Decision } from '../contracts.js';
-import { globToRegExp, hasWildcard } from './glob.js';
+import { compileGlob, hasWildcard, type GlobMatch } from './glob.js';
 import { DEFAULT_COMMAND_PATTERNS, type SecurityConfig } from './security-config.js';
 
 /** The exec section of the config. */
@@ -126,23 +126,23 @@ interface CompiledPattern {
   readonly source: string;
   readonly first: string;
   readonly literalFirst: boolean;
-  readonly tokens: RegExp[];
+  readonly tokens: GlobMatch[];
   /** Tokens that are absolute paths: matched against the normalized argument, so `/app/../etc` is not `/app/*`. */
   readonly pathToken: boolean[];
 }
 
 function compilePattern(p: string): CompiledPattern {
   const parts = p.trim().split(/\s+/);
-  return { source: p, first: parts[0], literalFirst: !hasWildcard(parts[0]), tokens: parts.map(globToRegExp), pathToken: parts.map((t) => t.startsWith('/')) };
+  return { source: p, first: parts[0], literalFirst: !hasWildcard(parts[0]), tokens: parts.map(compileGlob), pathToken: parts.map((t) => t.startsWith('/')) };
 }
 
 /** Does argv[0] match the first token? Bare names match bare argv[0] or a path in a standard bin directory. */
 function programMatches(pat: CompiledPattern, argv0: string, anyDir: boolean): boolean {
-  if (pat.first.includes('/')) return argv0.includes('/') && pat.tokens[0].test(posix.normalize(argv0));
-  if (!argv0.includes('/')) return pat.tokens[0].test(argv0);
+  if (pat.first.includes('/')) return argv0.includes('/') && pat.tokens[0](posix.normalize(argv0));
+  if (!argv0.includes('/')) return pat.tokens[0](argv0);
   const norm = posix.normalize(argv0);
   if (!anyDir && !BIN_DIRS.has(posix.dirname(norm))) return false;
-  return pat.tokens[0].test(posix.basename(norm));
+  return pat.tokens[0](posix.basename(norm));
 }
 
 function patternMatches(pat: CompiledPattern, argv: readonly string[], anyDir: boolean, cwd: string): boolean {
@@ -150,7 +150,7 @@ function patternMatches(pat: CompiledPattern, argv: readonly string[], anyDir: b
   if (!programMatches(pat, argv[0], anyDir)) return false;
   for (let i = 1; i < pat.tokens.length; i++) {
     const arg = pat.pathToken[i] ? normalizeArgPath(argv[i], cwd) : argv[i];
-    if (!pat.tokens[i].test(arg)) return false;
+    if (!pat.tokens[i](arg)) return false;
   }
   return true;
 }
