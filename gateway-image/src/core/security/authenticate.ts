@@ -72,7 +72,7 @@ export function createAuthenticate(config: SecurityConfig, deps: AuthenticateDep
     wwwAuthenticate: challenge(error, error ? reason : undefined),
   });
 
-  const authenticate: Authenticate = async (headers) => {
+  const check = async (headers: RequestHeaders): Promise<AuthResult> => {
     if (anonymous) return { ok: true, principal: ANONYMOUS };
     const authz = single(headers, 'authorization');
     const jwt = single(headers, 'cf-access-jwt-assertion');
@@ -100,6 +100,9 @@ export function createAuthenticate(config: SecurityConfig, deps: AuthenticateDep
     if (bearerName !== undefined) return { ok: true, principal: { id: bearerName, authMethod: 'bearer' } };
     return fail(401, 'no_credentials', 'authentication required: send Authorization: Bearer <token> or come through Cloudflare Access');
   };
+  // Never throws: an unexpected error is a refusal (fail closed), not a 500 that a retry loop could probe.
+  const authenticate: Authenticate = (headers) =>
+    check(headers).catch(() => fail(401, 'auth_error', 'authentication could not be completed', 'invalid_token'));
   return { authenticate, access };
 }
 

@@ -94,6 +94,14 @@ describe('authenticate: Cloudflare Access', () => {
   });
 });
 
+describe('authenticate: fail closed', () => {
+  it('an unexpected error is a 401, not a throw', async () => {
+    const auth = make({ tokens: [{ name: 'ci', token: TOKEN }] });
+    const hostile = new Proxy({}, { get: () => { throw new Error('boom'); } });
+    expect(await auth(hostile)).toMatchObject({ ok: false, status: 401, code: 'auth_error' });
+  });
+});
+
 describe('authenticate: unauthenticated mode', () => {
   it('anonymous principal only when nothing is configured and allowUnauthenticated', async () => {
     expect(await make({ allowUnauthenticated: true })({})).toEqual({ ok: true, principal: { id: 'anonymous', authMethod: 'none' } });
