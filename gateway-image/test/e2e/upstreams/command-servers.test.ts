@@ -179,11 +179,10 @@ describe('command servers', () => {
       const text = firstText(r);
       expect(text).not.toContain('AKIAABCDEFGHIJKLMNOP');
       expect(text).not.toContain('supersecretvalue123');
-      expect(text).toContain('[REDACTED:aws-access-key]');
-      expect(text).toContain('[REDACTED:github-token]');
+      expect(text).toBe('got token=<redacted>; key <redacted> and <redacted>');
       expect(events.map((e) => [e.direction, e.count])).toEqual([
         ['arguments', 1],
-        ['result', 3],
+        ['result', 2],
       ]);
     } finally {
       await u.close();
