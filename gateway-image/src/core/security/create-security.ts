@@ -9,7 +9,7 @@ import { createAuditLog, createDisabledAuditLog, type AuditLog } from './audit-l
 import { createAuthenticate, type Authenticate, type RequestHeaders } from './authenticate.js';
 import { createAuthorizer } from './authorizer.js';
 import { createCallLimiter } from './call-limiter.js';
-import { createExecPolicy, type ExecPolicy } from './exec-policy.js';
+import { createExecPolicy, effectiveExecUser, type ExecPolicy } from './exec-policy.js';
 import { createOriginHostPolicy, type OriginHostResult } from './origin-host.js';
 import { createRedactor } from './redactor.js';
 import type { SecurityConfig } from './security-config.js';
@@ -40,8 +40,14 @@ export interface Security {
   /** The audit sink; `open()` (when enabled) lets startup fail fast on an unwritable directory. */
   readonly audit: AuditSink & Partial<Pick<AuditLog, 'open' | 'currentFile' | 'tail'>>;
   readonly redactor: Redactor;
-  /** The compiled exec policy (the exec tool may use effectiveExecUser with the same config). */
+  /** The compiled exec policy. */
   readonly execPolicy: ExecPolicy;
+  /**
+   * The user docker_exec must run as: the call's user, else MCP_DOCKER_DEFAULT_USER, else the container's
+   * (`''` = the image default). The exec tool must pass this to Docker (`|| undefined`), so the user the policy
+   * approved is the user that runs.
+   */
+  execUser(user: unknown, containerUser?: string): string;
   /** The Access verifier, when configured (fetch count for metrics). */
   readonly access?: AccessVerifier;
   /** Flushes and closes the audit log. */
@@ -71,6 +77,7 @@ export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Secu
     audit,
     redactor: createRedactor(config, { gatewayContainerId: deps.gatewayContainerId }),
     execPolicy: createExecPolicy(config.exec),
+    execUser: (user, containerUser) => effectiveExecUser(user, config.exec, containerUser),
     close: () => audit.close(),
   };
 }

@@ -38,6 +38,9 @@ describe('createSecurity', () => {
     const denied = await sec.authorizer.authorize({ tool: exec, args: { id: 'cloudflared', cmd: ['ls'] }, ctx: ctx(auth.principal) });
     expect(denied).toMatchObject({ allow: false, ruleId: 'scope.protected-container' });
 
+    expect(sec.execUser(undefined, 'root')).toBe('app');
+    expect(sec.execUser('1000', 'root')).toBe('1000');
+
     const slot = sec.limiter.acquire(auth.principal, 'docker_exec');
     expect(slot.ok).toBe(true);
     if (slot.ok) slot.release();
