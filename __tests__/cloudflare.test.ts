@@ -110,6 +110,8 @@ describe('Cloudflare resources (tunnel enabled)', () => {
       command: ['tunnel', '--no-autoupdate', 'run'],
       env: ['TUNNEL_TOKEN=${data.cloudflare_zero_trust_tunnel_cloudflared_token.tunnel_token_E28BE7ED.token}', 'TUNNEL_METRICS=127.0.0.1:20241'],
       restart: 'unless-stopped',
+      wait: true,
+      wait_timeout: 120,
       memory: 128,
       memory_swap: 128,
       user: '65532:65532',

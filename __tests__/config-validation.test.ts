@@ -57,6 +57,10 @@ describe('validateConfig accepts', () => {
   ])('memory_limit %j as %d MiB', (value, mib) => {
     expect(validateConfig({ memory_limit: value }).memoryMiB).toBe(mib);
   });
+  it('DNS names in lower case', () => {
+    const config = validateConfig({ domain_suffix: 'Example.COM', tunnel_hostname: 'Docker-MCP', allowed_email_domains: ['Corp.Example.com'] });
+    expect([config.domainSuffix, config.tunnelHostname, config.allowedEmailDomains]).toEqual(['example.com', 'docker-mcp', ['corp.example.com']]);
+  });
   it('a tcp:// docker_socket_path', () => {
     expect(validateConfig({ docker_socket_path: 'tcp://docker-proxy:2375' }).dockerSocketPath).toBe('tcp://docker-proxy:2375');
   });

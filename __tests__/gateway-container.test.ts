@@ -14,6 +14,7 @@ describe('GatewayContainer defaults (local-only stack)', () => {
     ['nc healthcheck in CMD form', { healthcheck: { test: ['CMD', 'nc', '-z', '127.0.0.1', '3000'], interval: '30s', timeout: '5s', retries: 3, start_period: '15s' } }],
     ['memory limit with equal swap', { memory: 512, memory_swap: 512 }],
     ['restart unless-stopped', { restart: 'unless-stopped' }],
+    ['deploy waits for healthy, stop grace for the audit flush', { wait: true, wait_timeout: 120, destroy_grace_seconds: 30 }],
     ['non-root user with the socket group', { user: '1000:1000', group_add: ['999'] }],
     ['read-only root with tmpfs /tmp', { read_only: true, tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' } }],
     ['all capabilities dropped', { capabilities: { drop: ['ALL'] } }],

@@ -109,6 +109,17 @@ export interface GatewayContainerProps {
    * @default 64
    */
   readonly tmpSizeMiB?: number;
+  /**
+   * How long Terraform waits after SIGTERM before killing the container on replace/destroy.
+   * @default 30 - time for the gateway to flush its audit log and remove the containers it spawned
+   */
+  readonly stopGraceSeconds?: number;
+  /**
+   * How long `cdktf deploy` waits for the container to report healthy; a gateway that never becomes healthy
+   * (e.g. refusing to start without authentication) fails the deploy instead of crash-looping unnoticed.
+   * @default 120
+   */
+  readonly healthyWaitSeconds?: number;
 }
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -178,6 +189,9 @@ export class GatewayContainer extends Construct {
       name: this.containerName,
       image: props.image.imageRef,
       restart: 'unless-stopped',
+      destroyGraceSeconds: props.stopGraceSeconds ?? 30,
+      wait: true,
+      waitTimeout: props.healthyWaitSeconds ?? 120,
       user: GATEWAY_USER,
       groupAdd: usesTcp ? undefined : [String(socketGid)],
       env,

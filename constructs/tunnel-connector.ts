@@ -65,6 +65,9 @@ export class TunnelConnector extends Construct {
       command: ['tunnel', '--no-autoupdate', 'run'],
       env: [`TUNNEL_TOKEN=${props.tunnel.token}`, `TUNNEL_METRICS=${CLOUDFLARED_METRICS}`],
       restart: 'unless-stopped',
+      // Deploy fails when the connector cannot reach Cloudflare (bad token, egress blocked) instead of looping.
+      wait: true,
+      waitTimeout: 120,
       user: '65532:65532',
       networksAdvanced: [{ name: props.network.name }],
       memory: memoryMiB,

@@ -117,11 +117,12 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   const enableGateway = bool('enable_docker_mcp_gateway', true);
   const enableTunnel = bool('enable_cloudflare_tunnel', false);
 
-  const domainSuffix = str('domain_suffix');
+  // DNS names are case-insensitive; lower case keeps the Access domain, DNS name and ingress hostname identical.
+  const domainSuffix = str('domain_suffix')?.toLowerCase();
   if (domainSuffix !== undefined && !DOMAIN.test(domainSuffix)) {
     problems.add('domain_suffix', domainSuffix, 'is not a domain name; use the zone apex such as "example.com" (no scheme, no trailing dot)');
   }
-  const tunnelHostname = str('tunnel_hostname') ?? 'docker-mcp';
+  const tunnelHostname = (str('tunnel_hostname') ?? 'docker-mcp').toLowerCase();
   if (!DNS_LABEL.test(tunnelHostname)) {
     problems.add('tunnel_hostname', tunnelHostname, 'must be one DNS label (letters, digits, inner hyphens, at most 63); domain_suffix is appended for you');
   }
@@ -140,7 +141,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     accessTeamName = undefined;
   }
 
-  const allowedEmailDomains = list('allowed_email_domains');
+  const allowedEmailDomains = list('allowed_email_domains').map((d) => d.toLowerCase());
   for (const domain of allowedEmailDomains) {
     if (!DOMAIN.test(domain)) {
       const hint = domain.startsWith('@') ? `; drop the "@": "${domain.slice(1)}"` : '; write a domain such as "example.com"';
