@@ -204,6 +204,12 @@ export class UpstreamInstance {
       );
     }
     const message = err instanceof Error ? err.message : String(err);
+    if (this.opts.config.kind === 'remote' && !(err instanceof McpError)) {
+      // A transport failure (connection refused, session unknown after the remote restarted): drop this
+      // connection so the next call reconnects with a new session instead of failing the same way forever.
+      this.handleClose();
+      return new UpstreamCallError(name, 'crashed', `connection to remote upstream "${name}" (${this.describe}) failed while ${what}: ${message}; the next call reconnects`);
+    }
     return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
   }
 }

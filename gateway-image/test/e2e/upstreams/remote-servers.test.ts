@@ -11,18 +11,23 @@ import { FIXTURES, REPO_ROOT, connectClient, firstText, testLogger, toolContext 
 
 const AUTH = 'Bearer remote-test-token';
 
+/** Starts the fixture; resolves with the process and its port. */
+async function startFixture(auth: string, port = 0): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, [`${FIXTURES}/everything-http.mjs`, auth, String(port)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await Promise.race([
+    once(proc.stdout!, 'data'),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('remote fixture did not report its port within 15 s')), 15_000)),
+  ])) as [Buffer];
+  return { proc, port: (JSON.parse(line.toString().split('\n')[0]) as { port: number }).port };
+}
+
 describe('remote servers', () => {
   let server: ChildProcess;
   let port = 0;
   let upstreams: Upstreams;
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [`${FIXTURES}/everything-http.mjs`, AUTH], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = (await Promise.race([
-      once(server.stdout!, 'data'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('remote fixture did not report its port within 15 s')), 15_000)),
-    ])) as [Buffer];
-    port = (JSON.parse(line.toString().split('\n')[0]) as { port: number }).port;
+    ({ proc: server, port } = await startFixture(AUTH));
     const { config } = parseUpstreamsConfig({
       mcpServers: {
         http: { url: `http://127.0.0.1:${port}/mcp`, headers: { Authorization: AUTH }, lifecycle: 'per-session' },
@@ -64,5 +69,31 @@ describe('remote servers', () => {
     expect((await upstreams.tools()).some((t) => t.name.startsWith('noauth__'))).toBe(false);
     const echo = (await upstreams.tools()).find((t) => t.name === 'http__echo')!;
     expect(firstText(await echo.run({ message: 'still fine' }, toolContext()))).toBe('Echo: still fine');
+  });
+
+  it('a remote server that restarts: the in-flight session fails clearly, the next call reconnects with a new session', async () => {
+    let fixture = await startFixture('');
+    const { config } = parseUpstreamsConfig({
+      mcpServers: { flip: { url: `http://127.0.0.1:${fixture.port}/mcp`, lifecycle: 'shared' } },
+      upstreams: { callTimeoutMs: 5_000, initTimeoutMs: 5_000, restartBackoffMs: 50 },
+    });
+    const u = createUpstreams(config!, { docker: new Dockerode(), logger: testLogger, instanceId: `flip-${process.pid}` });
+    try {
+      await u.start();
+      const echo = (await u.tools()).find((t) => t.name === 'flip__echo')!;
+      expect(firstText(await echo.run({ message: 'one' }, toolContext()))).toBe('Echo: one');
+      fixture.proc.kill('SIGKILL');
+      await once(fixture.proc, 'exit');
+      fixture = await startFixture('', fixture.port);
+      // The old session id is unknown to the restarted server: a clear error, not a silent empty success ...
+      const failed = await echo.run({ message: 'two' }, toolContext());
+      expect(failed.isError).toBe(true);
+      expect(firstText(failed)).toMatch(/^connection to remote upstream "flip" \(http:\/\/127\.0\.0\.1:\d+\/mcp\) failed while calling echo: .*; the next call reconnects$/);
+      // ... and the next call gets a fresh session.
+      expect(firstText(await echo.run({ message: 'three' }, toolContext()))).toBe('Echo: three');
+    } finally {
+      await u.close();
+      fixture.proc.kill('SIGTERM');
+    }
   });
 });
