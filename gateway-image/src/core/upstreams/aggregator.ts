@@ -66,6 +66,7 @@ export class Aggregator {
   private readonly catalogs = new Map<string, Catalog>();
   private readonly warned = new Set<string>();
   private readonly retrying = new Set<string>();
+  private readonly definitions = new Map<string, { source: Promise<Tool[]>; defs: ToolDefinition[] }>();
 
   constructor(private readonly opts: AggregatorOptions) {}
 
@@ -90,7 +91,11 @@ export class Aggregator {
     const reserved = new Set(this.opts.reservedToolNames ?? []);
     const perServer = await Promise.all(
       [...this.opts.pools.keys()].map(async (server) => {
-        const tools = await this.list(server, 'tools', sessionId);
+        const source = this.list(server, 'tools', sessionId);
+        // Same list, same definition objects: callers can cache by identity (and calls skip rebuilding).
+        const memo = this.definitions.get(server);
+        if (memo?.source === source) return memo.defs;
+        const tools = await source;
         const cfg = this.opts.config.mcpServers[server];
         const enabled = cfg.enabled_tools ? new Set(cfg.enabled_tools) : undefined;
         if (enabled) {
@@ -112,6 +117,7 @@ export class Aggregator {
           }
           defs.push(this.toolDefinition(server, tool, exposed));
         }
+        this.definitions.set(server, { source, defs });
         return defs;
       }),
     );

@@ -226,7 +226,9 @@ describe('aggregation', () => {
     const u = await make({ a: cmd({ lifecycle: 'shared' }) }, {}, memoryLauncher([]));
     const changed: string[] = [];
     const off = u.onToolsChanged((s) => changed.push(s));
-    expect((await u.tools()).some((t) => t.name === 'a__grown')).toBe(false);
+    const before = await u.tools();
+    expect(before.some((t) => t.name === 'a__grown')).toBe(false);
+    expect((await u.tools())[0]).toBe(before[0]);
     await (await tool(u, 'a__grow')).run({}, ctx());
     const deadline = Date.now() + 2_000;
     while (changed.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
