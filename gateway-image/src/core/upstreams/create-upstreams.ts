@@ -109,6 +109,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
         launcher,
         logger,
         onListChanged: (kind) => emitListChanged(kind, name),
+        keepWarm: server.eager ?? settings.eagerStart,
       }),
     );
   }

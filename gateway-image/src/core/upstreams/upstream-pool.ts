@@ -7,6 +7,7 @@
  * Instances start lazily, stop after idleTimeoutSeconds without calls, and restart with exponential backoff
  * after a crash. The number of live instances is capped; per-call starts wait for a free slot.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Launcher } from './launcher.js';
 import { type ListKind, UpstreamCallError, UpstreamInstance } from './upstream-instance.js';
@@ -41,6 +42,8 @@ export interface UpstreamPoolOptions {
   readonly launcher: Launcher;
   readonly logger: Logger;
   readonly onListChanged: (kind: ListKind) => void;
+  /** Keep a `shared` instance warm: restart it after a crash (after the backoff) without waiting for a call. @default false */
+  readonly keepWarm?: boolean;
 }
 
 /** A leased instance; call release() when the request is done. */
@@ -75,7 +78,12 @@ export class UpstreamPool {
   private lastStartMs?: number;
   private closed = false;
 
-  constructor(private readonly opts: UpstreamPoolOptions) {}
+  private warmTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: UpstreamPoolOptions) {
+    // Every start listens on the shutdown signal; many concurrent per-call starts are normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
+  }
 
   /** The lifecycle from config. */
   get lifecycle(): Lifecycle {
@@ -185,6 +193,7 @@ export class UpstreamPool {
   /** Stops every instance; further acquires fail. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.warmTimer);
     this.shutdown.abort();
     const all: Array<Promise<unknown>> = [];
     for (const slot of this.slots.values()) {
@@ -292,6 +301,16 @@ export class UpstreamPool {
     const wasEphemeral = this.ephemeral.delete(instance);
     if (!wasEphemeral) this.bumpBackoff();
     this.wakeWaiter();
+    if (this.opts.keepWarm && this.lifecycle === 'shared' && !this.closed) {
+      clearTimeout(this.warmTimer);
+      this.warmTimer = setTimeout(() => {
+        if (this.closed) return;
+        this.slotInstance('shared', this.opts.settings.initTimeoutMs, {}).catch((err: Error) =>
+          this.opts.logger.warn({ upstream: this.opts.name, err: err.message }, 'restart of warm upstream failed; next call retries'),
+        );
+      }, Math.max(0, this.nextStartAt - Date.now()));
+      this.warmTimer.unref();
+    }
   }
 
   private bumpBackoff(): void {

@@ -161,6 +161,17 @@ describe('failures', () => {
     expect(Date.now() - began).toBeGreaterThanOrEqual(90);
   });
 
+  it('an eager shared server is restarted after a crash without waiting for a call', async () => {
+    const started: Started[] = [];
+    const u = await make({ s: cmd({ lifecycle: 'shared', eager: true }) }, { restartBackoffMs: 50 }, memoryLauncher(started));
+    expect(started).toHaveLength(1);
+    await (await tool(u, 's__die')).run({}, ctx());
+    const deadline = Date.now() + 3_000;
+    while (started.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(started.map((s) => s.exited)).toEqual([true, false]);
+    expect(u.status()[0]).toMatchObject({ state: 'running', crashes: 1, starts: 2 });
+  });
+
   it('a call without result or progress times out; progress keeps it alive', async () => {
     const u = await make({ s: cmd({ lifecycle: 'shared' }) }, { callTimeoutMs: 150 }, memoryLauncher([]));
     const slow = await tool(u, 's__slow');
