@@ -36,7 +36,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     outdir = path.resolve(env.CDKTF_OUTDIR ?? 'cdktf.out');
     createdOutdir = !existsSync(outdir);
     const app = new App();
-    new GatewayStack(app, STACK_ID, { config, projectDir, stateFile: env.MCP_STACK_STATE_FILE || undefined });
+    new GatewayStack(app, STACK_ID, { config, projectDir, outdir, stateFile: env.MCP_STACK_STATE_FILE || undefined });
     app.synth();
     console.log(`mcp-gateway: synthesized from ${source.path ?? 'the embedded default (local-only)'}`);
     return 0;

@@ -56,7 +56,10 @@ describe.concurrent('cdktf synth through the real CLI', () => {
     const json = stackJson(outdir);
     expect(Object.keys(json.provider)).toEqual(['docker']);
     expect(Object.keys(json.resource).sort()).toEqual(['docker_container', 'docker_image', 'docker_network', 'docker_volume']);
-    expect(json.resource.docker_image['gateway-image_0FD5DE07'].build.context).toBe('../../../gateway-image');
+    // The build context is written relative to the folder Terraform runs in, wherever the output goes.
+    const context: string = json.resource.docker_image['gateway-image_0FD5DE07'].build.context;
+    expect(path.isAbsolute(context)).toBe(false);
+    expect(path.resolve(outdir, 'stacks', 'mcp-gateway', context)).toBe(path.join(ROOT, 'gateway-image'));
   });
 
   it('synthesizes fixtures/full.tfvars named by MCP_STACK_TFVARS', async () => {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Image } from '@cdktf/provider-docker/lib/image';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { hashDirectory } from './content-hash';
 import { ProblemCollector } from './errors';
@@ -13,11 +14,16 @@ export interface GatewayImageProps {
    */
   readonly buildContextDir?: string;
   /**
-   * The project root: Terraform runs in `<projectDir>/cdktf.out/stacks/<stack>`, so the build context is
-   * written relative to that folder (a machine-independent plan, no absolute paths).
+   * The project root.
    * @default - process.cwd()
    */
   readonly projectDir?: string;
+  /**
+   * The synth output folder. Terraform runs in `<outdir>/stacks/<stack>`, so the build context is written
+   * relative to that folder (a machine-independent plan, no absolute paths).
+   * @default - `<projectDir>/cdktf.out`
+   */
+  readonly outdir?: string;
   /**
    * The Dockerfile's `BASE_IMAGE` build argument.
    * @default - no build argument: the Dockerfile's own default base image
@@ -66,7 +72,8 @@ export class GatewayImage extends Construct {
     } else {
       const projectDir = props.projectDir ?? process.cwd();
       const contextDir = props.buildContextDir ?? path.join(projectDir, 'gateway-image');
-      const stackDir = path.join(projectDir, 'cdktf.out', 'stacks', this.stackId());
+      // cdktf writes each stack to <outdir>/stacks/<stack id>, and Terraform runs there.
+      const stackDir = path.join(path.resolve(props.outdir ?? path.join(projectDir, 'cdktf.out')), 'stacks', TerraformStack.of(this).node.id);
       this.built = true;
       this.contextHash = hashDirectory(contextDir);
       this.image = new Image(this, 'image', {
@@ -83,10 +90,5 @@ export class GatewayImage extends Construct {
       });
     }
     this.imageRef = this.image.imageId;
-  }
-
-  private stackId(): string {
-    // The stack is the first scope below the app; its id names the Terraform working directory.
-    return this.node.scopes[1]?.node.id ?? 'stack';
   }
 }

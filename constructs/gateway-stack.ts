@@ -28,6 +28,11 @@ export interface GatewayStackProps {
    */
   readonly projectDir?: string;
   /**
+   * The synth output folder (main.ts passes CDKTF_OUTDIR), which fixes where Terraform runs.
+   * @default - `<projectDir>/cdktf.out`
+   */
+  readonly outdir?: string;
+  /**
    * Build context of the gateway image.
    * @default - `<projectDir>/gateway-image`
    */
@@ -103,6 +108,7 @@ export class GatewayStack extends TerraformStack {
 
     this.image = new GatewayImage(this, 'gateway-image', {
       projectDir,
+      outdir: props.outdir,
       buildContextDir: props.buildContextDir ?? path.join(projectDir, 'gateway-image'),
       baseImage: config.baseImage,
       prebuiltImage: config.dockerImage,
