@@ -1,0 +1,79 @@
+/**
+ * The load generators' clients: the official SDK client over Streamable HTTP (one session, reused) and a
+ * plain keep-alive node:http client for POST /rpc. Both fail loudly on a tool error so a broken call can
+ * never pass for a fast one.
+ */
+import http from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+/** A connected SDK client and how to close it. */
+export interface SdkSession {
+  readonly client: Client;
+  /** Calls a tool; throws when the result is an error. */
+  call(name: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Opens one Streamable HTTP session to `${baseUrl}${path}`. */
+export async function openSdkSession(baseUrl: string, opts: { token?: string; path?: string } = {}): Promise<SdkSession> {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  const headers: Record<string, string> = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
+  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}${opts.path ?? '/mcp'}`), { requestInit: { headers } });
+  await client.connect(transport);
+  return {
+    client,
+    async call(name, args = {}) {
+      const r = await client.callTool({ name, arguments: args });
+      if (r.isError) throw new Error(`${name} failed: ${JSON.stringify(r.content).slice(0, 300)}`);
+      return r as Record<string, unknown>;
+    },
+    async close() {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close();
+    },
+  };
+}
+
+/** A keep-alive JSON-RPC client for POST /rpc. */
+export interface RpcClient {
+  /** Sends one request and returns its `result`; throws on a JSON-RPC error or an isError result. */
+  request(method: string, params?: unknown): Promise<Record<string, unknown>>;
+  call(name: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/** Creates a /rpc client with its own keep-alive agent. */
+export function createRpcClient(baseUrl: string, token: string, maxSockets = 64): RpcClient {
+  const url = new URL(`${baseUrl}/rpc`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  let nextId = 1;
+  const request = (method: string, params?: unknown) => new Promise<Record<string, unknown>>((resolve, reject) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, ...(params === undefined ? {} : { params }) });
+    const req = http.request({
+      host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          const msg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result?: Record<string, unknown>; error?: { message: string } };
+          if (msg.error) return reject(new Error(`${method}: ${msg.error.message}`));
+          if (msg.result?.isError) return reject(new Error(`${method}: ${JSON.stringify(msg.result.content).slice(0, 300)}`));
+          resolve(msg.result ?? {});
+        } catch (err) {
+          reject(new Error(`${method}: HTTP ${res.statusCode}, unparsable body (${(err as Error).message})`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return {
+    request,
+    call: (name, args = {}) => request('tools/call', { name, arguments: args }),
+    close: () => agent.destroy(),
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Turns a run's figures into the console table and bench/RESULTS.md: p50/p95, ratios to raw, the gateway's
+ * own handler cost, throughput, RSS, each compared with issue 5's targets (and issue 4's), optionally next to
+ * a baseline run (before/after an optimization).
+ */
+import type { Issue5Results } from './scenarios.js';
+import type { UpstreamResult } from './upstream-scenarios.js';
+
+/** Everything one run produced, as saved to bench/results/<label>.json. */
+export interface RunRecord {
+  readonly label: string;
+  readonly date: string;
+  readonly command: string;
+  readonly machine: Record<string, string>;
+  readonly gitCommit: string;
+  readonly issue5?: Issue5Results;
+  readonly issue4?: UpstreamResult[];
+}
+
+const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
+const ok = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'NOT met');
+
+/** One checked target. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+
+/** Issue 5's derived figures. */
+export function derive(r: Issue5Results) {
+  const L = r.latency;
+  const tp = (op: 'exec' | 'ps', path: 'raw' | 'sdk' | 'rpc', c: number) => r.throughput.find((t) => t.op === op && t.path === path && t.result.concurrency === c)?.result;
+  const handler = {
+    sdkExec: L.sdkExec.p50 - L.rawExec.p50 - L.sdkFloor.p50,
+    sdkPs: L.sdkPs.p50 - L.rawPs.p50 - L.sdkFloor.p50,
+    rpcExec: L.rpcExec.p50 - L.rawExec.p50 - L.rpcFloor.p50,
+    rpcPs: L.rpcPs.p50 - L.rawPs.p50 - L.rpcFloor.p50,
+  };
+  const tpRatio = (op: 'exec' | 'ps', path: 'sdk' | 'rpc', c: number) => {
+    const g = tp(op, path, c);
+    const raw = tp(op, 'raw', c);
+    return g && raw ? g.perSecond / raw.perSecond : Number.NaN;
+  };
+  return { handler, tp, tpRatio };
+}
+
+/** Issue 5's targets, checked. */
+export function checkIssue5(r: Issue5Results): TargetCheck[] {
+  const L = r.latency;
+  const { handler, tpRatio } = derive(r);
+  const maxHandler = Math.max(...Object.values(handler));
+  const minTp32 = Math.min(tpRatio('exec', 'sdk', 32), tpRatio('exec', 'rpc', 32), tpRatio('ps', 'sdk', 32), tpRatio('ps', 'rpc', 32));
+  return [
+    { target: 'SDK exec p50 <= 1.05x raw', measured: `${f(L.sdkExec.p50 / L.rawExec.p50, 3)}x`, met: L.sdkExec.p50 / L.rawExec.p50 <= 1.05 },
+    { target: '/rpc docker_ps p50 <= raw + 1 ms', measured: `+${f(L.rpcPs.p50 - L.rawPs.p50)} ms`, met: L.rpcPs.p50 - L.rawPs.p50 <= 1 },
+    { target: 'gateway handler cost (tool - raw - floor, p50) <= 0.5 ms', measured: `max ${f(maxHandler)} ms (sdk exec ${f(handler.sdkExec)}, sdk ps ${f(handler.sdkPs)}, rpc exec ${f(handler.rpcExec)}, rpc ps ${f(handler.rpcPs)})`, met: maxHandler <= 0.5 },
+    { target: 'throughput at 32 clients >= 0.8x raw', measured: `min ${f(minTp32)}x (exec sdk ${f(tpRatio('exec', 'sdk', 32))}, rpc ${f(tpRatio('exec', 'rpc', 32))}; ps sdk ${f(tpRatio('ps', 'sdk', 32))}, rpc ${f(tpRatio('ps', 'rpc', 32))})`, met: minTp32 >= 0.8 },
+    { target: 'RSS idle <= 60 MB', measured: `${f(r.rss.idleMiB, 1)} MiB`, met: r.rss.idleMiB <= 60 },
+    { target: 'RSS while streaming 100 MB <= 150 MB', measured: `${f(r.rss.streamPeakMiB, 1)} MiB peak`, met: r.rss.streamPeakMiB <= 150 },
+  ];
+}
+
+/** Issue 4's targets, checked (n/a while the gateway side is not available). */
+export function checkIssue4(results: UpstreamResult[]): TargetCheck[] {
+  const gw = results.find((r) => r.name === 'mcp-gateway');
+  const others = results.filter((r) => r.name !== 'mcp-gateway' && r.available);
+  if (!gw?.available || others.length === 0) {
+    return [{ target: 'issue 4: gateway >= 1.3x throughput of supergateway and mcp-proxy, p50 no higher', measured: `not available: ${gw?.reason ?? 'no contenders'}`, met: undefined }];
+  }
+  const checks: TargetCheck[] = [];
+  for (const [i, t] of (gw.throughput ?? []).entries()) {
+    const ratios = others.map((o) => t.perSecond / (o.throughput?.[i]?.perSecond ?? Number.NaN));
+    checks.push({ target: `issue 4: throughput x${t.concurrency} >= 1.3x both`, measured: others.map((o, k) => `${f(ratios[k])}x ${o.name}`).join(', '), met: ratios.every((x) => x >= 1.3) });
+  }
+  const p50s = others.map((o) => o.latency!.p50);
+  checks.push({ target: 'issue 4: p50 no higher than either', measured: `${f(gw.latency!.p50)} ms vs ${others.map((o) => `${o.name} ${f(o.latency!.p50)}`).join(', ')}`, met: p50s.every((p) => gw.latency!.p50 <= p) });
+  return checks;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Markdown for issue 5 (with baseline columns when given). */
+export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
+  const L = r.latency;
+  const B = base?.latency;
+  const lat = (k: keyof Issue5Results['latency'], rawKey?: keyof Issue5Results['latency']) => [
+    k, f(L[k].p50), f(L[k].p95), rawKey ? `${f(L[k].p50 / L[rawKey].p50, 3)}x` : '', String(L[k].n),
+    ...(B ? [f(B[k].p50), f(B[k].p95), rawKey ? `${f(B[k].p50 / B[rawKey].p50, 3)}x` : ''] : []),
+  ];
+  const latHead = ['series', 'p50 ms', 'p95 ms', 'p50 / raw', 'n', ...(B ? ['before p50', 'before p95', 'before /raw'] : [])];
+  const d = derive(r);
+  const db = base ? derive(base) : undefined;
+  const handlerRows = (Object.keys(d.handler) as Array<keyof typeof d.handler>).map((k) => [k, f(d.handler[k]), ...(db ? [f(db.handler[k])] : [])]);
+  const tpRows: string[][] = [];
+  for (const t of r.throughput) {
+    const raw = d.tp(t.op, 'raw', t.result.concurrency)!;
+    const b = db?.tp(t.op, t.path, t.result.concurrency);
+    const braw = db?.tp(t.op, 'raw', t.result.concurrency);
+    tpRows.push([t.op, t.path, String(t.result.concurrency), f(t.result.perSecond, 0), t.path === 'raw' ? '' : `${f(t.result.perSecond / raw.perSecond)}x`,
+      f(t.result.latency.p50), f(t.result.latency.p95), `${t.result.calls}${t.result.errors ? ` (${t.result.errors} err)` : ''}`,
+      ...(db ? [b ? f(b.perSecond, 0) : 'n/a', b && braw && t.path !== 'raw' ? `${f(b.perSecond / braw.perSecond)}x` : ''] : [])]);
+  }
+  const rss = r.rss;
+  const checks = checkIssue5(r);
+  const bchecks = base ? checkIssue5(base) : undefined;
+  return [
+    '### Latency (sequential, one client, series interleaved)',
+    table(latHead, [lat('rawExec'), lat('sdkExec', 'rawExec'), lat('rpcExec', 'rawExec'), lat('rawPs'), lat('sdkPs', 'rawPs'), lat('rpcPs', 'rawPs'), lat('sdkFloor'), lat('rpcFloor')]),
+    '',
+    '### Gateway handler cost = tool p50 - raw p50 - floor p50 (ms)',
+    table(['call', 'ms', ...(db ? ['before'] : [])], handlerRows),
+    '',
+    '### Throughput (closed loop; SDK: one session per client; /rpc: one keep-alive socket per client)',
+    table(['op', 'path', 'clients', 'calls/s', 'vs raw', 'p50 ms', 'p95 ms', 'calls', ...(db ? ['before calls/s', 'before vs raw'] : [])], tpRows),
+    '',
+    '### Gateway RSS (node process in the container, /proc VmRSS)',
+    table(['state', 'MiB', ...(base ? ['before'] : [])], [
+      ['idle (fresh)', f(rss.idleMiB, 1), ...(base ? [f(base.rss.idleMiB, 1)] : [])],
+      ['peak under 32 SDK sessions (load)', f(rss.sessions32PeakMiB, 1), ...(base ? [f(base.rss.sessions32PeakMiB, 1)] : [])],
+      ['32 sessions open, idle', f(rss.sessions32AfterMiB, 1), ...(base ? [f(base.rss.sessions32AfterMiB, 1)] : [])],
+      [`peak while streaming ${rss.streamBytes} B (${f(rss.streamSeconds, 1)} s, ${rss.streamProgressEvents} progress events)`, f(rss.streamPeakMiB, 1), ...(base ? [f(base.rss.streamPeakMiB, 1)] : [])],
+      ['after streaming', f(rss.afterMiB, 1), ...(base ? [f(base.rss.afterMiB, 1)] : [])],
+    ]),
+    '',
+    '### Targets (issue 5)',
+    table(['target', 'measured', 'status', ...(bchecks ? ['before'] : [])], checks.map((c, i) => [c.target, c.measured, ok(c.met), ...(bchecks ? [`${bchecks[i].measured} (${ok(bchecks[i].met)})`] : [])])),
+  ].join('\n');
+}
+
+/** Markdown for issue 4. */
+export function issue4Markdown(results: UpstreamResult[]): string {
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (!r.available) {
+      rows.push([r.name, 'not available', '', '', '', '', r.reason ?? '']);
+      continue;
+    }
+    const tps = r.throughput ?? [];
+    rows.push([r.name, f(r.latency!.p50), f(r.latency!.p95), ...[1, 8, 32].map((c) => f(tps.find((t) => t.concurrency === c)?.perSecond, 0)), tps.some((t) => t.errors) ? `errors: ${tps.map((t) => t.errors).join('/')}` : '']);
+  }
+  const checks = checkIssue4(results);
+  return [
+    '### Upstream echo (server-everything over stdio) through each bridge, SDK client over Streamable HTTP',
+    table(['bridge', 'p50 ms', 'p95 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
+    '',
+    table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, ok(c.met)])),
+  ].join('\n');
+}
+
+/** The whole report for one run. */
+export function runMarkdown(run: RunRecord, baseline?: RunRecord): string {
+  return [
+    `## Run "${run.label}" (${run.date})`,
+    '',
+    `Command: \`${run.command}\`  `,
+    `Commit: ${run.gitCommit}  `,
+    `Machine: ${Object.entries(run.machine).map(([k, v]) => `${k} ${v}`).join('; ')}`,
+    ...(baseline ? ['', `"before" columns: run "${baseline.label}" (${baseline.date}, commit ${baseline.gitCommit}).`] : []),
+    '',
+    ...(run.issue5 ? ['## Issue 5: Docker tools vs raw Engine API', '', issue5Markdown(run.issue5, baseline?.issue5), ''] : []),
+    ...(run.issue4 ? ['## Issue 4: upstream bridging vs supergateway and mcp-proxy', '', issue4Markdown(run.issue4), ''] : []),
+  ].join('\n');
+}

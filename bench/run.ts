@@ -1,0 +1,126 @@
+/**
+ * npm run bench [-- options]
+ *
+ *   --label NAME        name of this run (results saved to bench/results/NAME.json)     default: latest
+ *   --baseline FILE     a saved run to show as "before" columns
+ *   --image TAG         use this gateway image instead of building mcp-gateway:bench from gateway-image/
+ *   --only issue5|issue4
+ *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
+ *
+ * Issue 5: starts a target container and the gateway image as a container (both labelled
+ * mcp.gateway.test=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
+ * the same work through the gateway. Issue 4: server-everything's echo through the gateway, supergateway and
+ * mcp-proxy. Every loop is bounded in count and time; everything listens on 127.0.0.1 or the unix socket.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
+import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
+import { buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG } from './containers.js';
+import { createRawEngine } from './raw-engine.js';
+import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
+import { DEFAULT_BOUNDS, runIssue5, type Issue5Bounds } from './scenarios.js';
+import { DEFAULT_UPSTREAM_BOUNDS, runIssue4, type UpstreamBounds } from './upstream-scenarios.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const MARK_START = '<!-- bench:generated:start -->';
+const MARK_END = '<!-- bench:generated:end -->';
+
+const QUICK: Issue5Bounds = { latency: { warmup: 3, count: 20, maxMs: 10_000 }, throughput: { execCalls: 60, psCalls: 200, maxMs: 1000 }, concurrency: [1, 8, 32], streamBytes: 10_000_000 };
+const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000 };
+
+function machine(): Record<string, string> {
+  const sh = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000 }).trim(); } catch { return 'unknown'; } };
+  return {
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    kernel: release(),
+    node: process.version,
+    docker: sh('docker', ['version', '--format', 'engine {{.Server.Version}} (API {{.Server.APIVersion}})']),
+  };
+}
+
+function writeResults(md: string): void {
+  const file = resolve(here, 'RESULTS.md');
+  const generated = `${MARK_START}\n${md}\n${MARK_END}`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmark results\n\n${MARK_START}\n${MARK_END}\n`;
+  const next = current.includes(MARK_START) && current.includes(MARK_END)
+    ? current.slice(0, current.indexOf(MARK_START)) + generated + current.slice(current.indexOf(MARK_END) + MARK_END.length)
+    : `${current}\n${generated}\n`;
+  writeFileSync(file, next);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      label: { type: 'string', default: 'latest' }, baseline: { type: 'string' }, image: { type: 'string' },
+      only: { type: 'string' }, quick: { type: 'boolean', default: false },
+    },
+  });
+  const log = (l: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${l}\n`);
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const record: { -readonly [K in keyof RunRecord]: RunRecord[K] } = {
+    label: values.label!, date: new Date().toISOString(), command, machine: machine(),
+    gitCommit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })(),
+  };
+
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= removeRunContainers());
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: removing the run's containers`);
+    void cleanup().finally(() => process.kill(process.pid, sig));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    if (values.only !== 'issue4') {
+      let image = values.image;
+      if (!image) {
+        image = 'mcp-gateway:bench';
+        log(`building ${image} from gateway-image/ (BASE_IMAGE=${BASE_IMAGE}) ...`);
+        await buildImage(image, resolve(root, 'gateway-image'), BASE_IMAGE);
+      }
+      log('starting the target container and the gateway container ...');
+      const target = await startTarget();
+      const gw = await startGatewayContainer(image);
+      const raw = createRawEngine({ apiVersion: `v${await docker(['version', '--format', '{{.Server.APIVersion}}'])}` });
+      try {
+        const gatewayPid = await nodePidOf(gw.id);
+        record.issue5 = await runIssue5({
+          raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, log,
+        }, values.quick ? QUICK : DEFAULT_BOUNDS);
+      } finally {
+        raw.close();
+        await gw.remove();
+        await target.remove();
+      }
+    }
+    if (values.only !== 'issue5') {
+      log('issue 4: upstream echo through the gateway, supergateway and mcp-proxy ...');
+      record.issue4 = await runIssue4(log, values.quick ? QUICK_UPSTREAM : DEFAULT_UPSTREAM_BOUNDS);
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const baseline = values.baseline ? JSON.parse(readFileSync(resolve(values.baseline), 'utf8')) as RunRecord : undefined;
+  const md = runMarkdown(record, baseline);
+  process.stdout.write(`${md}\n`);
+  mkdirSync(resolve(here, 'results'), { recursive: true });
+  writeFileSync(resolve(here, 'results', `${record.label}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  if (!values.quick) writeResults(md);
+  const checks = [...(record.issue5 ? checkIssue5(record.issue5) : []), ...(record.issue4 ? checkIssue4(record.issue4) : [])];
+  log(`targets: ${checks.filter((c) => c.met).length} met, ${checks.filter((c) => c.met === false).length} not met, ${checks.filter((c) => c.met === undefined).length} n/a`);
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

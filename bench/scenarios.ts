@@ -1,0 +1,149 @@
+/**
+ * Issue 5's scenarios: raw Engine API vs the same work as gateway tool calls (SDK over Streamable HTTP with a
+ * reused session, and keep-alive POST /rpc), the protocol floor, throughput at 1/8/32 clients, and RSS.
+ */
+import type { RawEngine } from './raw-engine.js';
+import { createRpcClient, openSdkSession, type RpcClient, type SdkSession } from './clients.js';
+import { closedLoop, sampleInterleaved, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
+import { rssMiB, rssSampler } from './containers.js';
+
+/** What the scenarios run against. */
+export interface Issue5Context {
+  readonly raw: RawEngine;
+  /** Name of the target container. */
+  readonly target: string;
+  /** Gateway base URL (http://127.0.0.1:port). */
+  readonly url: string;
+  readonly token: string;
+  /** Host pid of the gateway's node process. */
+  readonly gatewayPid: number;
+  /** User the gateway runs execs as (config exec.defaultUser), so the raw exec does the same. */
+  readonly execUser: string;
+  readonly log: (line: string) => void;
+}
+
+/** Bounds of every loop; `quick` shrinks them for a smoke run. */
+export interface Issue5Bounds {
+  readonly latency: LoopBounds;
+  readonly throughput: { readonly execCalls: number; readonly psCalls: number; readonly maxMs: number };
+  readonly concurrency: readonly number[];
+  /** Bytes the streaming run asks `seq` to print (about). */
+  readonly streamBytes: number;
+}
+
+/** Default bounds: a few minutes in all. */
+export const DEFAULT_BOUNDS: Issue5Bounds = {
+  latency: { warmup: 20, count: 300, maxMs: 90_000 },
+  throughput: { execCalls: 800, psCalls: 4000, maxMs: 4000 },
+  concurrency: [1, 8, 32],
+  streamBytes: 100_000_000,
+};
+
+/** Everything issue 5's table needs. */
+export interface Issue5Results {
+  readonly latency: Record<'rawExec' | 'sdkExec' | 'rpcExec' | 'rawPs' | 'sdkPs' | 'rpcPs' | 'sdkFloor' | 'rpcFloor', LatencySummary>;
+  readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string } }>;
+  readonly rss: { idleMiB: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
+}
+
+/** `seq 1 N` prints about this many bytes (digits plus newline per number). */
+export function seqBytes(n: number): number {
+  let total = 0;
+  for (let digits = 1, lo = 1; lo <= n; digits += 1, lo *= 10) total += (Math.min(n, lo * 10 - 1) - lo + 1) * (digits + 1);
+  return total;
+}
+
+/** The smallest N with seqBytes(N) >= bytes. */
+export function seqCountFor(bytes: number): number {
+  let lo = 1;
+  let hi = bytes;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (seqBytes(mid) >= bytes) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Runs issue 5's benchmark. */
+export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAULT_BOUNDS): Promise<Issue5Results> {
+  const { raw, target, log } = ctx;
+  const echo = ['echo', 'hi'];
+  const idleMiB = rssMiB(ctx.gatewayPid).rss;
+  log(`gateway RSS idle: ${idleMiB.toFixed(1)} MiB`);
+
+  const sdk = await openSdkSession(ctx.url, { token: ctx.token });
+  const rpc = createRpcClient(ctx.url, ctx.token);
+  const checkEcho = (stdout: unknown) => {
+    if (stdout !== 'hi\n') throw new Error(`exec printed ${JSON.stringify(stdout)}, expected "hi\\n"`);
+  };
+  const structured = (r: Record<string, unknown>) => r.structuredContent as Record<string, unknown>;
+  const ops = {
+    rawExec: async () => checkEcho((await raw.exec(target, echo, ctx.execUser)).stdout),
+    sdkExec: async () => checkEcho(structured(await sdk.call('docker_exec', { id: target, cmd: echo })).stdout),
+    rpcExec: async () => checkEcho(structured(await rpc.call('docker_exec', { id: target, cmd: echo })).stdout),
+    rawPs: () => raw.listContainers(),
+    sdkPs: () => sdk.call('docker_ps'),
+    rpcPs: () => rpc.call('docker_ps'),
+    sdkFloor: () => sdk.client.ping(),
+    rpcFloor: () => rpc.request('ping'),
+  };
+  log('latency: sequential, interleaved raw/SDK/rpc ...');
+  const names = Object.keys(ops) as Array<keyof typeof ops>;
+  const summaries = await sampleInterleaved(names.map((n) => ops[n]), bounds.latency);
+  const latency = Object.fromEntries(names.map((n, i) => [n, summaries[i]])) as Issue5Results['latency'];
+  await sdk.close();
+
+  const throughput: Issue5Results['throughput'] = [];
+  let sessions32PeakMiB = 0;
+  for (const op of ['exec', 'ps'] as const) {
+    const maxCalls = op === 'exec' ? bounds.throughput.execCalls : bounds.throughput.psCalls;
+    for (const c of bounds.concurrency) {
+      const rawCall = op === 'exec' ? () => raw.exec(target, echo, ctx.execUser) : () => raw.listContainers();
+      const rawResult = await closedLoop(Array.from({ length: c }, () => rawCall), { maxCalls, maxMs: bounds.throughput.maxMs });
+      throughput.push({ op, path: 'raw', result: rawResult });
+
+      const rpcPool = createRpcClient(ctx.url, ctx.token, c);
+      const rpcCall = op === 'exec' ? () => rpcPool.call('docker_exec', { id: target, cmd: echo }) : () => rpcPool.call('docker_ps');
+      throughput.push({ op, path: 'rpc', result: await closedLoop(Array.from({ length: c }, () => rpcCall), { maxCalls, maxMs: bounds.throughput.maxMs }) });
+      rpcPool.close();
+
+      const sessions = await Promise.all(Array.from({ length: c }, () => openSdkSession(ctx.url, { token: ctx.token })));
+      const sampler = c === 32 ? rssSampler(ctx.gatewayPid) : undefined;
+      const sdkResult = await closedLoop(sessions.map((s) => (op === 'exec' ? () => s.call('docker_exec', { id: target, cmd: echo }) : () => s.call('docker_ps'))), { maxCalls, maxMs: bounds.throughput.maxMs });
+      if (sampler) sessions32PeakMiB = Math.max(sessions32PeakMiB, sampler.stop());
+      throughput.push({ op, path: 'sdk', result: sdkResult });
+      await Promise.all(sessions.map((s) => s.close()));
+      log(`throughput ${op} x${c}: raw ${rawResult.perSecond.toFixed(0)}/s, rpc ${throughput.at(-2)!.result.perSecond.toFixed(0)}/s, sdk ${sdkResult.perSecond.toFixed(0)}/s`);
+    }
+  }
+  // 32 sessions open and idle, after the load.
+  const idleSessions = await Promise.all(Array.from({ length: 32 }, () => openSdkSession(ctx.url, { token: ctx.token })));
+  await Promise.all(idleSessions.map((s) => s.client.ping()));
+  const sessions32AfterMiB = rssMiB(ctx.gatewayPid).rss;
+  await Promise.all(idleSessions.map((s) => s.close()));
+  rpc.close();
+
+  log(`streaming ~${bounds.streamBytes} bytes of exec output ...`);
+  const streamer = await openSdkSession(ctx.url, { token: ctx.token });
+  const n = seqCountFor(bounds.streamBytes);
+  let progressEvents = 0;
+  const sampler = rssSampler(ctx.gatewayPid, 20);
+  const t0 = performance.now();
+  const r = await streamer.client.callTool(
+    { name: 'docker_exec', arguments: { id: target, cmd: ['seq', '1', String(n)], stream: true, maxBytes: Math.ceil(seqBytes(n) * 1.1), chunkBytes: 1024 * 1024, timeoutMs: 300_000 } },
+    undefined,
+    { onprogress: () => { progressEvents += 1; }, timeout: 300_000, resetTimeoutOnProgress: true },
+  );
+  const streamSeconds = (performance.now() - t0) / 1000;
+  const streamPeakMiB = sampler.stop();
+  const sc = (r.structuredContent ?? {}) as { bytes?: number; truncated?: boolean; exitCode?: number };
+  if (r.isError || sc.exitCode !== 0) throw new Error(`streaming exec failed: ${JSON.stringify(r.content).slice(0, 300)}`);
+  await streamer.close();
+  const afterMiB = rssMiB(ctx.gatewayPid).rss;
+  log(`streamed ${sc.bytes} bytes in ${streamSeconds.toFixed(1)} s, ${progressEvents} progress events, RSS peak ${streamPeakMiB.toFixed(1)} MiB`);
+
+  return {
+    latency, throughput,
+    rss: { idleMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
+  };
+}

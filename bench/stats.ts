@@ -1,0 +1,107 @@
+/**
+ * Latency and throughput statistics for the benchmark: nearest-rank percentiles, bounded sequential
+ * sampling and bounded closed-loop load (every loop stops at a call count or a deadline, whichever is first).
+ */
+
+/** Summary of one latency series, in milliseconds. */
+export interface LatencySummary {
+  readonly n: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly mean: number;
+  readonly min: number;
+}
+
+/** Nearest-rank percentile of sorted values (`q` in 0..1). */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** p50, p95, mean and min of a series of milliseconds. */
+export function summarize(samples: readonly number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return { n: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), mean: sum / (sorted.length || 1), min: sorted[0] ?? Number.NaN };
+}
+
+/** Bounds of a sampling loop. */
+export interface LoopBounds {
+  /** Unmeasured calls first (JIT, connection pools, caches). */
+  readonly warmup: number;
+  /** Measured calls at most. */
+  readonly count: number;
+  /** Wall-clock budget for the measured calls, in milliseconds. */
+  readonly maxMs: number;
+}
+
+/** Runs `fn` sequentially within the bounds and returns its latency summary. */
+export async function sampleLatency(fn: () => Promise<unknown>, bounds: LoopBounds): Promise<LatencySummary> {
+  for (let i = 0; i < bounds.warmup; i += 1) await fn();
+  const samples: number[] = [];
+  const deadline = performance.now() + bounds.maxMs;
+  while (samples.length < bounds.count && performance.now() < deadline) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return summarize(samples);
+}
+
+/**
+ * Runs the given callables interleaved (a, b, c, a, b, c, ...) so that drift on a shared machine hits
+ * every series alike; returns one summary per callable.
+ */
+export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds): Promise<LatencySummary[]> {
+  for (let i = 0; i < bounds.warmup; i += 1) for (const fn of fns) await fn();
+  const samples: number[][] = fns.map(() => []);
+  const deadline = performance.now() + bounds.maxMs;
+  for (let i = 0; i < bounds.count && performance.now() < deadline; i += 1) {
+    for (let k = 0; k < fns.length; k += 1) {
+      const t0 = performance.now();
+      await fns[k]();
+      samples[k].push(performance.now() - t0);
+    }
+  }
+  return samples.map(summarize);
+}
+
+/** Result of a closed-loop load run. */
+export interface ThroughputResult {
+  readonly concurrency: number;
+  readonly calls: number;
+  readonly errors: number;
+  readonly seconds: number;
+  /** Completed calls per second. */
+  readonly perSecond: number;
+  readonly latency: LatencySummary;
+}
+
+/**
+ * `concurrency` workers, each calling its own `call` back to back, until `maxCalls` calls in total have been
+ * started or `maxMs` has passed. Errors are counted, not thrown (the first is reported).
+ */
+export async function closedLoop(workers: ReadonlyArray<() => Promise<unknown>>, opts: { maxCalls: number; maxMs: number }): Promise<ThroughputResult & { firstError?: string }> {
+  let started = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const samples: number[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + opts.maxMs;
+  await Promise.all(workers.map(async (call) => {
+    while (started < opts.maxCalls && performance.now() < deadline) {
+      started += 1;
+      const s = performance.now();
+      try {
+        await call();
+        samples.push(performance.now() - s);
+      } catch (err) {
+        errors += 1;
+        firstError ??= (err as Error).message;
+      }
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  return { concurrency: workers.length, calls: samples.length, errors, seconds, perSecond: samples.length / seconds, latency: summarize(samples), ...(firstError ? { firstError } : {}) };
+}
