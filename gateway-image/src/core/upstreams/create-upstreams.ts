@@ -143,9 +143,13 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       });
       if (problems.length > 0) throw new UpstreamsConfigError(problems);
       process.on('exit', exitHook);
-      if (Object.values(config.mcpServers).some((s) => s.kind === 'image')) {
-        await reapLeftovers(deps.docker, scope, logger);
-      }
+      // Reap even when no image server is configured now: an earlier run may have had some.
+      const hasImages = Object.values(config.mcpServers).some((s) => s.kind === 'image');
+      await reapLeftovers(deps.docker, scope, logger).catch((err: Error) => {
+        // Without image servers the engine is not needed here; with them, validation already reached it.
+        if (hasImages) throw new Error(`reaping upstream containers of earlier gateway runs: ${err.message}`);
+        logger.warn({ err: err.message }, 'could not check for upstream containers of earlier gateway runs');
+      });
       if (settings.idleTimeoutSeconds > 0) {
         const every = Math.min(5_000, Math.max(250, (settings.idleTimeoutSeconds * 1000) / 4));
         sweeper = setInterval(() => {
