@@ -64,6 +64,10 @@ describe('validateConfig accepts', () => {
   it('a tcp:// docker_socket_path', () => {
     expect(validateConfig({ docker_socket_path: 'tcp://docker-proxy:2375' }).dockerSocketPath).toBe('tcp://docker-proxy:2375');
   });
+  it('escaped template sequences ($${, %%{) in pass-through maps, kept escaped for Terraform to unescape', () => {
+    const config = validateConfig({ mcp_servers: { s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } } });
+    expect(config.mcpServers).toEqual({ s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } });
+  });
   it('gateway_settings and mcp_servers as JSON objects', () => {
     const config = validateConfig({ gateway_settings: { roles: { admin: ['*'] }, limit: 3 }, mcp_servers: { a: { command: 'x' } } });
     expect(config.gatewaySettings).toEqual({ roles: { admin: ['*'] }, limit: 3 });
@@ -107,6 +111,8 @@ describe('validateConfig messages (each names key, value and fix)', () => {
     ['mcpServers inside gateway_settings', { gateway_settings: { mcpServers: {} } }, 'gateway_settings: must not contain "mcpServers"; move the servers to the mcp_servers key (got {})'],
     ['literal secret in gateway_settings', { gateway_settings: { upstream: { api_key: 'sk-123' } } }, 'gateway_settings: holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead (got "gateway_settings.upstream.api_key")'],
     ['literal secret in mcp_servers', { mcp_servers: { gh: { env: { GITHUB_TOKEN: 'ghp_x' } } } }, 'mcp_servers: holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead (got "mcp_servers.gh.env.GITHUB_TOKEN")'],
+    ['an expression nested in gateway_settings', { gateway_settings: { a: ['${var.x}'] } }, 'gateway_settings: holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${" (got "gateway_settings.a[0]")'],
+    ['a template directive in mcp_servers', { mcp_servers: { s: { args: ['%{ if true }x%{ endif }'] } } }, 'mcp_servers: holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${" (got "mcp_servers.s.args[0]")'],
   ])('%s', (_name, raw, message) => {
     expect(problemsOf(validate(raw))).toEqual([message]);
   });

@@ -115,6 +115,11 @@ describe('GatewayContainer from config', () => {
     expect(JSON.parse(envMap(container).MCP_GATEWAY_CONFIG_JSON)).toEqual({ roles: { admin: ['*'] }, audit: { enabled: true }, mcpServers: { everything: { command: 'npx' } } });
   });
 
+  it('keeps escaped template sequences escaped, so Terraform hands the gateway a literal "${HOME}"', () => {
+    const container = onlyResource(synthJson({ mcp_servers: { s: { env: { H: '$${HOME}' } } } }), 'docker_container');
+    expect(envMap(container).MCP_GATEWAY_CONFIG_JSON).toBe('{"mcpServers":{"s":{"env":{"H":"$${HOME}"}}}}');
+  });
+
   it('adds the Access team domain, AUD and public hostname when the tunnel is on', () => {
     const env = envMap(Object.values(synthJson(TUNNEL_RAW).resource!.docker_container).find((c) => c.name === 'mcp-gateway')!);
     expect(env).toMatchObject({

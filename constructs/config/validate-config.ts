@@ -32,6 +32,20 @@ function isExpression(value: unknown): boolean {
   return typeof value === 'string' && value.includes('${');
 }
 
+// hcl2json hands strings back as Terraform templates: `$${` / `%%{` are escaped literals (and stay escaped in the
+// synthesized JSON, where Terraform unescapes them); a bare `${` or `%{` is an expression, which tfvars cannot hold.
+const TEMPLATE_EXPRESSION = /(?:^|[^$])\$\{|(?:^|[^%])%\{/;
+
+function findExpressions(value: unknown, path: string, out: string[]): void {
+  if (typeof value === 'string') {
+    if (TEMPLATE_EXPRESSION.test(value)) out.push(path);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => findExpressions(item, `${path}[${i}]`, out));
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) findExpressions(v, `${path}.${k}`, out);
+  }
+}
+
 function findSecretLiterals(value: unknown, path: string, out: string[]): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => findSecretLiterals(item, `${path}[${i}]`, out));
@@ -221,6 +235,12 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   findSecretLiterals(gatewaySettings, 'gateway_settings', secretPaths);
   const mcpServers = map('mcp_servers');
   findSecretLiterals(mcpServers, 'mcp_servers', secretPaths);
+  const expressionPaths: string[] = [];
+  findExpressions(gatewaySettings, 'gateway_settings', expressionPaths);
+  findExpressions(mcpServers, 'mcp_servers', expressionPaths);
+  for (const path of expressionPaths) {
+    problems.add(path.split(/[.[]/)[0], path, 'holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${"');
+  }
   for (const path of secretPaths) {
     problems.add(path.split('.')[0], path, 'holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead');
   }
