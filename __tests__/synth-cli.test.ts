@@ -1,12 +1,21 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT } from './helpers';
 
 const run = promisify(execFile);
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+const makeTemp = (prefix: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+};
 const CDKTF = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
 
 interface CliResult {
@@ -32,7 +41,7 @@ async function cdktfSynth(cwd: string, outdir: string, env: Record<string, strin
 
 /** A project folder of its own (so no stray ./terraform.tfvars is picked up) running this repository's main.ts. */
 function project(context?: Record<string, unknown>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-stack-cli-'));
+  const dir = makeTemp('mcp-stack-cli-');
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   const cdktfJson = JSON.parse(readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as Record<string, unknown>;
   cdktfJson.app = String(cdktfJson.app).replace('main.ts', JSON.stringify(path.join(ROOT, 'main.ts')));
@@ -45,7 +54,7 @@ function stackJson(outdir: string): { resource: Record<string, Record<string, an
   return JSON.parse(readFileSync(path.join(outdir, 'stacks', 'mcp-gateway', 'cdk.tf.json'), 'utf8'));
 }
 
-const tempOut = () => path.join(mkdtempSync(path.join(tmpdir(), 'mcp-stack-out-')), 'cdktf.out');
+const tempOut = () => path.join(makeTemp('mcp-stack-out-'), 'cdktf.out');
 
 describe.concurrent('cdktf synth through the real CLI', () => {
   it('synthesizes the embedded default (no tfvars) as the local-only stack, no credentials needed', async () => {
