@@ -57,6 +57,10 @@ describe('validateConfig accepts', () => {
   ])('memory_limit %j as %d MiB', (value, mib) => {
     expect(validateConfig({ memory_limit: value }).memoryMiB).toBe(mib);
   });
+  it('null as unset, as in Terraform', () => {
+    const nulls = Object.fromEntries(['enable_docker_mcp_gateway', 'gateway_port', 'memory_limit', 'domain_suffix', 'allowed_emails', 'gateway_settings'].map((k) => [k, null]));
+    expect(validateConfig(nulls)).toEqual(validateConfig({}));
+  });
   it('DNS names in lower case', () => {
     const config = validateConfig({ domain_suffix: 'Example.COM', tunnel_hostname: 'Docker-MCP', allowed_email_domains: ['Corp.Example.com'] });
     expect([config.domainSuffix, config.tunnelHostname, config.allowedEmailDomains]).toEqual(['example.com', 'docker-mcp', ['corp.example.com']]);

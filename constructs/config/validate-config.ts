@@ -76,7 +76,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
 
   const bool = (name: string, fallback: boolean): boolean => {
     const value = raw[name];
-    if (value === undefined) return fallback;
+    if (value === undefined || value === null) return fallback;
     if (typeof value === 'boolean') return value;
     problems.add(name, value, `must be a bool; write ${name} = true or ${name} = false (no quotes)`);
     return fallback;
@@ -96,7 +96,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
 
   const int = (name: string, fallback: number, min: number, max: number, fix: string): number => {
     const value = raw[name];
-    if (value === undefined) return fallback;
+    if (value === undefined || value === null) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       problems.add(name, value, `must be a whole number between ${min} and ${max}; ${fix}`);
       return fallback;
@@ -185,7 +185,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
 
   let memoryMiB = 512;
   const rawMemory = raw.memory_limit;
-  if (rawMemory !== undefined) {
+  if (rawMemory !== undefined && rawMemory !== null) {
     const parsed = parseMemoryMiB(rawMemory);
     if (parsed === undefined) {
       problems.add('memory_limit', rawMemory, 'cannot be read as a size; write "512m", "1g" or a number of MiB such as 512');
