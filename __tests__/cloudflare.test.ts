@@ -131,6 +131,13 @@ describe('Cloudflare resources (tunnel enabled)', () => {
     expect(connector.ports).toBeUndefined();
   });
 
+  it('defaults: 24h Access sessions, 1-year service tokens, tunnel named after the hostname', () => {
+    const json = synth({ ...TUNNEL_RAW, service_tokens: ['ci'] });
+    expect(json).toHaveResourceWithProperties('cloudflare_zero_trust_access_application', { session_duration: '24h' });
+    expect(json).toHaveResourceWithProperties('cloudflare_zero_trust_access_service_token', { duration: '8760h' });
+    expect(json).toHaveResourceWithProperties('cloudflare_zero_trust_tunnel_cloudflared', { name: 'mcp-gateway-docker-mcp-example-com' });
+  });
+
   it('follows cloudflared_version', () => {
     expect(synth({ ...TUNNEL_RAW, cloudflared_version: '2025.9.0' })).toHaveResourceWithProperties('docker_image', { name: 'cloudflare/cloudflared:2025.9.0' });
   });
