@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadStackConfig, parseTfvars, resolveConfigSource } from '../constructs/config/load-config';
 import { StackConfigError } from '../constructs/errors';
-import { FIXTURES } from './helpers';
+import { validateConfig } from '../constructs/config/validate-config';
+import { FIXTURES, ROOT } from './helpers';
 
 function tempDir(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-stack-config-'));
@@ -59,6 +60,12 @@ describe('parseTfvars / loadStackConfig', () => {
   it('loads and validates the full sample', async () => {
     const { config } = await loadStackConfig({ env: { MCP_STACK_TFVARS: path.join(FIXTURES, 'full.tfvars') }, context: {}, cwd: FIXTURES });
     expect(config).toMatchObject({ enableTunnel: true, gatewayPort: 3100, memoryMiB: 1024, serviceTokens: ['ci', 'claude-desktop'], logLevel: 'debug' });
+  });
+  it('terraform.tfvars.example is valid as shipped (local-only) and with the tunnel switched on', async () => {
+    const text = readFileSync(path.join(ROOT, 'terraform.tfvars.example'), 'utf8');
+    const raw = await parseTfvars(text, 'terraform.tfvars.example');
+    expect(validateConfig(raw).enableTunnel).toBe(false);
+    expect(validateConfig({ ...raw, enable_cloudflare_tunnel: true }).enableTunnel).toBe(true);
   });
   it('reports every problem of the invalid sample, naming the file', async () => {
     const file = path.join(FIXTURES, 'invalid.tfvars');
