@@ -8,6 +8,7 @@ import {
   GUARDRAIL_RULES,
   GuardrailAspect,
   type GuardrailRule,
+  hardenedContainer,
   healthcheck,
   ingressCatchAll,
   memoryLimit,
@@ -25,6 +26,10 @@ const goodContainer = {
   memory_swap: 128,
   ports: [{ internal: 3000, external: 3000, ip: '127.0.0.1' }],
   healthcheck: { test: ['CMD', 'true'] },
+  user: '1000:1000',
+  read_only: true,
+  capabilities: { drop: ['ALL'] },
+  security_opts: ['no-new-privileges:true'],
   env: ['TOKEN_FILE_MODE=${var.mode}', 'LOG=info'],
   command: ['serve'],
 };
@@ -46,6 +51,12 @@ const cases: Array<[GuardrailRule, SynthesizedStack, SynthesizedStack, string]> 
   [memoryLimit, containers({}), containers({ memory_swap: 256 }), 'has memory_swap 256 != memory 128; set them equal so the limit is not bypassed through swap'],
   [healthcheck, containers({}), containers({ healthcheck: undefined }), 'has no healthcheck; add healthcheck { test = ["CMD", ...] }'],
   [healthcheck, containers({ healthcheck: [{ test: ['CMD-SHELL', 'true'] }] }), containers({ healthcheck: { test: ['NONE'] } }), 'has no healthcheck; add healthcheck { test = ["CMD", ...] }'],
+  [hardenedContainer, containers({}), containers({ user: undefined }), 'runs as root; set user to a non-root uid:gid'],
+  [hardenedContainer, containers({ user: 'app' }), containers({ user: '0:0' }), 'runs as root; set user to a non-root uid:gid'],
+  [hardenedContainer, containers({}), containers({ read_only: false }), 'has a writable root filesystem; set read_only = true and mount tmpfs/volumes where it must write'],
+  [hardenedContainer, containers({ capabilities: [{ drop: ['ALL'] }] }), containers({ capabilities: { drop: ['NET_RAW'] } }), 'keeps Linux capabilities; set capabilities { drop = ["ALL"] }'],
+  [hardenedContainer, containers({ security_opts: ['no-new-privileges'] }), containers({ security_opts: [] }), 'allows privilege escalation; add security_opts = ["no-new-privileges:true"]'],
+  [hardenedContainer, containers({ privileged: false }), containers({ privileged: true }), 'is privileged; remove privileged = true'],
   [ingressCatchAll, tunnelConfig([route, catchAll]), tunnelConfig([route]), 'ingress does not end with the catch-all { service = "http_status:404" }; add it last so unknown hostnames are refused'],
   [ingressCatchAll, tunnelConfig([route, catchAll]), tunnelConfig([route, { ...catchAll, hostname: 'x.example.com' }]), 'ingress does not end with the catch-all { service = "http_status:404" }; add it last so unknown hostnames are refused'],
   [noTlsVerifyOff, tunnelConfig([{ ...route, origin_request: { no_tls_verify: false } }, catchAll]), tunnelConfig([{ ...route, origin_request: { no_tls_verify: true } }, catchAll]), 'sets no_tls_verify = true; give the origin a valid certificate (or ca_pool) instead'],
@@ -86,7 +97,7 @@ describe.each(cases.map(([rule, ...rest]) => [rule.id, rule, ...rest] as const))
 describe('GUARDRAIL_RULES', () => {
   it('contains every rule once, with unique ids', () => {
     const ids = GUARDRAIL_RULES.map((r) => r.id);
-    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals']);
+    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'hardened-container', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals']);
   });
   it('passes on both real stack variants', async () => {
     expect(checkStack(synthJson() as SynthesizedStack, GUARDRAIL_RULES)).toEqual([]);
@@ -117,6 +128,10 @@ describe('GuardrailAspect', () => {
       'no-public-port docker_container.open',
       'memory-limit docker_container.open',
       'healthcheck docker_container.open',
+      'hardened-container docker_container.open',
+      'hardened-container docker_container.open',
+      'hardened-container docker_container.open',
+      'hardened-container docker_container.open',
       'no-secret-literals docker_container.open',
       'no-secret-literals output.leak',
     ]);
@@ -124,7 +139,17 @@ describe('GuardrailAspect', () => {
   });
   it('lets a compliant stack through', () => {
     const stack = new TerraformStack(Testing.app(), 'good');
-    new Container(stack, 'ok', { name: 'ok', image: 'x', memory: 64, memorySwap: 64, healthcheck: { test: ['CMD', 'true'] } });
+    new Container(stack, 'ok', {
+      name: 'ok',
+      image: 'x',
+      memory: 64,
+      memorySwap: 64,
+      healthcheck: { test: ['CMD', 'true'] },
+      user: '1000:1000',
+      readOnly: true,
+      capabilities: { drop: ['ALL'] },
+      securityOpts: ['no-new-privileges:true'],
+    });
     Aspects.of(stack).add(new GuardrailAspect(GUARDRAIL_RULES));
     expect(() => Testing.synth(stack)).not.toThrow();
   });
