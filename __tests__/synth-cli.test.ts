@@ -31,7 +31,7 @@ async function cdktfSynth(cwd: string, outdir: string, env: Record<string, strin
   delete childEnv.CDKTF_CONTEXT_JSON;
   Object.assign(childEnv, env);
   try {
-    const { stdout, stderr } = await run(CDKTF, ['synth', '--output', outdir], { cwd, env: childEnv, timeout: 50_000 });
+    const { stdout, stderr } = await run(CDKTF, ['synth', '--output', outdir], { cwd, env: childEnv, timeout: 100_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -56,7 +56,8 @@ function stackJson(outdir: string): { resource: Record<string, Record<string, an
 
 const tempOut = () => path.join(makeTemp('mcp-stack-out-'), 'cdktf.out');
 
-describe.concurrent('cdktf synth through the real CLI', () => {
+// Real processes on a shared machine: generous time limits (a synth takes ~4 s unloaded).
+describe.concurrent('cdktf synth through the real CLI', { timeout: 120_000 }, () => {
   it('synthesizes the embedded default (no tfvars) as the local-only stack, no credentials needed', async () => {
     const cwd = project();
     const outdir = tempOut();
