@@ -5,15 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import Docker from 'dockerode';
+import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
 import { createEngineClient } from './core/docker/engine-client.js';
+import { dockerOptionsFor } from './core/docker/docker-host.js';
 import type { DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
 import { createSecurity, type Security } from './core/security/create-security.js';
 import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
+import { createToolSource, type ToolSource } from './core/tool-source.js';
+import { createUpstreams, type Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import type { GatewayConfig } from './load-config.js';
 import { createSessionServer } from './mcp/session-server.js';
@@ -35,6 +40,8 @@ export interface GatewayDeps {
   readonly fetch?: typeof fetch;
   /** This gateway's own container id, when it runs in one (protected from exec/stop). */
   readonly selfContainerId?: string;
+  /** Labels added to upstream containers (tests add their own label). */
+  readonly upstreamContainerLabels?: Readonly<Record<string, string>>;
 }
 
 /** A running (or ready to run) gateway. */
@@ -48,6 +55,9 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly pipeline: ToolPipeline;
   readonly catalog: ToolCatalog;
+  readonly tools: ToolSource;
+  /** Present when mcpServers are configured. */
+  readonly upstreams?: Upstreams;
   readiness(): Promise<Readiness>;
 }
 
@@ -72,18 +82,37 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     onBytes: (tool, n) => metrics.streamedBytes.inc({ tool }, n),
   });
   const catalog = createToolCatalog(tools);
+  const instanceId = randomUUID();
+  const upstreams = Object.keys(config.upstreams.mcpServers).length === 0 ? undefined : createUpstreams(config.upstreams, {
+    docker: new Docker(dockerOptionsFor(config.docker)),
+    logger: logger.child({ component: 'upstreams' }),
+    instanceId,
+    reservedToolNames: tools.map((t) => t.name),
+    extraContainerLabels: deps.upstreamContainerLabels,
+    onSecretsRedacted: (e) => {
+      void security.audit.append({
+        time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,
+        tool: `${e.server}${config.upstreams.upstreams.separator}${e.tool}`, phase: 'outcome', decision: 'allow',
+        ruleId: `block-secrets.${e.direction}`, redactions: e.count,
+      }).catch(() => metrics.auditFailures.inc());
+    },
+  });
+  const toolSource = createToolSource(catalog, upstreams);
+  if (upstreams) registerUpstreamMetrics(metrics, upstreams);
   const pipeline = createPipeline({
     authorizer: security.authorizer, limiter: security.limiter, audit: security.audit, redactor: security.redactor,
     metrics, logger, dryRun: config.dryRun,
   });
   const identity = { name: 'docker-mcp-gateway', version: GATEWAY_VERSION };
-  const newServer = (fallbackPrincipal?: Principal) => createSessionServer({ identity, catalog: () => catalog, pipeline, fallbackPrincipal });
+  const newServer = (fallbackPrincipal?: Principal) => createSessionServer({ identity, tools: toolSource, pipeline, upstreams, fallbackPrincipal });
 
   const sessions = createSessionRegistry({ maxSessions: config.server.maxSessions, idleMs: config.server.sessionIdleMs, metrics });
+  // Per-session upstream instances live exactly as long as the client session.
+  if (upstreams) sessions.onClosed((id) => { void upstreams.closeSession(id); });
   const limits = { maxBodyBytes: config.server.maxBodyBytes, maxJsonDepth: config.server.maxJsonDepth };
   const streamable = createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs });
   const sse = createSseAdapter({ newServer: () => newServer(), sessions, limits, heartbeatMs: config.server.sseHeartbeatMs, messagesPath: '/messages' });
-  const rpc = createRpcAdapter({ catalog: () => catalog, pipeline, limits: { ...limits, requireJsonType: false }, identity });
+  const rpc = createRpcAdapter({ tools: toolSource, pipeline, limits: { ...limits, requireJsonType: false }, identity });
 
   let lastEngineCheck: { at: number; result: { ok: boolean; detail?: string } } | undefined;
   async function readiness(): Promise<Readiness> {
@@ -97,11 +126,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         lastEngineCheck = { at: now, result: { ok: false, detail: `Docker engine unreachable at ${docker.endpoint}: ${(err as Error).message}` } };
       }
     }
+    // While unhealthy, try to reopen the audit log so /ready notices recovery without waiting for a tool call.
+    if (!security.audit.healthy()) await security.audit.open?.().catch(() => undefined);
     const auditOk = security.audit.healthy();
     const checks: Readiness['checks'] = {
       docker: lastEngineCheck.result,
       audit: auditOk ? { ok: true } : { ok: false, detail: 'audit log cannot be written: mutating tools are refused' },
     };
+    for (const s of upstreams?.status() ?? []) {
+      checks[`upstream:${s.server}`] = s.state === 'failed' ? { ok: false, detail: s.lastError ?? 'failed' } : { ok: true, detail: s.state };
+    }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
@@ -122,7 +156,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   let sweeper: NodeJS.Timeout | undefined;
 
   return {
-    metrics, pipeline, catalog, readiness,
+    metrics, pipeline, catalog, readiness, upstreams, tools: toolSource,
     stdioServer: (principal) => newServer(principal),
     async start() {
       if (!deps.docker && 'negotiate' in docker) {
@@ -134,6 +168,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
           logger.warn({ err: (err as Error).message, endpoint: docker.endpoint }, 'Docker engine not reachable at start');
         }
       }
+      // Fail fast on an unwritable audit directory rather than at the first mutating call.
+      await security.audit.open?.();
+      await upstreams?.start();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.server.port, config.server.host, () => { http.off('error', reject); resolve(); });
@@ -141,7 +178,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       sweeper = setInterval(() => { void sessions.sweep(); }, Math.min(config.server.sessionIdleMs, 60_000));
       sweeper.unref();
       const address = http.address() as AddressInfo;
-      logger.info({ host: address.address, port: address.port, instance: randomUUID().slice(0, 8) }, 'gateway listening');
+      logger.info({ host: address.address, port: address.port, instance: instanceId }, 'gateway listening');
       return address;
     },
     async close() {
@@ -152,8 +189,34 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       await Promise.allSettled([streamable.close(), sse.close(), sessions.closeAll()]);
       http.closeAllConnections();
       await closed;
+      await upstreams?.close();
       await security.close();
       docker.close();
     },
   };
+}
+
+/** Upstream state in /metrics, read from upstreams.status() at scrape time. */
+function registerUpstreamMetrics(metrics: GatewayMetrics, upstreams: Upstreams): void {
+  const registers = [metrics.registry];
+  const states = ['idle', 'starting', 'running', 'backoff', 'failed'] as const;
+  new Gauge({
+    name: 'mcp_upstream_instances', help: 'Running instances per upstream server', labelNames: ['server'], registers,
+    collect() { for (const s of upstreams.status()) this.set({ server: s.server }, s.instances); },
+  });
+  new Gauge({
+    name: 'mcp_upstream_state', help: 'Upstream server state (1 for the current state)', labelNames: ['server', 'state'], registers,
+    collect() { for (const s of upstreams.status()) for (const st of states) this.set({ server: s.server, state: st }, s.state === st ? 1 : 0); },
+  });
+  new Gauge({
+    name: 'mcp_upstream_calls', help: 'Calls, errors, starts and crashes per upstream server', labelNames: ['server', 'kind'], registers,
+    collect() {
+      for (const s of upstreams.status()) {
+        this.set({ server: s.server, kind: 'calls' }, s.calls);
+        this.set({ server: s.server, kind: 'errors' }, s.errors);
+        this.set({ server: s.server, kind: 'starts' }, s.starts);
+        this.set({ server: s.server, kind: 'crashes' }, s.crashes);
+      }
+    },
+  });
 }

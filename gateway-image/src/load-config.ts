@@ -4,15 +4,14 @@
  */
 import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
 import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
+import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './core/upstreams/upstreams-config.js';
 import { ConfigError } from './errors.js';
 
 /** The complete, frozen configuration handed to createGateway. */
 export interface GatewayConfig extends BaseConfig {
   readonly security: SecurityConfig;
-  /** The upstream MCP servers section, parsed by the upstreams module. */
-  readonly mcpServers: Readonly<Record<string, unknown>>;
-  /** Gateway-wide settings for upstream servers (separator, timeouts, ...), parsed by the upstreams module. */
-  readonly upstreams: Readonly<Record<string, unknown>>;
+  /** Upstream MCP servers (`mcpServers`) and their gateway-wide settings (`upstreams`), parsed by the upstreams module. */
+  readonly upstreams: UpstreamsConfig;
 }
 
 const BASE_KEYS = Object.keys(baseConfigSchema.shape);
@@ -74,20 +73,11 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
   if (!base.success) issues.push(...formatZodIssues(base.error, rawBase));
   const security = securityConfigSchema.safeParse(rawSecurity);
   if (!security.success) issues.push(...formatZodIssues(security.error, rawSecurity));
-  const objectOrEmpty = (key: string) => {
-    const v = file[key];
-    if (v === undefined) return {};
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      issues.push(`config file: "${key}" must be an object, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
-      return {};
-    }
-    return v as Record<string, unknown>;
-  };
-  const mcpServers = objectOrEmpty('mcpServers');
-  const upstreams = objectOrEmpty('upstreams');
+  const upstreams = parseUpstreamsConfig({ mcpServers: file.mcpServers, upstreams: file.upstreams });
+  issues.push(...upstreams.problems.map((p) => formatProblem(p).replace(/^- /, '')));
 
-  if (issues.length > 0 || !base.success || !security.success) throw new ConfigError(issues);
-  return deepFreeze({ ...base.data, security: security.data, mcpServers, upstreams });
+  if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
+  return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });
 }
 
 /** The effective config with secrets replaced, for the start-up log line. */

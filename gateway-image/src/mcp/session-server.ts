@@ -6,12 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError,
-  type CallToolResult, type ServerNotification,
+  CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
+  ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
+  type CallToolResult, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource, type ResourceTemplate,
+  type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal, ToolProgress } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
-import type { ToolCatalog } from '../core/tool-catalog.js';
+import type { ToolSource } from '../core/tool-source.js';
 
 /** Identity this server reports in `initialize`. */
 export interface ServerIdentity {
@@ -19,11 +21,24 @@ export interface ServerIdentity {
   readonly version: string;
 }
 
+/** Resources and prompts passed through from upstream servers. */
+export interface UpstreamContent {
+  resources(sessionId?: string): Promise<Resource[]>;
+  resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
+  readResource(uri: string, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<ReadResourceResult>;
+  prompts(sessionId?: string): Promise<Prompt[]>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<GetPromptResult>;
+  /** Subscribes to "an upstream's tool list changed"; returns the unsubscribe function. */
+  onToolsChanged(cb: (server: string) => void): () => void;
+}
+
 /** What a session server is built from. */
 export interface SessionServerDeps {
   readonly identity: ServerIdentity;
-  readonly catalog: () => ToolCatalog;
+  readonly tools: ToolSource;
   readonly pipeline: ToolPipeline;
+  /** Upstream resources/prompts; absent when no upstream servers are configured. */
+  readonly upstreams?: UpstreamContent;
   /** Used when the transport did not attach one (stdio). */
   readonly fallbackPrincipal?: Principal;
 }
@@ -39,15 +54,32 @@ export function principalOf(authInfo: { extra?: Record<string, unknown> } | unde
 
 /** Creates an SDK Server wired to the gateway core. */
 export function createSessionServer(deps: SessionServerDeps): Server {
+  const up = deps.upstreams;
   const server = new Server(
     { name: deps.identity.name, version: deps.identity.version },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' },
+    {
+      capabilities: { tools: { listChanged: true }, logging: {}, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) },
+      instructions: 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' +
+        (up ? ' Tools named <server>__<tool> belong to other MCP servers this gateway aggregates.' : ''),
+    },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: deps.catalog().list() as never }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: (await deps.tools.list(extra.sessionId)) as never }));
+
+  if (up) {
+    server.setRequestHandler(ListResourcesRequestSchema, async (_r, extra) => ({ resources: await up.resources(extra.sessionId) }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_r, extra) => ({ resourceTemplates: await up.resourceTemplates(extra.sessionId) }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (r, extra) => up.readResource(r.params.uri, { sessionId: extra.sessionId, signal: extra.signal }));
+    server.setRequestHandler(ListPromptsRequestSchema, async (_r, extra) => ({ prompts: await up.prompts(extra.sessionId) }));
+    server.setRequestHandler(GetPromptRequestSchema, async (r, extra) => up.getPrompt(r.params.name, r.params.arguments, { sessionId: extra.sessionId, signal: extra.signal }));
+    // An upstream's list_changed reaches this session's client; unsubscribed when the session closes.
+    const off = up.onToolsChanged(() => { void server.sendToolListChanged().catch(() => undefined); });
+    const previous = server.onclose;
+    server.onclose = () => { off(); previous?.(); };
+  }
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const tool = deps.catalog().get(request.params.name);
+    const tool = await deps.tools.get(request.params.name, extra.sessionId);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}. Call tools/list for the available tools.`);
     const principal = principalOf(extra.authInfo as never, deps.fallbackPrincipal);
     const token = request.params._meta?.progressToken;

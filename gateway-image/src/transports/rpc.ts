@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
-import type { ToolCatalog } from '../core/tool-catalog.js';
+import type { ToolSource } from '../core/tool-source.js';
 import { GatewayError, RPC, jsonRpcError } from '../errors.js';
 import { readJsonBody, rpcId, sendError, sendJson, type BodyLimits } from './http-io.js';
 
 /** Dependencies of the adapter. */
 export interface RpcDeps {
-  readonly catalog: () => ToolCatalog;
+  readonly tools: ToolSource;
   readonly pipeline: ToolPipeline;
   readonly limits: BodyLimits;
   readonly identity: { name: string; version: string };
@@ -45,10 +45,10 @@ export function createRpcAdapter(deps: RpcDeps) {
       case 'initialize':
         return sendJson(res, 200, { jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: deps.identity } });
       case 'tools/list':
-        return sendJson(res, 200, { jsonrpc: '2.0', id, result: { tools: deps.catalog().list() } });
+        return sendJson(res, 200, { jsonrpc: '2.0', id, result: { tools: await deps.tools.list() } });
       case 'tools/call': {
         if (typeof params.name !== 'string') return sendJson(res, 200, jsonRpcError(id, RPC.INVALID_PARAMS, 'params.name: a tool name is required'));
-        const tool = deps.catalog().get(params.name);
+        const tool = await deps.tools.get(params.name);
         if (!tool) return sendJson(res, 200, jsonRpcError(id, RPC.INVALID_PARAMS, `Unknown tool: ${params.name}. Call tools/list for the available tools.`));
         const abort = new AbortController();
         const onClose = () => { if (!res.writableFinished) abort.abort(); };

@@ -5,16 +5,20 @@
  * Nothing is skipped: a missing prerequisite fails the run with what to do.
  */
 import { execFileSync } from 'node:child_process';
-import { BASE_IMAGE, GATEWAY_IMAGE, TEST_LABEL, gatewayContext } from './helpers/images.js';
+import { BASE_IMAGE, GATEWAY_IMAGE, RUN_LABEL, TEST_LABEL, gatewayContext } from './helpers/images.js';
 
 function docker(args: string[], opts: { timeoutMs?: number } = {}): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
 }
 
-/** Removes every container our tests labelled (a safety net; each test removes its own). */
-function removeTestContainers(): void {
-  const ids = docker(['ps', '-aq', '--filter', `label=${TEST_LABEL}`]).split('\n').filter(Boolean);
-  if (ids.length) docker(['rm', '-f', '-v', ...ids]);
+/**
+ * Removes containers our tests labelled: this run's (teardown: a safety net, each test removes its own) or,
+ * at setup, leftovers of runs that died more than 30 minutes ago. Never another live run's containers.
+ */
+function removeTestContainers(filter: string, olderThanMs = 0): void {
+  const ids = docker(['ps', '-aq', '--filter', `label=${TEST_LABEL}`, '--filter', `label=${filter}`]).split('\n').filter(Boolean);
+  const stale = olderThanMs === 0 ? ids : ids.filter((id) => Date.now() - Date.parse(docker(['inspect', '-f', '{{.Created}}', id]).trim()) > olderThanMs);
+  if (stale.length) docker(['rm', '-f', '-v', ...stale]);
 }
 
 export function setup(): void {
@@ -29,7 +33,9 @@ export function setup(): void {
   } catch {
     throw new Error(`gateway-e2e needs the local base image ${BASE_IMAGE}; build it with scripts/build-base-image.sh (npm test does).`);
   }
-  removeTestContainers();
+  // Workers inherit this: every container the helpers start carries the run's label.
+  process.env.MCP_TEST_RUN = `${process.pid}-${Date.now()}`;
+  removeTestContainers(RUN_LABEL, 30 * 60_000);
   try {
     docker(['build', '-q', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`,
       '--build-arg', 'npm_config_cafile=/etc/ssl/certs/ca-certificates.crt', '--label', TEST_LABEL,
@@ -41,5 +47,5 @@ export function setup(): void {
 }
 
 export function teardown(): void {
-  removeTestContainers();
+  removeTestContainers(`${RUN_LABEL}=${process.env.MCP_TEST_RUN}`);
 }

@@ -3,7 +3,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { TEST_LABEL } from './images.js';
+import { RUN_LABEL, TEST_LABEL } from './images.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,8 @@ export interface TestContainer {
 /** Starts a labelled container (`docker run -d`) and returns it. */
 export async function runContainer(opts: { name: string; image: string; args?: string[]; cmd?: string[]; labels?: Record<string, string> }): Promise<TestContainer> {
   const labelArgs = Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const id = await docker('run', '-d', '--name', opts.name, '--label', TEST_LABEL, ...labelArgs, ...(opts.args ?? []), opts.image, ...(opts.cmd ?? []));
+  const run = process.env.MCP_TEST_RUN ? ['--label', `${RUN_LABEL}=${process.env.MCP_TEST_RUN}`] : [];
+  const id = await docker('run', '-d', '--name', opts.name, '--label', TEST_LABEL, ...run, ...labelArgs, ...(opts.args ?? []), opts.image, ...(opts.cmd ?? []));
   let removed = false;
   return {
     id, name: opts.name,

@@ -10,3 +10,5 @@ export const GATEWAY_IMAGE = 'mcp-gateway:test';
 export const TEST_LABEL = 'mcp.gateway.test=1';
 /** gateway-image/, the build context. */
 export const gatewayContext = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Label naming the test run (set by the global setup), so concurrent runs never remove each other's containers. */
+export const RUN_LABEL = 'mcp.gateway.test.run';
