@@ -3,10 +3,12 @@
  * the built image on the real engine: it lists the tools and calls docker_ps and docker_exec over Streamable
  * HTTP (/mcp) and over the old SSE transport (/sse), authenticating with `--header "Authorization: Bearer ..."`.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runTarget, uniq, type TestContainer } from '../helpers/docker-cli.js';
 import { E2E_TOKEN, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
-import { INSPECTOR_BIN, describeRun, killAll, node22, requireInstalled, runClient, sandbox, type Sandbox } from './client-process.js';
+import { INSPECTOR_BIN, MCP_REMOTE_BIN, describeRun, killAll, node22, requireInstalled, runClient, sandbox, type Sandbox } from './client-process.js';
 
 const RUN_TIMEOUT_MS = 45_000;
 
@@ -19,7 +21,8 @@ describe('MCP Inspector CLI against the gateway image', () => {
   beforeAll(async () => {
     node = node22();
     requireInstalled(INSPECTOR_BIN, '@modelcontextprotocol/inspector');
-    home = sandbox('inspector-home');
+    // No OS keychain here: keep whatever the Inspector would store in memory, never on disk.
+    home = sandbox('inspector-home', { MCP_INSPECTOR_SECRET_STORE: 'memory' });
     target = await runTarget(uniq('inspector-target'));
     gw = await startGateway();
   });
@@ -84,4 +87,36 @@ describe('MCP Inspector CLI against the gateway image', () => {
       });
     });
   }
+
+  /**
+   * The configuration-file forms docs/interop.md gives, loaded by the Inspector from an `mcpServers` file
+   * (`--config <file> --server docker`), so the snippets are exercised, not just written down.
+   */
+  describe('configuration-file forms from docs/interop.md', () => {
+    function configFile(name: string, server: Record<string, unknown>): string {
+      const file = join(home.dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify({ mcpServers: { docker: server } }, null, 2));
+      return file;
+    }
+
+    for (const [type, path] of [['http', '/mcp'], ['sse', '/sse']] as const) {
+      it(`{ type: "${type}", url: ".../${path.slice(1)}", headers: { Authorization } } calls docker_ps`, async () => {
+        const file = configFile(`url-${type}`, { type, url: `${gw.url}${path}`, headers: { Authorization: `Bearer ${E2E_TOKEN}` } });
+        const out = await inspector(['--config', file, '--server', 'docker', '--method', 'tools/call', '--tool-name', 'docker_ps',
+          '--tool-args-json', JSON.stringify({ name: target.name })], `config ${type}`);
+        expect(out.result.structuredContent.containers.map((c: { name: string }) => c.name)).toEqual([target.name]);
+      });
+    }
+
+    it('the Claude Desktop form (stdio command running mcp-remote with --header) calls docker_exec', async () => {
+      const file = configFile('mcp-remote', {
+        command: node,
+        args: [MCP_REMOTE_BIN, `${gw.url}/mcp`, '--header', `Authorization:Bearer ${E2E_TOKEN}`],
+        env: { MCP_REMOTE_CONFIG_DIR: join(home.dir, 'mcp-auth') },
+      });
+      const out = await inspector(['--config', file, '--server', 'docker', '--method', 'tools/call', '--tool-name', 'docker_exec',
+        '--tool-args-json', JSON.stringify({ id: target.name, cmd: ['echo', 'via-mcp-remote'] })], 'config mcp-remote');
+      expect(out.result.structuredContent).toMatchObject({ exitCode: 0, stdout: 'via-mcp-remote\n' });
+    });
+  });
 });
