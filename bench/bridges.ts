@@ -5,10 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(__dirname, '..');
 /** The stdio server every contender bridges. */
 export const EVERYTHING_SERVER = resolve(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 

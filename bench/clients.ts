@@ -7,6 +7,9 @@ import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+/** A single call that takes longer than this fails (the run records it and goes on). */
+export const CALL_TIMEOUT_MS = 20_000;
+
 /** A connected SDK client and how to close it. */
 export interface SdkSession {
   readonly client: Client;
@@ -24,7 +27,7 @@ export async function openSdkSession(baseUrl: string, opts: { token?: string; pa
   return {
     client,
     async call(name, args = {}) {
-      const r = await client.callTool({ name, arguments: args });
+      const r = await client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS });
       if (r.isError) throw new Error(`${name} failed: ${JSON.stringify(r.content).slice(0, 300)}`);
       return r as Record<string, unknown>;
     },
@@ -69,6 +72,7 @@ export function createRpcClient(baseUrl: string, token: string, maxSockets = 64)
       res.on('error', reject);
     });
     req.on('error', reject);
+    req.setTimeout(CALL_TIMEOUT_MS, () => req.destroy(new Error(`${method}: no answer within ${CALL_TIMEOUT_MS} ms`)));
     req.end(body);
   });
   return {

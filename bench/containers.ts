@@ -1,19 +1,38 @@
 /**
  * The containers a benchmark run owns: the target the tools act on and the gateway under test (the built
- * image, run the way the e2e tests and the stack run it). Both carry the test label; `removeAll()` removes
- * them (and anything else this process labelled) even after a failure.
+ * image, run the way the e2e tests and the stack run it: socket mounted with its group, non-root, read-only
+ * root, all capabilities dropped, published on 127.0.0.1 only). Both carry BENCH_LABEL and this run's label;
+ * `removeRunContainers()` removes them even after a failure.
+ *
+ * Not the e2e label (mcp.gateway.test=1): the e2e global setup and teardown remove every container carrying it,
+ * which killed benchmark runs whenever a test run started on the same engine.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { E2E_CONFIG, startGateway, type GatewayUnderTest } from '../gateway-image/test/e2e/helpers/gateway-container.js';
-import { runTarget, uniq, type TestContainer } from '../gateway-image/test/e2e/helpers/docker-cli.js';
-import { TEST_LABEL } from '../gateway-image/test/e2e/helpers/images.js';
+import { E2E_CONFIG, E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 
 const run = promisify(execFile);
 
+/** Label on every container a benchmark run starts. */
+export const BENCH_LABEL = 'mcp.gateway.bench=1';
 /** Label this run adds to its containers, so cleanup never touches another run's. */
 export const RUN_LABEL = `mcp.gateway.bench.run=${process.pid}`;
+
+/** A container the run owns; `remove()` is idempotent. */
+export interface BenchContainer {
+  readonly id: string;
+  readonly name: string;
+  remove(): Promise<void>;
+}
+
+/** A started gateway container. */
+export interface BenchGateway extends BenchContainer {
+  /** http://127.0.0.1:<published port> */
+  readonly url: string;
+  /** Container logs so far. */
+  logs(): Promise<string>;
+}
 
 /** `docker ...` with bounded time; returns trimmed stdout. */
 export async function docker(args: string[], timeoutMs = 120_000): Promise<string> {
@@ -24,7 +43,7 @@ export async function docker(args: string[], timeoutMs = 120_000): Promise<strin
 /** Builds the gateway image from gateway-image/ with the local base, as the brief and the e2e setup do. */
 export async function buildImage(tag: string, context: string, baseImage: string): Promise<void> {
   await docker(['build', '-q', '--network', 'host', '--build-arg', `BASE_IMAGE=${baseImage}`,
-    '--build-arg', 'npm_config_cafile=/etc/ssl/certs/ca-certificates.crt', '--label', TEST_LABEL, '-t', tag, context], 900_000);
+    '--build-arg', 'npm_config_cafile=/etc/ssl/certs/ca-certificates.crt', '--label', BENCH_LABEL, '-t', tag, context], 900_000);
 }
 
 /**
@@ -37,29 +56,66 @@ export const BENCH_CONFIG = {
   limits: { ...E2E_CONFIG.limits, maxConcurrent: 64 },
 };
 
-/** Starts the long-running target container. */
-export function startTarget(): Promise<TestContainer> {
-  return runTarget(uniq('bench-target'), { 'mcp.gateway.bench.run': String(process.pid) });
+const uniq = (prefix: string) => `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function runContainer(name: string, args: string[], image: string, cmd: string[] = []): Promise<BenchContainer> {
+  const id = await docker(['run', '-d', '--name', name, '--label', BENCH_LABEL, '--label', RUN_LABEL, ...args, image, ...cmd]);
+  let removed = false;
+  return {
+    id, name,
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await docker(['rm', '-f', '-v', id]).catch(() => undefined);
+    },
+  };
 }
 
-/** Starts the gateway container from `image` with info-level logs and room for the 100 MB run. */
-export function startGatewayContainer(image: string, env: Record<string, string> = {}): Promise<GatewayUnderTest> {
-  return startGateway({
-    image,
-    name: uniq('bench-gw'),
-    config: BENCH_CONFIG,
-    env: { MCP_DOCKER_LOG_LEVEL: 'info', MCP_DOCKER_MAX_BYTES: String(128 * 1024 * 1024), ...env },
-    // The later --memory wins over the helper's 512m: buffering 100 MB of output needs more, and we measure it.
-    args: ['--memory', '2g', '--label', RUN_LABEL],
-  });
+/** Starts the long-running target container (busybox loop printing a line per second, as the e2e target). */
+export function startTarget(image: string): Promise<BenchContainer> {
+  return runContainer(uniq('bench-target'), [], image, ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 1; done']);
+}
+
+/** Starts the gateway container from `image` (info-level logs, output cap raised for the 100 MB run) and waits for /health. */
+export async function startGatewayContainer(image: string, env: Record<string, string> = {}): Promise<BenchGateway> {
+  const gid = statSync('/var/run/docker.sock').gid;
+  const allEnv = {
+    MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}`,
+    MCP_GATEWAY_CONFIG_JSON: JSON.stringify(BENCH_CONFIG),
+    MCP_DOCKER_LOG_LEVEL: 'info',
+    MCP_DOCKER_MAX_BYTES: String(128 * 1024 * 1024),
+    ...env,
+  };
+  const container = await runContainer(uniq('bench-gw'), [
+    '-p', '127.0.0.1::3000', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
+    '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    // Buffering 100 MB of exec output needs more than the stack's 512m; we measure how much.
+    '--memory', '2g',
+    ...Object.entries(allEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+  ], image);
+  const logs = () => new Promise<string>((resolve) => execFile('docker', ['logs', container.id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+  try {
+    const port = Number((await docker(['port', container.id, '3000/tcp'])).split('\n')[0].split(':').pop());
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await logs()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { ...container, url, logs };
+  } catch (err) {
+    await container.remove();
+    throw err;
+  }
 }
 
 /** Removes every container this run labelled. */
 export async function removeRunContainers(): Promise<void> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${RUN_LABEL}`]).catch(() => '')).split('\n').filter(Boolean);
-  const targets = (await docker(['ps', '-aq', '--filter', `label=mcp.gateway.bench.run=${process.pid}`]).catch(() => '')).split('\n').filter(Boolean);
-  const all = [...new Set([...ids, ...targets])];
-  if (all.length) await docker(['rm', '-f', '-v', ...all]).catch(() => undefined);
+  if (ids.length) await docker(['rm', '-f', '-v', ...ids]).catch(() => undefined);
 }
 
 /** Host pid of the node process inside a container (PID 1 is tini; node is its child). */

@@ -87,7 +87,7 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
   const L = r.latency;
   const B = base?.latency;
   const lat = (k: keyof Issue5Results['latency'], rawKey?: keyof Issue5Results['latency']) => [
-    k, f(L[k].p50), f(L[k].p95), rawKey ? `${f(L[k].p50 / L[rawKey].p50, 3)}x` : '', String(L[k].n),
+    k, f(L[k].p50), f(L[k].p95), rawKey ? `${f(L[k].p50 / L[rawKey].p50, 3)}x` : '', `${L[k].n}${L[k].errors ? ` (${L[k].errors} failed: ${L[k].firstError})` : ''}`,
     ...(B ? [f(B[k].p50), f(B[k].p95), rawKey ? `${f(B[k].p50 / B[rawKey].p50, 3)}x` : ''] : []),
   ];
   const latHead = ['series', 'p50 ms', 'p95 ms', 'p50 / raw', 'n', ...(B ? ['before p50', 'before p95', 'before /raw'] : [])];

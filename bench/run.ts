@@ -8,7 +8,7 @@
  *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
  *
  * Issue 5: starts a target container and the gateway image as a container (both labelled
- * mcp.gateway.test=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
+ * mcp.gateway.bench=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
  * the same work through the gateway. Issue 4: server-everything's echo through the gateway, supergateway and
  * mcp-proxy. Every loop is bounded in count and time; everything listens on 127.0.0.1 or the unix socket.
  */
@@ -16,7 +16,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
@@ -26,7 +25,7 @@ import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.
 import { DEFAULT_BOUNDS, runIssue5, type Issue5Bounds } from './scenarios.js';
 import { DEFAULT_UPSTREAM_BOUNDS, runIssue4, type UpstreamBounds } from './upstream-scenarios.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = __dirname;
 const root = resolve(here, '..');
 const MARK_START = '<!-- bench:generated:start -->';
 const MARK_END = '<!-- bench:generated:end -->';
@@ -87,7 +86,7 @@ async function main(): Promise<number> {
         await buildImage(image, resolve(root, 'gateway-image'), BASE_IMAGE);
       }
       log('starting the target container and the gateway container ...');
-      const target = await startTarget();
+      const target = await startTarget(BASE_IMAGE);
       const gw = await startGatewayContainer(image);
       const raw = createRawEngine({ apiVersion: `v${await docker(['version', '--format', '{{.Server.APIVersion}}'])}` });
       try {
@@ -95,6 +94,12 @@ async function main(): Promise<number> {
         record.issue5 = await runIssue5({
           raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, log,
         }, values.quick ? QUICK : DEFAULT_BOUNDS);
+      } catch (err) {
+        const logFile = resolve(here, 'results', `${values.label}-gateway.log`);
+        mkdirSync(dirname(logFile), { recursive: true });
+        writeFileSync(logFile, await gw.logs());
+        log(`gateway logs saved to ${logFile}`);
+        throw err;
       } finally {
         raw.close();
         await gw.remove();

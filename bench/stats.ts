@@ -10,6 +10,9 @@ export interface LatencySummary {
   readonly p95: number;
   readonly mean: number;
   readonly min: number;
+  /** Calls that failed (not counted in the percentiles). */
+  readonly errors?: number;
+  readonly firstError?: string;
 }
 
 /** Nearest-rank percentile of sorted values (`q` in 0..1). */
@@ -53,18 +56,27 @@ export async function sampleLatency(fn: () => Promise<unknown>, bounds: LoopBoun
  * Runs the given callables interleaved (a, b, c, a, b, c, ...) so that drift on a shared machine hits
  * every series alike; returns one summary per callable.
  */
-export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds): Promise<LatencySummary[]> {
+export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds & { maxErrors?: number }): Promise<LatencySummary[]> {
   for (let i = 0; i < bounds.warmup; i += 1) for (const fn of fns) await fn();
   const samples: number[][] = fns.map(() => []);
+  const errors = fns.map(() => 0);
+  const firstErrors: Array<string | undefined> = fns.map(() => undefined);
   const deadline = performance.now() + bounds.maxMs;
   for (let i = 0; i < bounds.count && performance.now() < deadline; i += 1) {
     for (let k = 0; k < fns.length; k += 1) {
       const t0 = performance.now();
-      await fns[k]();
-      samples[k].push(performance.now() - t0);
+      try {
+        await fns[k]();
+        samples[k].push(performance.now() - t0);
+      } catch (err) {
+        // A failed call is reported next to the figures; too many end the run.
+        errors[k] += 1;
+        firstErrors[k] ??= `${(err as Error).message} (after ${(performance.now() - t0).toFixed(0)} ms)`;
+        if (errors.reduce((a, b) => a + b, 0) > (bounds.maxErrors ?? 3)) throw new Error(`too many failed calls: ${firstErrors.filter(Boolean).join('; ')}`);
+      }
     }
   }
-  return samples.map(summarize);
+  return samples.map((s, k) => ({ ...summarize(s), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) }));
 }
 
 /** Result of a closed-loop load run. */
