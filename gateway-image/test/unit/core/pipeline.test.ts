@@ -1,0 +1,96 @@
+/** The tool pipeline's order and fail-closed behaviour, with fakes for the security stages. */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AuditEvent, AuditSink, Authorizer, CallLimiter, Redactor, ToolDefinition } from '../../../src/core/contracts.js';
+import { createMetrics } from '../../../src/core/metrics.js';
+import { ToolArgumentsError, createPipeline } from '../../../src/core/pipeline.js';
+
+function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimiter['acquire']; healthy?: boolean; appendFails?: boolean; dryRun?: boolean } = {}) {
+  const steps: string[] = [];
+  const events: AuditEvent[] = [];
+  const audit: AuditSink = {
+    append: async (e) => { steps.push(`audit:${e.phase}:${e.decision}`); if (over.appendFails) throw new Error('disk full'); events.push(e); },
+    healthy: () => over.healthy ?? true,
+    close: async () => undefined,
+  };
+  const redactor: Redactor = {
+    redactArgs: (_t, a) => ({ ...a, secret: a.secret === undefined ? undefined : '<redacted>' }),
+    redactResult: (_t, r) => { steps.push('redact'); return { result: r, redactions: 0 }; },
+  };
+  const metrics = createMetrics({ defaultMetrics: false });
+  const pipeline = createPipeline({
+    authorizer: { authorize: over.authorize ?? (async () => { steps.push('authorize'); return { allow: true, ruleId: 'ok', reason: '' }; }) },
+    limiter: { acquire: over.acquire ?? (() => { steps.push('limit'); return { ok: true, release: () => steps.push('release') }; }) },
+    audit, redactor, metrics, logger: pino({ level: 'silent' }), dryRun: over.dryRun ?? false,
+  });
+  const tool = (mutating: boolean): ToolDefinition => ({
+    name: mutating ? 'docker_exec' : 'docker_ps', description: '', annotations: {}, mutating,
+    inputSchema: z.object({ n: z.number().default(1), secret: z.string().optional() }).strict() as never,
+    target: () => 'web-1',
+    run: async (args, ctx) => { steps.push(`run:${JSON.stringify(args)}:${ctx.dryRun}`); return { content: [{ type: 'text', text: 'ok' }], structuredContent: { exitCode: 0, bytes: 3 } }; },
+  });
+  const input = { principal: { id: 'alice', authMethod: 'bearer' as const }, signal: new AbortController().signal };
+  return { steps, events, pipeline, tool, input, metrics };
+}
+
+describe('tool pipeline', () => {
+  it('runs validate -> authorize -> limit -> audit decision -> execute -> redact -> audit outcome, then releases', async () => {
+    const h = harness();
+    const r = await h.pipeline.call(h.tool(true), { secret: 'x' }, h.input);
+    expect(r.isError).toBeUndefined();
+    expect(h.steps).toEqual(['authorize', 'limit', 'audit:decision:allow', 'run:{"n":1,"secret":"x"}:false', 'redact', 'audit:outcome:allow', 'release']);
+    expect(h.events[0]).toMatchObject({ principal: 'alice', tool: 'docker_exec', target: 'web-1', args: { n: 1, secret: '<redacted>' } });
+    expect(h.events[1]).toMatchObject({ phase: 'outcome', exitCode: 0, bytes: 3, isError: false });
+  });
+
+  it('throws ToolArgumentsError naming the field, before any policy or audit', async () => {
+    const h = harness();
+    await expect(h.pipeline.call(h.tool(false), { n: 'x' }, h.input)).rejects.toThrow(ToolArgumentsError);
+    await expect(h.pipeline.call(h.tool(false), { n: 'x' }, h.input)).rejects.toThrow(/n: /);
+    await expect(h.pipeline.call(h.tool(false), { extra: 1 }, h.input)).rejects.toThrow(/extra/);
+    expect(h.steps).toEqual([]);
+  });
+
+  it('a denial is audited with its rule id, never runs, and does not consume the limiter', async () => {
+    const h = harness({ authorize: async () => ({ allow: false, ruleId: 'exec.shell-wrapper', reason: 'sh -c is not allowed' }) });
+    const r = await h.pipeline.call(h.tool(true), {}, h.input);
+    expect(r.isError).toBe(true);
+    expect(r.content[0].text).toBe('Denied (exec.shell-wrapper): sh -c is not allowed');
+    expect(h.steps).toEqual(['audit:decision:deny']);
+    expect(h.events[0]).toMatchObject({ decision: 'deny', ruleId: 'exec.shell-wrapper' });
+  });
+
+  it('fails closed when the authorizer throws', async () => {
+    const h = harness({ authorize: async () => { throw new Error('boom'); } });
+    const r = await h.pipeline.call(h.tool(false), {}, h.input);
+    expect(r.isError).toBe(true);
+    expect(h.events[0]).toMatchObject({ decision: 'deny', ruleId: 'policy.error' });
+  });
+
+  it('rate limits answer with the retry hint', async () => {
+    const h = harness({ acquire: () => ({ ok: false, ruleId: 'limits.rate', reason: 'rate limit for docker_exec: 60 per minute', retryAfterMs: 12_000 }) });
+    const r = await h.pipeline.call(h.tool(true), {}, h.input);
+    expect(r.content[0].text).toBe('Denied (limits.rate): rate limit for docker_exec: 60 per minute (retry after 12 s)');
+  });
+
+  it('refuses mutating tools when the audit log is unhealthy or the decision cannot be written; read-only tools go on', async () => {
+    const unhealthy = harness({ healthy: false });
+    expect((await unhealthy.pipeline.call(unhealthy.tool(true), {}, unhealthy.input)).content[0].text).toMatch(/^Denied \(audit.unavailable\)/);
+    expect(unhealthy.steps).not.toContain(expect.stringMatching(/^run/));
+    expect(unhealthy.steps.filter((s) => s === 'release')).toHaveLength(1);
+    const failing = harness({ appendFails: true });
+    expect((await failing.pipeline.call(failing.tool(true), {}, failing.input)).content[0].text).toMatch(/^Denied \(audit.unavailable\)/);
+    expect(failing.steps.some((s) => s.startsWith('run'))).toBe(false);
+    const readOnly = harness({ appendFails: true });
+    expect((await readOnly.pipeline.call(readOnly.tool(false), {}, readOnly.input)).isError).toBeUndefined();
+    expect(await readOnly.metrics.auditFailures.get()).toMatchObject({ values: [{ value: 2 }] });
+  });
+
+  it('passes dry-run to the tool and marks audit records', async () => {
+    const h = harness({ dryRun: true });
+    await h.pipeline.call(h.tool(true), {}, h.input);
+    expect(h.steps).toContain('run:{"n":1}:true');
+    expect(h.events.every((e) => e.dryRun === true)).toBe(true);
+  });
+});
