@@ -1,10 +1,12 @@
 /**
  * The official conformance runner (`@modelcontextprotocol/conformance`, Node 22) against the gateway's /mcp.
  *
- * The runner's client cannot send an Authorization header, so for the runner the gateway runs in-process from
- * the same sources the image is built from, listening on 127.0.0.1 with MCP_GATEWAY_ALLOW_UNAUTHENTICATED=true
- * (honoured only on loopback; inside the image it listens on 0.0.0.0 and refuses that setting). That is also
- * exactly the set-up the DNS-rebinding scenario is about: a localhost server without auth.
+ * The runner's client cannot send an Authorization header, so it runs twice:
+ * - against the gateway in-process, from the same sources the image is built from, listening on 127.0.0.1 with
+ *   MCP_GATEWAY_ALLOW_UNAUTHENTICATED=true (honoured only on loopback; inside the image it listens on 0.0.0.0 and
+ *   refuses that setting): exactly the set-up the DNS-rebinding scenario is about, a localhost server without auth;
+ * - against the built image with auth on, through a loopback pass-through that adds the bearer header and changes
+ *   nothing else (Host and Origin reach the gateway as the runner sent them).
  *
  * Every scenario of the pinned runner (suite "all") is run. The protocol-level ones must pass; the others need
  * fixture tools, resources or prompts (test_*, test://...) that a Docker gateway does not and should not have,
@@ -14,13 +16,14 @@
  * against the built image with a bearer token: DELETE ends a session and the id then answers 404.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../../src/gateway.js';
 import { loadGatewayConfig } from '../../../src/load-config.js';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
+import { E2E_TOKEN, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { CONFORMANCE_BIN, describeRun, killAll, node22, requireInstalled, runClient, sandbox, type ClientRun, type Sandbox } from './client-process.js';
 
 /** Scenarios about the protocol itself: each must pass. */
@@ -97,9 +100,64 @@ function readResults(outDir: string): Map<string, Check[]> {
 
 const failuresOf = (checks: readonly Check[]) => checks.filter((c) => c.status === 'FAILURE');
 
-describe('official conformance runner against /mcp', () => {
-  let gateway: Gateway;
-  let url: string;
+/**
+ * A loopback pass-through to `127.0.0.1:<port>` that adds `Authorization: Bearer <token>` and forwards everything
+ * else untouched (method, path, Host, Origin, body; responses streamed back as they come).
+ */
+async function bearerPassThrough(port: number, token: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, authorization: `Bearer ${token}` } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.once('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    res.once('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Where the runner is pointed: a base URL, and how to stop what was started for it. */
+interface Target { url: string; close(): Promise<void> }
+
+const TARGETS: ReadonlyArray<{ name: string; start(dir: string): Promise<Target> }> = [
+  {
+    name: 'gateway in-process on 127.0.0.1, auth off',
+    async start(dir) {
+      const config = loadGatewayConfig({
+        env: {
+          MCP_GATEWAY_HOST: '127.0.0.1',
+          MCP_GATEWAY_PORT: '0',
+          MCP_GATEWAY_ALLOW_UNAUTHENTICATED: 'true',
+          MCP_DOCKER_AUDIT_FILE: join(dir, 'audit.jsonl'),
+        },
+      });
+      const gateway: Gateway = createGateway(config, { logger: pino({ level: process.env.INTEROP_TEST_LOG ?? 'silent' }) });
+      const address = await gateway.start();
+      return { url: `http://127.0.0.1:${address.port}`, close: () => gateway.close() };
+    },
+  },
+  {
+    name: 'built image, bearer header added by a loopback pass-through',
+    async start() {
+      const gw: GatewayUnderTest = await startGateway();
+      try {
+        const proxy = await bearerPassThrough(gw.port, E2E_TOKEN);
+        return { url: proxy.url, close: async () => { await proxy.close(); await gw.remove(); } };
+      } catch (err) {
+        await gw.remove();
+        throw err;
+      }
+    },
+  },
+];
+
+describe.each(TARGETS)('official conformance runner against /mcp: $name', (target) => {
+  let gateway: Target | undefined;
   let home: Sandbox;
   let run: ClientRun;
   let results: Map<string, Check[]>;
@@ -108,23 +166,13 @@ describe('official conformance runner against /mcp', () => {
     const node = node22();
     requireInstalled(CONFORMANCE_BIN, '@modelcontextprotocol/conformance');
     home = sandbox('conformance');
-    const config = loadGatewayConfig({
-      env: {
-        MCP_GATEWAY_HOST: '127.0.0.1',
-        MCP_GATEWAY_PORT: '0',
-        MCP_GATEWAY_ALLOW_UNAUTHENTICATED: 'true',
-        MCP_DOCKER_AUDIT_FILE: join(home.dir, 'audit.jsonl'),
-      },
-    });
-    gateway = createGateway(config, { logger: pino({ level: process.env.INTEROP_TEST_LOG ?? 'silent' }) });
-    const address = await gateway.start();
-    url = `http://127.0.0.1:${address.port}/mcp`;
+    gateway = await target.start(home.dir);
 
     // The runner's own baseline check: exit 0 only if exactly the listed scenarios fail.
     const baseline = join(home.dir, 'expected-failures.yml');
     const baselined = [...EXPECTED_FAILURES, ...Object.keys(ACCEPTED_WARNINGS)];
     writeFileSync(baseline, `server:\n${baselined.map((s) => `  - ${s}\n`).join('')}`);
-    run = await runClient(node, [CONFORMANCE_BIN, 'server', '--url', url, '--suite', 'all', '--expected-failures', baseline, '-o', join(home.dir, 'results')],
+    run = await runClient(node, [CONFORMANCE_BIN, 'server', '--url', `${gateway.url}/mcp`, '--suite', 'all', '--expected-failures', baseline, '-o', join(home.dir, 'results')],
       { env: home.env, cwd: home.dir, timeoutMs: 180_000 });
     if (run.timedOut) throw new Error(describeRun('conformance runner', run));
     results = readResults(join(home.dir, 'results'));
@@ -230,7 +278,7 @@ describe('session lifecycle and Host checks on the built image (what the runner 
 
   it('refuses a foreign Host even with a valid token (DNS rebinding), accepts 127.0.0.1', async () => {
     const status = (host: string) => new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: gw.port, path: '/mcp', method: 'POST', headers: { ...MCP_HEADERS, host, authorization: `Bearer ${'e2e-token-0123456789abcdef'}` }, timeout: 10_000 }, (res) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: '/mcp', method: 'POST', headers: { ...MCP_HEADERS, host, authorization: `Bearer ${E2E_TOKEN}` }, timeout: 10_000 }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
