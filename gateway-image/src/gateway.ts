@@ -40,6 +40,8 @@ export interface GatewayDeps {
   readonly fetch?: typeof fetch;
   /** This gateway's own container id, when it runs in one (protected from exec/stop). */
   readonly selfContainerId?: string;
+  /** PATH and HOME for command upstream servers (their environment is otherwise clean). */
+  readonly commandEnv?: { readonly PATH?: string; readonly HOME?: string };
   /** Labels added to upstream containers (tests add their own label). */
   readonly upstreamContainerLabels?: Readonly<Record<string, string>>;
 }
@@ -89,6 +91,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     instanceId,
     reservedToolNames: tools.map((t) => t.name),
     extraContainerLabels: deps.upstreamContainerLabels,
+    commandEnv: deps.commandEnv,
     onSecretsRedacted: (e) => {
       void security.audit.append({
         time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,

@@ -48,7 +48,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger(config.logging);
   const stdio = argv.includes('--stdio');
-  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId() });
+  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId(), commandEnv: { PATH: env.PATH, HOME: env.HOME } });
   logger.info({ config: redactedConfig(config), mode: stdio ? 'stdio' : 'http' }, 'effective configuration');
 
   let stop!: (signal: string) => void;

@@ -30,7 +30,7 @@ export function buildCommandEnv(server: CommandServerConfig, base: { readonly PA
 
 /** Spawns a command server; resolves once the process is running (not yet initialized). */
 export async function launchCommand(server: CommandServerConfig, ctx: LaunchContext, deps: CommandLauncherDeps): Promise<LaunchedUpstream> {
-  const base = deps.baseEnv ?? { PATH: process.env.PATH, HOME: process.env.HOME };
+  const base = deps.baseEnv ?? { PATH: process.env.PATH, HOME: process.env.HOME }; // lint-allow no-env: fallback for direct use; the gateway injects commandEnv
   const child = spawn(server.command, server.args, {
     cwd: server.cwd,
     env: buildCommandEnv(server, base),

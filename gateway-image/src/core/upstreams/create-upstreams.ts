@@ -138,7 +138,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           }
         },
         reservedToolNames: deps.reservedToolNames,
-        path: deps.commandEnv?.PATH ?? process.env.PATH,
+        path: deps.commandEnv?.PATH ?? process.env.PATH, // lint-allow no-env: fallback for direct use; the gateway injects commandEnv
         checkVolume: deps.checkVolume,
       });
       if (problems.length > 0) throw new UpstreamsConfigError(problems);

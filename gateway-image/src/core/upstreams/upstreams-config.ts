@@ -79,8 +79,11 @@ export const RemoteServerSchema = z.strictObject({
   ...common,
 });
 
+/** An image server entry after parsing. */
 export type ImageServerConfig = z.infer<typeof ImageServerSchema> & { readonly kind: 'image' };
+/** A command server entry after parsing. */
 export type CommandServerConfig = z.infer<typeof CommandServerSchema> & { readonly kind: 'command' };
+/** A remote server entry after parsing. */
 export type RemoteServerConfig = z.infer<typeof RemoteServerSchema> & { readonly kind: 'remote' };
 /** One parsed upstream server entry, tagged with its kind. */
 export type UpstreamServerConfig = ImageServerConfig | CommandServerConfig | RemoteServerConfig;
