@@ -1,0 +1,102 @@
+/**
+ * server-everything as a COMMAND server inside the gateway container (spawned by the gateway from the mounted,
+ * read-only node_modules), driven by the official SDK client over Streamable HTTP: its tools next to the Docker
+ * tools, calls, progress, cancellation, resources, prompts, and enabled_tools.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
+import { connectClient, data } from '../helpers/mcp-client.js';
+import { EVERYTHING_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, topArgs, upstreamMounts } from './harness.js';
+
+const OWNER = ownerIdFor('cmd');
+
+describe('server-everything as a command server, through the gateway (SDK client, Streamable HTTP)', () => {
+  let gw: GatewayUnderTest;
+  let client: Client;
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      args: upstreamMounts(),
+      config: gatewayConfig(OWNER, {
+        everything: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared' },
+        // The same server again, filtered: only two of its tools are exposed.
+        filtered: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared', enabled_tools: ['echo', 'get-sum'] },
+      }, { callTimeoutMs: 20_000, initTimeoutMs: 20_000 }),
+    });
+    client = await connectClient(gw.url);
+  });
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    await gw?.remove();
+    await removeOwned(OWNER);
+  });
+
+  it('lists everything__* tools next to docker_ps; enabled_tools filters the other server to exactly its list', async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['docker_ps', 'health', 'everything__echo', 'everything__get-sum', 'everything__trigger-long-running-operation']));
+    expect(names.filter((n) => n.startsWith('filtered__')).sort()).toEqual(['filtered__echo', 'filtered__get-sum']);
+    // The upstream runs inside the gateway container, as a child of the gateway's node.
+    expect((await topArgs(gw.id)).some((p) => p.includes('server-everything/dist/index.js'))).toBe(true);
+  });
+
+  it('calls echo and get-sum, and the built-in docker_ps still works', async () => {
+    expect(firstText(await client.callTool({ name: 'everything__echo', arguments: { message: 'through the gateway' } }))).toBe('Echo: through the gateway');
+    const sum = await client.callTool({ name: 'everything__get-sum', arguments: { a: 40, b: 2 } });
+    expect(sum.isError).toBeFalsy();
+    expect(firstText(sum)).toContain('42');
+    expect(firstText(await client.callTool({ name: 'filtered__echo', arguments: { message: 'f' } }))).toBe('Echo: f');
+    expect(data(await client.callTool({ name: 'docker_ps', arguments: { name: gw.name } })).containers.map((c: { name: string }) => c.name)).toEqual([gw.name]);
+  });
+
+  it('a filtered-out tool cannot be called', async () => {
+    const r = await client.callTool({ name: 'filtered__trigger-long-running-operation', arguments: { duration: 1, steps: 1 } }).catch((e: Error) => e);
+    if (r instanceof Error) expect(r.message).toMatch(/filtered__trigger-long-running-operation|not found|unknown/i);
+    else expect(r.isError).toBe(true);
+  });
+
+  it('forwards progress from the long-running operation tool', async () => {
+    const seen: Array<{ progress: number; total?: number }> = [];
+    const r = await client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 1, steps: 4 } }, undefined, {
+      onprogress: (p) => seen.push(p), timeout: 20_000,
+    });
+    expect(r.isError).toBeFalsy();
+    expect(seen.map((p) => p.progress)).toEqual([1, 2, 3, 4]);
+    expect(seen.every((p) => p.total === 4)).toBe(true);
+  });
+
+  it('cancels a call: the client abort rejects it promptly and the gateway and upstream keep serving', async () => {
+    const ac = new AbortController();
+    const began = Date.now();
+    const call = client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, {
+      signal: ac.signal, onprogress: () => ac.abort('user cancelled'), timeout: 40_000,
+    });
+    await expect(call).rejects.toThrow();
+    expect(Date.now() - began).toBeLessThan(10_000);
+    // The same upstream instance (shared) answers the next call at once: it was not left busy or broken.
+    expect(firstText(await client.callTool({ name: 'everything__echo', arguments: { message: 'after cancel' } }))).toBe('Echo: after cancel');
+    expect((await client.callTool({ name: 'docker_ps', arguments: {} })).isError).toBeFalsy();
+    // The gateway counted no crash of the upstream.
+    const metrics = await (await gw.fetch('/metrics')).text();
+    expect(metrics).toMatch(/mcp_upstream_calls\{server="everything",kind="crashes"\} 0/);
+  });
+
+  it('reads a resource and gets a prompt, both routed back to the upstream by their exposed names', async () => {
+    const { resources } = await client.listResources();
+    const mine = resources.filter((r) => r.uri.startsWith('mcp-upstream://everything/'));
+    expect(mine.length).toBeGreaterThan(0);
+    const read = await client.readResource({ uri: mine[0].uri });
+    expect(read.contents.length).toBeGreaterThan(0);
+    const { prompts } = await client.listPrompts();
+    expect(prompts.map((p) => p.name)).toContain('everything__simple-prompt');
+    const got = await client.getPrompt({ name: 'everything__simple-prompt' });
+    expect(got.messages.length).toBeGreaterThan(0);
+  });
+
+  it('reports the upstream in /ready and /metrics', async () => {
+    const ready = await (await gw.fetch('/ready')).json() as { ready: boolean; checks: Record<string, { ok: boolean }> };
+    expect(ready.checks['upstream:everything']).toMatchObject({ ok: true });
+    const metrics = await (await gw.fetch('/metrics')).text();
+    expect(metrics).toMatch(/mcp_upstream_instances\{server="everything"\} 1/);
+  });
+});
