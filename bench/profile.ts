@@ -17,7 +17,7 @@ import { sampleLatency } from './stats.js';
 async function main(): Promise<void> {
   const calls = Number(process.argv[2] ?? 300);
   const target = await startTarget(BASE_IMAGE);
-  const gw = await startInProcessGateway(BENCH_CONFIG, { MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}` });
+  const gw = await startInProcessGateway(BENCH_CONFIG, { MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}`, ...(process.env.BENCH_GATEWAY_ENV ? JSON.parse(process.env.BENCH_GATEWAY_ENV) as Record<string, string> : {}) });
   const raw = createRawEngine();
   try {
     const rpc = createRpcClient(gw.url, E2E_TOKEN);
