@@ -25,6 +25,9 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/** Sent with 413: the connection ends after the answer instead of draining (or reusing) a refused body. */
+const CLOSE = { connection: 'close' } as const;
+
 /** Options of {@link readJsonBody}. */
 export interface BodyLimits {
   readonly maxBodyBytes: number;
@@ -39,7 +42,8 @@ export interface BodyLimits {
  */
 export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limits.maxBodyBytes) throw new GatewayError('BODY_TOO_LARGE', `${declared} > ${limits.maxBodyBytes} bytes`);
+  // The unread rest of a refused body would keep the connection busy (or desynchronize a reused one): close it.
+  if (declared > limits.maxBodyBytes) throw new GatewayError('BODY_TOO_LARGE', `${declared} > ${limits.maxBodyBytes} bytes`, CLOSE);
   const type = String(req.headers['content-type'] ?? 'application/json');
   if (limits.requireJsonType !== false && !/^application\/json\b/i.test(type) && !/\+json\b/i.test(type)) {
     throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', `got ${type}`);

@@ -1,0 +1,232 @@
+/**
+ * Helpers of the negative security suite: reading the audit log from inside a gateway container, proving that no
+ * Docker call reached a target (its exec ids), asserting denials, raw HTTP requests, and a gateway on the host's
+ * network namespace (so it can reach a JWKS server the test runs on 127.0.0.1).
+ */
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { statSync } from 'node:fs';
+import { expect } from 'vitest';
+import { docker, runContainer, uniq } from '../helpers/docker-cli.js';
+import { E2E_CONFIG, E2E_TOKEN, VIEWER_TOKEN, type GatewayUnderTest } from '../helpers/gateway-container.js';
+import { GATEWAY_IMAGE } from '../helpers/images.js';
+
+/** Where the image writes its audit log (MCP_DOCKER_AUDIT_FILE in the Dockerfile): daily `audit-YYYY-MM-DD.log` files. */
+export const AUDIT_DIR = '/var/lib/mcp-gateway/audit';
+
+/** One audit record as the gateway writes it. */
+export interface AuditLine {
+  seq: number;
+  hash: string;
+  prevHash: string;
+  time: string;
+  traceId: string;
+  principal: string;
+  authMethod: string;
+  tool: string;
+  target?: string;
+  phase: 'decision' | 'outcome';
+  decision: 'allow' | 'deny';
+  ruleId: string;
+  reason?: string;
+  args?: Record<string, unknown>;
+  dryRun?: boolean;
+  exitCode?: number;
+  [k: string]: unknown;
+}
+
+/** The raw text of every audit file in the gateway container (read with `docker exec`, as an operator would). */
+export async function auditText(gw: { id: string }): Promise<string> {
+  return docker('exec', gw.id, 'sh', '-c', `cat ${AUDIT_DIR}/audit-*.log 2>/dev/null || true`);
+}
+
+/** Every audit record, oldest first. */
+export async function auditRecords(gw: { id: string }): Promise<AuditLine[]> {
+  return (await auditText(gw)).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditLine);
+}
+
+/**
+ * Waits (bounded) for an audit record matching `match` and returns it. Denial records are written without
+ * holding the response back, so they may land a few milliseconds after the answer.
+ */
+export async function waitForAudit(gw: { id: string }, match: (r: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = (await auditRecords(gw)).find(match);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no matching audit record within ${timeoutMs} ms; log:\n${await auditText(gw)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits for the denial record of `tool` with `ruleId` (optionally for one principal / after a seq). */
+export function waitForDenial(gw: { id: string }, tool: string, ruleId: string, opts: { principal?: string; afterSeq?: number } = {}): Promise<AuditLine> {
+  return waitForAudit(gw, (r) => r.tool === tool && r.decision === 'deny' && r.ruleId === ruleId
+    && (opts.principal === undefined || r.principal === opts.principal) && r.seq > (opts.afterSeq ?? 0));
+}
+
+/** Highest seq written so far (0 when the log is empty). */
+export async function lastSeq(gw: { id: string }): Promise<number> {
+  const recs = await auditRecords(gw);
+  return recs.length ? recs[recs.length - 1].seq : 0;
+}
+
+/** The exec instances Docker has recorded for a container: a denied exec must not add one. */
+export async function execIds(container: string): Promise<string[]> {
+  const out = await docker('inspect', '-f', '{{json .ExecIDs}}', container);
+  return (JSON.parse(out) as string[] | null) ?? [];
+}
+
+/** Running state of a container (`true`/`false`). */
+export async function isRunning(container: string): Promise<boolean> {
+  return (await docker('inspect', '-f', '{{.State.Running}}', container)) === 'true';
+}
+
+/** A tools/call result as /rpc returns it. */
+export type RpcResponse = { result?: { isError?: boolean; structuredContent?: Record<string, unknown>; content: Array<{ text: string }> }; error?: { code: number; message: string } };
+
+/** Asserts an `isError` denial result naming the rule id (text `Denied (<rule>): ...`, structured `{denied, ruleId}`). */
+export function expectDenied(r: RpcResponse, ruleId: string): void {
+  expect(r.error, JSON.stringify(r)).toBeUndefined();
+  expect(r.result?.isError, JSON.stringify(r)).toBe(true);
+  expect(r.result?.content[0].text).toMatch(new RegExp(`^Denied \\(${ruleId.replace(/\./g, '\\.')}\\): `));
+  expect(r.result?.structuredContent).toMatchObject({ denied: true, ruleId });
+}
+
+/** POSTs a raw body to `path` (default: with the e2e bearer token and JSON content type). */
+export function postRaw(gw: { url: string }, path: string, body: string, headers: Record<string, string> = {}, token: string | null = E2E_TOKEN): Promise<Response> {
+  return fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
+}
+
+/**
+ * Sends only the request head (with a large Content-Length) and never the body, and resolves with the status as
+ * soon as the gateway answers: proves a refusal happens before the body is read.
+ */
+export function headOnlyRequest(url: string, path: string, headers: Record<string, string>, timeoutMs = 5_000): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '500000', ...headers }, setHost: !('host' in headers) });
+    const timer = setTimeout(() => { req.destroy(); reject(new Error(`no answer within ${timeoutMs} ms while the body was withheld`)); }, timeoutMs);
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => { clearTimeout(timer); req.destroy(); resolve({ status: res.statusCode ?? 0, headers: res.headers, body }); });
+    });
+    req.on('error', (err) => { clearTimeout(timer); reject(err); });
+    req.flushHeaders();
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (bound to port 0 then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the gateway image in the host's network namespace, listening on 127.0.0.1:<free port> only, so it can
+ * reach servers the test runs on the host's loopback. Same hardening as startGateway otherwise.
+ */
+export async function startHostNetworkGateway(opts: { env?: Record<string, string>; config?: unknown; args?: string[] } = {}): Promise<GatewayUnderTest> {
+  const gid = statSync('/var/run/docker.sock').gid;
+  const port = await freePort();
+  const env = {
+    MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN},viewer=${VIEWER_TOKEN}`,
+    MCP_GATEWAY_CONFIG_JSON: JSON.stringify(opts.config ?? E2E_CONFIG),
+    MCP_DOCKER_LOG_LEVEL: 'debug',
+    MCP_GATEWAY_HOST: '127.0.0.1',
+    MCP_GATEWAY_PORT: String(port),
+    ...opts.env,
+  };
+  const container = await runContainer({
+    name: uniq('gw-host'),
+    image: GATEWAY_IMAGE,
+    args: [
+      '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
+      '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '512m',
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), ...(opts.args ?? []),
+    ],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      if ((await docker('inspect', '-f', '{{.State.Running}}', container.id)) !== 'true') {
+        throw new Error(`gateway container exited; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await container.remove();
+    throw err;
+  }
+  return {
+    ...container, url, port,
+    logs: () => containerLogs(container.id),
+    fetch: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      const token = init.token === undefined ? E2E_TOKEN : init.token;
+      if (token !== null) headers.set('authorization', `Bearer ${token}`);
+      return fetch(`${url}${path}`, { ...init, headers });
+    },
+  };
+}
+
+/** `docker logs` of a container, stdout and stderr together (docker() alone returns stdout only). */
+export async function containerLogs(id: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => execFile('docker', ['logs', id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+}
+
+/**
+ * Streams an endless chunked JSON body (with the e2e token) and reports the answer and whether the gateway closed
+ * the connection while the client still had data to send (it gives up after `maxSeconds`).
+ */
+export function streamUntilClosed(url: string, path: string, limitBytes: number, maxSeconds = 10): Promise<{ status: number; connection?: string; closed: boolean; sentBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, path, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${E2E_TOKEN}`, accept: 'application/json, text/event-stream' } });
+    const chunk = Buffer.from(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'z'.repeat(8192)}`);
+    let sent = 0;
+    let status = 0;
+    let connection: string | undefined;
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearInterval(pump);
+      clearTimeout(timer);
+      req.destroy();
+      if (status === 0) reject(new Error(`no answer; sent ${sent} bytes (limit ${limitBytes})`));
+      else resolve({ status, connection, closed, sentBytes: sent });
+    };
+    // Keep writing well past the limit; stop only when the gateway closes the socket or time runs out.
+    const pump = setInterval(() => {
+      if (!req.destroyed && req.writable) { req.write(chunk); sent += chunk.length; }
+    }, 2);
+    const timer = setTimeout(() => finish(false), maxSeconds * 1000);
+    req.on('response', (res) => {
+      status = res.statusCode ?? 0;
+      connection = res.headers.connection;
+      res.resume();
+    });
+    req.on('close', () => finish(true));
+    req.on('error', () => finish(true));
+  });
+}
