@@ -53,8 +53,9 @@ export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Pr
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limits.maxBodyBytes) {
+      // Keep the socket alive until the 413 is written; `connection: close` then ends it instead of draining.
       req.resume();
-      throw new GatewayError('BODY_TOO_LARGE', `more than ${limits.maxBodyBytes} bytes`);
+      throw new GatewayError('BODY_TOO_LARGE', `more than ${limits.maxBodyBytes} bytes`, CLOSE);
     }
     chunks.push(chunk);
   }
