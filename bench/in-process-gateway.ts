@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createGateway, type Gateway } from '../gateway-image/src/gateway.js';
 import { loadGatewayConfig } from '../gateway-image/src/load-config.js';
 import { createLogger } from '../gateway-image/src/logger.js';
+import { BENCH_LABEL, RUN_LABEL } from './containers.js';
 
 /** A started in-process gateway. */
 export interface InProcessGateway {
@@ -33,7 +34,12 @@ export async function startInProcessGateway(config: unknown, env: Record<string,
       ...env,
     },
   });
-  const gateway = createGateway(cfg, { logger: createLogger(cfg.logging) });
+  const gateway = createGateway(cfg, {
+    logger: createLogger(cfg.logging),
+    // What main.ts passes: command upstreams get PATH and HOME, nothing else from our environment.
+    commandEnv: { PATH: process.env.PATH, HOME: process.env.HOME },
+    upstreamContainerLabels: { [BENCH_LABEL.split('=')[0]]: '1', [RUN_LABEL.split('=')[0]]: RUN_LABEL.split('=')[1] },
+  });
   let address: AddressInfo;
   try {
     address = await gateway.start();

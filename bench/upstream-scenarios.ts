@@ -52,9 +52,20 @@ async function measure(bridge: Bridge, bounds: UpstreamBounds, log: (l: string) 
   return { name: bridge.name, available: true, latency, throughput };
 }
 
-/** Starts the gateway with the `everything` upstream; reports "not available" when it does not serve `everything__echo`. */
-async function startGatewayBridge(): Promise<Bridge | { unavailable: string }> {
-  const gw = await startInProcessGateway({ ...BENCH_CONFIG, mcpServers: everythingUpstreamConfig() });
+/**
+ * Starts the gateway (in-process) with the `everything` upstream and a role that may call its tools; reports
+ * "not available" when it does not serve `everything__echo`. The instance cap is raised so that 32 per-session
+ * clients fit (the default of 16 would refuse half of them).
+ */
+async function startGatewayBridge(lifecycle: 'per-session' | 'shared'): Promise<Bridge | { unavailable: string }> {
+  const servers = everythingUpstreamConfig() as Record<string, Record<string, unknown>>;
+  const config = {
+    ...BENCH_CONFIG,
+    policy: { ...BENCH_CONFIG.policy, roles: { operator: { tools: [...BENCH_CONFIG.policy.roles.operator.tools, 'everything__*'] } } },
+    mcpServers: { everything: { ...servers.everything, lifecycle } },
+    upstreams: { maxInstancesPerServer: 64 },
+  };
+  const gw = await startInProcessGateway(config);
   try {
     const probe = await openSdkSession(gw.url, { token: gw.token });
     const tools = (await probe.client.listTools()).tools.map((t) => t.name);
@@ -67,14 +78,15 @@ async function startGatewayBridge(): Promise<Bridge | { unavailable: string }> {
     await gw.close();
     return { unavailable: `probe failed: ${(err as Error).message}` };
   }
-  return { name: 'mcp-gateway', url: gw.url, path: '/mcp', token: gw.token, echoTool: 'everything__echo', close: () => gw.close() };
+  return { name: `mcp-gateway (${lifecycle})`, url: gw.url, path: '/mcp', token: gw.token, echoTool: 'everything__echo', close: () => gw.close() };
 }
 
 /** Runs issue 4's benchmark; every contender is stopped before this returns. */
 export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds = DEFAULT_UPSTREAM_BOUNDS): Promise<UpstreamResult[]> {
   const results: UpstreamResult[] = [];
   const starters: Array<[string, () => Promise<Bridge | { unavailable: string }>]> = [
-    ['mcp-gateway', startGatewayBridge], ['supergateway', startSupergateway], ['mcp-proxy', startMcpProxy],
+    ['mcp-gateway (per-session)', () => startGatewayBridge('per-session')], ['mcp-gateway (shared)', () => startGatewayBridge('shared')],
+    ['supergateway', startSupergateway], ['mcp-proxy', startMcpProxy],
   ];
   for (const [name, start] of starters) {
     let bridge: Bridge | { unavailable: string };
