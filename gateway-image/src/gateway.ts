@@ -137,7 +137,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       audit: auditOk ? { ok: true } : { ok: false, detail: 'audit log cannot be written: mutating tools are refused' },
     };
     for (const s of upstreams?.status() ?? []) {
-      checks[`upstream:${s.server}`] = s.state === 'failed' ? { ok: false, detail: s.lastError ?? 'failed' } : { ok: true, detail: s.state };
+      // Not ready while a server cannot start, also during its background retries (state starting/backoff).
+      const failing = s.instances === 0 && (s.state === 'failed' || s.lastStartFailed);
+      checks[`upstream:${s.server}`] = failing ? { ok: false, detail: `${s.state}: ${s.lastError ?? 'start failed'}` } : { ok: true, detail: s.state };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }

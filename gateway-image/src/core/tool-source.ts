@@ -9,6 +9,8 @@ import { listedTool, type ListedTool, type ToolCatalog } from './tool-catalog.js
 /** The upstream side, as far as tools go. */
 export interface UpstreamTools {
   tools(sessionId?: string): Promise<ToolDefinition[]>;
+  /** A stand-in for a tool of a server that cannot start, so the caller learns why. @default - none */
+  unavailableTool?(name: string): ToolDefinition | undefined;
 }
 
 /** Lists and finds tools for a session. */
@@ -34,7 +36,7 @@ export function createToolSource(builtins: ToolCatalog, upstreams?: UpstreamTool
     async get(name, sessionId) {
       const builtin = builtins.get(name);
       if (builtin || !upstreams) return builtin;
-      return (await upstreams.tools(sessionId)).find((t) => t.name === name);
+      return (await upstreams.tools(sessionId)).find((t) => t.name === name) ?? upstreams.unavailableTool?.(name);
     },
   };
 }

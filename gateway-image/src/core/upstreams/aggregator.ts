@@ -196,6 +196,29 @@ export class Aggregator {
     throw new UpstreamCallError('', 'rejected', `unknown resource URI ${JSON.stringify(uri)}: upstream resources look like ${prefix}<server>/<uri>`);
   }
 
+  /**
+   * A stand-in for a tool of a configured server that is not listed because the server cannot start (its last
+   * start failed and nothing runs): calling it returns an isError result naming the server and why, instead of
+   * an "unknown tool" protocol error that hides the cause. Undefined for any other name.
+   */
+  unavailableTool(name: string): ToolDefinition | undefined {
+    const at = name.indexOf(this.sep);
+    const server = at > 0 ? name.slice(0, at) : '';
+    const status = this.opts.pools.get(server)?.status();
+    if (!status || status.instances > 0 || !status.lastStartFailed) return undefined;
+    const reason = `upstream "${server}" is not available: its last start failed (${status.lastError ?? 'unknown error'}); ` +
+      'it is retried in the background and its tools are listed again (tools/list_changed) once it is up';
+    return {
+      name,
+      description: `[${server}] unavailable`,
+      jsonSchema: { type: 'object' },
+      annotations: {},
+      // Unknown tool, unknown effects: treated as mutating so policy and audit apply in full (fail closed).
+      mutating: true,
+      run: async () => textResult(reason, true),
+    };
+  }
+
   /** Splits `<server><sep><name>` at the first separator (server names cannot contain it). */
   routeName(name: string): { server: string; rest: string } {
     const at = name.indexOf(this.sep);
@@ -265,8 +288,10 @@ export class Aggregator {
     if (cached) return cached;
     const c = catalog;
     const pool = this.opts.pools.get(server)!;
-    const state = pool.status().state;
-    if (state === 'failed' || state === 'backoff') {
+    const status = pool.status();
+    // A start retry in progress (state `starting`) after a failed start counts as failing too: otherwise every
+    // list, and so every call (tool lookup lists), would wait up to initTimeoutMs for the broken server.
+    if (status.state === 'failed' || status.state === 'backoff' || (status.lastStartFailed && status.instances === 0)) {
       // Do not make every list wait for a server that keeps failing to start: try again in the background
       // and announce its tools with list_changed when it comes up.
       if (!this.retrying.has(server)) {

@@ -42,6 +42,8 @@ export interface Upstreams {
   start(): Promise<void>;
   /** Tool definitions of all upstreams (contracts.ts shape, `jsonSchema` set). */
   tools(sessionId?: string): Promise<ToolDefinition[]>;
+  /** For a tool of a configured server that cannot start: a stand-in whose call explains why (else undefined). */
+  unavailableTool(name: string): ToolDefinition | undefined;
   resources(sessionId?: string): Promise<Resource[]>;
   resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx?: RequestContext): Promise<ReadResourceResult>;
@@ -163,6 +165,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       logger.info({ servers: Object.keys(config.mcpServers), eager: eager.map(([n]) => n) }, 'upstreams ready');
     },
     tools: (sessionId) => aggregator.tools(sessionId),
+    unavailableTool: (name) => aggregator.unavailableTool(name),
     resources: (sessionId) => aggregator.resources(sessionId),
     resourceTemplates: (sessionId) => aggregator.resourceTemplates(sessionId),
     readResource: (uri, ctx) => aggregator.readResource(uri, ctx),

@@ -30,6 +30,11 @@ export interface UpstreamServerStatus {
   readonly starts: number;
   readonly crashes: number;
   readonly lastError?: string;
+  /**
+   * The last start attempt failed (launch or initialize) and none has succeeded since. Stays true while a
+   * retry is `starting` or in `backoff`, so readiness does not flap to "ok" on every background retry.
+   */
+  readonly lastStartFailed: boolean;
   /** Launch-to-initialized time of the last start. */
   readonly lastStartMs?: number;
 }
@@ -185,6 +190,7 @@ export class UpstreamPool {
       instances: running,
       inFlight,
       ...this.stats,
+      lastStartFailed: this.lastFailedStart,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.lastStartMs !== undefined ? { lastStartMs: this.lastStartMs } : {}),
     };

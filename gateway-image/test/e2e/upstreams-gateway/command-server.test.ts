@@ -94,7 +94,7 @@ describe('server-everything as a command server, through the gateway (SDK client
   });
 
   it('reports the upstream in /ready and /metrics', async () => {
-    const ready = await (await gw.fetch('/ready')).json() as { ready: boolean; checks: Record<string, { ok: boolean }> };
+    const ready = await (await gw.fetch('/ready')).json() as { checks: Record<string, { ok: boolean }> };
     expect(ready.checks['upstream:everything']).toMatchObject({ ok: true });
     const metrics = await (await gw.fetch('/metrics')).text();
     expect(metrics).toMatch(/mcp_upstream_instances\{server="everything"\} 1/);
