@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { selfContainerIdFrom } from './core/security/self-container-id.js';
 import { verifyAuditFiles } from './core/security/verify.js';
 import { ConfigError } from './errors.js';
 import { createGateway } from './gateway.js';
@@ -16,13 +17,16 @@ import { createLogger } from './logger.js';
 
 const CLOSE_TIMEOUT_MS = 15_000;
 
-/** The id of the container we run in, when Docker's cgroup or hostname tells it. */
+/** The id of the container we run in, from mountinfo (or cgroup v1), when Docker's mounts tell it. */
 function selfContainerId(): string | undefined {
-  try {
-    const m = /[0-9a-f]{64}/.exec(readFileSync('/proc/self/mountinfo', 'utf8'));
-    if (m) return m[0];
-  } catch { /* not in a container, or no procfs */ }
-  return undefined;
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined; // not in a container, or no procfs
+    }
+  };
+  return selfContainerIdFrom(read('/proc/self/mountinfo'), read('/proc/self/cgroup'));
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -16,5 +16,6 @@ export * from './roles.js';
 export * from './scope.js';
 export * from './secret-patterns.js';
 export * from './security-config.js';
+export * from './self-container-id.js';
 export * from './token-auth.js';
 export * from './verify.js';

@@ -71,10 +71,26 @@ export async function lastSeq(gw: { id: string }): Promise<number> {
   return recs.length ? recs[recs.length - 1].seq : 0;
 }
 
-/** The exec instances Docker has recorded for a container: a denied exec must not add one. */
+/** The exec instances a container lists right now (Docker drops finished ones, so this shows running execs). */
 export async function execIds(container: string): Promise<string[]> {
   const out = await docker('inspect', '-f', '{{json .ExecIDs}}', container);
   return (JSON.parse(out) as string[] | null) ?? [];
+}
+
+/** A point in time for {@link execsSince}, in the engine's event clock (seconds since the epoch). */
+export function eventClock(): string {
+  return (Date.now() / 1000 - 0.05).toFixed(3);
+}
+
+/**
+ * The execs Docker created in `container` since `since` (from the engine's event log, `exec_create: <cmd>`), so even
+ * an exec that already finished is seen. A denied call must leave this empty. The test's own audit reads
+ * (`docker exec <gateway> sh -c 'cat .../audit-*.log'`) are left out.
+ */
+export async function execsSince(container: string, since: string): Promise<string[]> {
+  const until = (Date.now() / 1000 + 0.5).toFixed(3);
+  const out = await docker('events', '--since', since, '--until', until, '--filter', `container=${container}`, '--filter', 'type=container', '--format', '{{.Action}}');
+  return out.split('\n').filter((a) => a.startsWith('exec_create') && !a.includes(AUDIT_DIR));
 }
 
 /** Running state of a container (`true`/`false`). */
