@@ -151,6 +151,9 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     // The gateway sees the engine through the mounted socket (non-root user + the socket's group): it lists itself.
     const ps = data(await client.callTool({ name: 'docker_ps', arguments: { name: gateway.realization.name } }));
     expect(ps.containers.map((c: { name: string }) => c.name)).toEqual([gateway.realization.name]);
+    // /ready: the engine answers through the socket, so the group added for docker_socket_gid is the socket's.
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`, { headers: { authorization: `Bearer ${token}` } });
+    expect({ status: ready.status, body: await ready.json() }).toMatchObject({ status: 200, body: { status: 'ready' } });
     // Without the token: refused.
     const anonymous = await fetch(`http://127.0.0.1:${port}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
     expect(anonymous.status).toBe(401);
