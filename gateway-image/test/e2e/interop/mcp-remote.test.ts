@@ -89,6 +89,9 @@ describe('mcp-remote (stdio bridge) against the gateway image', () => {
       expect(b.stderr()).toContain(`Connected to remote server using ${remote}`);
       expect(b.stderr()).toContain('Using custom headers: Authorization');
       expect(b.stderr()).not.toMatch(/Please authorize|Browser opened|authorization URL/i);
+      // Its state goes to MCP_REMOTE_CONFIG_DIR (a temp dir), never to ~/.mcp-auth.
+      expect(existsSync(home.env.MCP_REMOTE_CONFIG_DIR!)).toBe(true);
+      expect(existsSync(join(home.dir, '.mcp-auth'))).toBe(false);
     });
   }
 
@@ -99,10 +102,5 @@ describe('mcp-remote (stdio bridge) against the gateway image', () => {
     const ps = data(await b.client.callTool({ name: 'docker_ps', arguments: { name: target.name } }));
     expect(ps.count).toBe(1);
     expect(b.stderr()).toContain('Connected to remote server using StreamableHTTPClientTransport');
-  });
-
-  it('keeps its state in MCP_REMOTE_CONFIG_DIR, not in the home directory', () => {
-    expect(existsSync(home.env.MCP_REMOTE_CONFIG_DIR!)).toBe(true);
-    expect(existsSync(join(home.dir, '.mcp-auth'))).toBe(false);
   });
 });
