@@ -20,7 +20,7 @@ import { DOCKER_SOCKET, engine } from './rehearsal/engine-api.js';
 import { Rehearsal, resolveVariables, waitHealthy, type RealizedContainer, type RealizedStack } from './rehearsal/rehearsal.js';
 import { StrictBlock } from './rehearsal/strict-block.js';
 import { synthesizeStack, type SynthesizedStack } from './rehearsal/synth-stack.js';
-import { containerRealization, networkCreateBody } from './rehearsal/translate.js';
+import { containerRealization, goDurationNanos, networkCreateBody } from './rehearsal/translate.js';
 
 const MiB = 1024 * 1024;
 const MEMORY_LIMIT = '384m';
@@ -143,8 +143,10 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     expect(seconds).toBeLessThan(declared.wait_timeout);
   }, 180_000);
 
-  it('answers MCP on 127.0.0.1:<gateway_port> with the bearer token (official SDK client, Streamable HTTP)', async () => {
-    client = await connectClient(`http://127.0.0.1:${port}`, 'streamable-http', token);
+  it('answers MCP at the stack\'s local_url output, 127.0.0.1:<gateway_port>, with the bearer token (official SDK client, Streamable HTTP)', async () => {
+    const localUrl = stack.json.output!.local_url.value;
+    expect(localUrl).toBe(`http://127.0.0.1:${port}`);
+    client = await connectClient(localUrl as string, 'streamable-http', token);
     expect(client.getServerVersion()?.name).toBeTruthy();
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['docker_ps', 'docker_inspect', 'docker_exec', 'health']));
@@ -189,12 +191,13 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     expect(c.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
     expect(c.Config.User).toBe(declared.user);
     expect(c.HostConfig.GroupAdd).toEqual([String(socketGid)]);
+    const nanos = (d: string) => goDurationNanos(d, 'healthcheck')!;
     expect(c.Config.Healthcheck).toEqual({
       Test: declared.healthcheck.test,
-      Interval: Number.parseInt(declared.healthcheck.interval, 10) * 1e9,
-      Timeout: Number.parseInt(declared.healthcheck.timeout, 10) * 1e9,
+      Interval: nanos(declared.healthcheck.interval),
+      Timeout: nanos(declared.healthcheck.timeout),
       Retries: declared.healthcheck.retries,
-      StartPeriod: Number.parseInt(declared.healthcheck.start_period, 10) * 1e9,
+      StartPeriod: nanos(declared.healthcheck.start_period),
     });
     expect(c.Config.Healthcheck).toMatchObject({ Test: ['CMD', 'nc', '-z', '127.0.0.1', String(port)] });
     const binding = { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] };

@@ -168,6 +168,9 @@ function checkProvidersAndTypes(json: TerraformJson): void {
     }
   }
   if (json.data && Object.keys(json.data).length) problems.push(`data sources (${Object.keys(json.data).join(', ')}) cannot be realized`);
+  // `terraform` (backend, required providers) and outputs do not create anything on the engine.
+  const known = new Set(['//', 'provider', 'resource', 'data', 'variable', 'output', 'terraform']);
+  for (const key of Object.keys(json)) if (!known.has(key)) problems.push(`top-level block ${key} cannot be realized`);
   for (const type of Object.keys(json.resource ?? {})) {
     if (!(REALIZED_TYPES as readonly string[]).includes(type)) problems.push(`resource type ${type} cannot be realized`);
   }
