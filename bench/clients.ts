@@ -81,3 +81,18 @@ export function createRpcClient(baseUrl: string, token: string, maxSockets = 64)
     close: () => agent.destroy(),
   };
 }
+
+/** Mean (ms) and count of the gateway's duration histograms, per label, read from GET /metrics. */
+export async function readDurationMeans(baseUrl: string, token: string): Promise<Record<string, { meanMs: number; count: number }>> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })).text();
+  const acc = new Map<string, { sum: number; count: number }>();
+  for (const line of text.split('\n')) {
+    const m = /^(docker_api_duration_seconds|mcp_tool_duration_seconds)_(sum|count)\{(?:operation|tool)="([^"]+)"\} (\S+)/.exec(line);
+    if (!m) continue;
+    const key = `${m[1] === 'docker_api_duration_seconds' ? 'engine' : 'tool'} ${m[3]}`;
+    const e = acc.get(key) ?? { sum: 0, count: 0 };
+    if (m[2] === 'sum') e.sum = Number(m[4]); else e.count = Number(m[4]);
+    acc.set(key, e);
+  }
+  return Object.fromEntries([...acc].map(([k, v]) => [k, { meanMs: (1000 * v.sum) / (v.count || 1), count: v.count }]));
+}

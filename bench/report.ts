@@ -114,6 +114,13 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
     '### Gateway handler cost = tool p50 - raw p50 - floor p50 (ms)',
     table(['call', 'ms', ...(db ? ['before'] : [])], handlerRows),
     '',
+    ...(r.gatewayDurations ? [
+      '### Inside the gateway during the latency loops (its /metrics: mean ms per Engine API operation and per tool)',
+      table(['operation', 'mean ms', 'count', ...(base?.gatewayDurations ? ['before mean ms', 'before count'] : [])],
+        Object.entries(r.gatewayDurations).map(([k, v]) => [k, f(v.meanMs, 3), String(v.count),
+          ...(base?.gatewayDurations ? [f(base.gatewayDurations[k]?.meanMs, 3), String(base.gatewayDurations[k]?.count ?? 'n/a')] : [])])),
+      '',
+    ] : []),
     '### Throughput (closed loop; SDK: one session per client; /rpc: one keep-alive socket per client)',
     table(['op', 'path', 'clients', 'calls/s', 'vs raw', 'p50 ms', 'p95 ms', 'calls', ...(db ? ['before calls/s', 'before vs raw'] : [])], tpRows),
     '',

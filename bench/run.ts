@@ -14,7 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
@@ -41,6 +41,7 @@ function machine(): Record<string, string> {
     kernel: release(),
     node: process.version,
     docker: sh('docker', ['version', '--format', 'engine {{.Server.Version}} (API {{.Server.APIVersion}})']),
+    'load average at start': loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
 
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
 
+  record.machine['load average at end'] = loadavg().map((x) => x.toFixed(2)).join(' ');
   const baseline = values.baseline ? JSON.parse(readFileSync(resolve(values.baseline), 'utf8')) as RunRecord : undefined;
   const md = runMarkdown(record, baseline);
   process.stdout.write(`${md}\n`);

@@ -3,7 +3,7 @@
  * reused session, and keep-alive POST /rpc), the protocol floor, throughput at 1/8/32 clients, and RSS.
  */
 import type { RawEngine } from './raw-engine.js';
-import { createRpcClient, openSdkSession, type RpcClient, type SdkSession } from './clients.js';
+import { createRpcClient, openSdkSession, readDurationMeans } from './clients.js';
 import { closedLoop, sampleInterleaved, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
 import { rssMiB, rssSampler } from './containers.js';
 
@@ -43,6 +43,8 @@ export const DEFAULT_BOUNDS: Issue5Bounds = {
 export interface Issue5Results {
   readonly latency: Record<'rawExec' | 'sdkExec' | 'rpcExec' | 'rawPs' | 'sdkPs' | 'rpcPs' | 'sdkFloor' | 'rpcFloor', LatencySummary>;
   readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string } }>;
+  /** The gateway's own view after the latency loops: mean Engine API time per operation and tool time per tool. */
+  readonly gatewayDurations?: Record<string, { meanMs: number; count: number }>;
   readonly rss: { idleMiB: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
 }
 
@@ -97,6 +99,7 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
     names.forEach((n, i) => { latency[n] = summaries[i]; });
   }
   await sdk.close();
+  const gatewayDurations = await readDurationMeans(ctx.url, ctx.token).catch(() => undefined);
 
   const throughput: Issue5Results['throughput'] = [];
   let sessions32PeakMiB = 0;
@@ -148,7 +151,7 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   log(`streamed ${sc.bytes} bytes in ${streamSeconds.toFixed(1)} s, ${progressEvents} progress events, RSS peak ${streamPeakMiB.toFixed(1)} MiB`);
 
   return {
-    latency, throughput,
+    latency, throughput, gatewayDurations,
     rss: { idleMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
   };
 }
