@@ -121,6 +121,9 @@ async function readTail(path: string): Promise<{ goodSize: number; last?: { seq:
   }
 }
 
+/** Size of the recovery probe: about one batch of records, so "writable again" means a record would fit. */
+const PROBE_BYTES = Buffer.alloc(4096, 0x20);
+
 /** Builds the audit log. Nothing is opened until the first append or {@link AuditLog.open}. */
 export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const now = opts.now ?? Date.now;
@@ -196,6 +199,19 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     filePath = path;
   }
 
+  /** Writes, syncs and removes a scratch file next to the log: proves the directory takes writes, adds no record. */
+  async function probeWritable(): Promise<void> {
+    const probe = join(dir, `.${basename(opts.file)}.probe`);
+    const h = await fsp.open(probe, 'w', 0o600);
+    try {
+      await h.write(PROBE_BYTES, 0, PROBE_BYTES.length, 0);
+      if (doSync) await h.datasync();
+    } finally {
+      await h.close().catch(() => undefined);
+      await fsp.unlink(probe).catch(() => undefined);
+    }
+  }
+
   async function writeBatch(batch: typeof queue): Promise<void> {
     await ensureOpen();
     let s = seq;
@@ -209,7 +225,11 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       s += 1;
       prev = rec.hash as string;
     }
-    if (lines.length === 0) return;
+    if (lines.length === 0) {
+      // An open-only entry: while unhealthy, opening is not proof (a full disk still opens files); probe a write.
+      if (!ok) await probeWritable();
+      return;
+    }
     const buf = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     await fh!.write(buf, 0, buf.length, null);
     if (doSync) await fh!.datasync();
