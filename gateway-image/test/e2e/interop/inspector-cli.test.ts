@@ -36,7 +36,8 @@ describe('MCP Inspector CLI against the gateway image', () => {
 
   /** Runs the Inspector CLI once and returns its JSON result (`--format json`), failing with its output otherwise. */
   async function inspector(args: string[], what: string): Promise<any> {
-    const run = await runClient(node, [INSPECTOR_BIN, '--cli', ...args, '--format', 'json'], { env: home.env, timeoutMs: RUN_TIMEOUT_MS });
+    // A connect bound above the Inspector's 15 s default: a loaded 2-core CI machine can be slow, never hung.
+    const run = await runClient(node, [INSPECTOR_BIN, '--cli', ...args, '--format', 'json', '--connect-timeout', '30000'], { env: home.env, timeoutMs: RUN_TIMEOUT_MS });
     if (run.code !== 0) throw new Error(describeRun(`inspector ${what}`, run));
     try {
       return JSON.parse(run.stdout);
