@@ -17,7 +17,7 @@ import { docker } from './helpers/docker-cli.js';
 import { BASE_IMAGE, RUN_LABEL } from './helpers/images.js';
 import { connectClient, data } from './helpers/mcp-client.js';
 import { DOCKER_SOCKET, engine } from './rehearsal/engine-api.js';
-import { Rehearsal, resolveVariables, waitHealthy, type RealizedContainer, type RealizedStack } from './rehearsal/rehearsal.js';
+import { Rehearsal, removeStaleRehearsals, resolveVariables, waitHealthy, type RealizedContainer, type RealizedStack } from './rehearsal/rehearsal.js';
 import { StrictBlock } from './rehearsal/strict-block.js';
 import { synthesizeStack, type SynthesizedStack } from './rehearsal/synth-stack.js';
 import { containerRealization, goDurationNanos, networkCreateBody } from './rehearsal/translate.js';
@@ -25,6 +25,8 @@ import { containerRealization, goDurationNanos, networkCreateBody } from './rehe
 const MiB = 1024 * 1024;
 const MEMORY_LIMIT = '384m';
 const CONTAINER = 'docker_container.gateway_container_B4FE70D0';
+/** Every realized name starts with this (then pid and a random part). */
+const NAME_PREFIX_STEM = 'rehearsal-';
 
 /** A port nobody listens on right now (bound and released on 127.0.0.1:0). */
 async function freePort(): Promise<number> {
@@ -59,7 +61,7 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
   const workDir = mkdtempSync(join(tmpdir(), 'mcp-rehearsal-'));
   const socketGid = statSync(DOCKER_SOCKET).gid;
   const token = randomBytes(24).toString('hex');
-  const namePrefix = `rehearsal-${process.pid}-${randomBytes(3).toString('hex')}-`;
+  const namePrefix = `${NAME_PREFIX_STEM}${process.pid}-${randomBytes(3).toString('hex')}-`;
   const testLabels = { 'mcp.gateway.test': '1', [RUN_LABEL]: runId ?? '' };
   const rehearsal = new Rehearsal({
     namePrefix,
@@ -78,6 +80,8 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
 
   beforeAll(async () => {
     if (!runId) throw new Error('MCP_TEST_RUN is not set: run this file through the gateway-e2e project (its global setup sets it)');
+    // Leftovers of rehearsals killed mid-run (older than any live one could be).
+    await removeStaleRehearsals({ namePrefixStem: NAME_PREFIX_STEM, label: 'mcp.gateway.test=1', olderThanMs: 30 * 60_000 });
     port = await freePort();
     stack = await synthesizeStack({
       workDir,

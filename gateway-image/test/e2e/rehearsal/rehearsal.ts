@@ -221,3 +221,35 @@ export async function waitHealthy(id: string, withinSeconds: number): Promise<{ 
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/**
+ * Removes what rehearsals killed mid-run (SIGKILL skips afterAll) left behind: containers, networks, volumes and
+ * image tags whose name starts with `namePrefixStem`, carrying `label`, created more than `olderThanMs` ago, so a
+ * live concurrent rehearsal is never touched. Returns what it removed.
+ */
+export async function removeStaleRehearsals(opts: { namePrefixStem: string; label: string; olderThanMs: number }): Promise<string[]> {
+  const cutoff = Date.now() - opts.olderThanMs;
+  const q = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
+  const removed: string[] = [];
+  const containers = await engine<Array<{ Id: string; Names: string[]; Created: number }>>('GET', `/containers/json?all=1&filters=${q({ label: [opts.label], name: [opts.namePrefixStem] })}`);
+  for (const c of containers.filter((c) => c.Created * 1000 < cutoff && c.Names.some((n) => n.startsWith(`/${opts.namePrefixStem}`)))) {
+    await engine('DELETE', `/containers/${c.Id}?force=true&v=true`);
+    removed.push(`container ${c.Names[0]}`);
+  }
+  const networks = await engine<Array<{ Id: string; Name: string; Created: string }>>('GET', `/networks?filters=${q({ label: [opts.label], name: [opts.namePrefixStem] })}`);
+  for (const n of networks.filter((n) => Date.parse(n.Created) < cutoff && n.Name.startsWith(opts.namePrefixStem))) {
+    await engine('DELETE', `/networks/${n.Id}`);
+    removed.push(`network ${n.Name}`);
+  }
+  const { Volumes } = await engine<{ Volumes: Array<{ Name: string; CreatedAt: string }> | null }>('GET', `/volumes?filters=${q({ label: [opts.label], name: [opts.namePrefixStem] })}`);
+  for (const v of (Volumes ?? []).filter((v) => Date.parse(v.CreatedAt) < cutoff && v.Name.startsWith(opts.namePrefixStem))) {
+    await engine('DELETE', `/volumes/${encodeURIComponent(v.Name)}`);
+    removed.push(`volume ${v.Name}`);
+  }
+  const images = await engine<Array<{ RepoTags: string[] | null; Created: number }>>('GET', `/images/json?filters=${q({ label: [opts.label], reference: [`${opts.namePrefixStem}*`] })}`);
+  for (const tag of images.filter((i) => i.Created * 1000 < cutoff).flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(opts.namePrefixStem))) {
+    await engine('DELETE', `/images/${encodeURIComponent(tag)}`);
+    removed.push(`image ${tag}`);
+  }
+  return removed;
+}
