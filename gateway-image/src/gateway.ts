@@ -15,7 +15,9 @@ import { dockerOptionsFor } from './core/docker/docker-host.js';
 import type { DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
+import { assertAuthConfigured } from './core/security/authenticate.js';
 import { createSecurity, type Security } from './core/security/create-security.js';
+import { ConfigError } from './errors.js';
 import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
 import { createToolSource, type ToolSource } from './core/tool-source.js';
 import { createUpstreams, type Upstreams } from './core/upstreams/index.js';
@@ -164,6 +166,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     metrics, pipeline, catalog, readiness, upstreams, tools: toolSource,
     stdioServer: (principal) => newServer(principal),
     async start() {
+      // Serving HTTP with no authentication is refused unless explicitly allowed AND on loopback only.
+      try {
+        assertAuthConfigured(config.security, config.server.host);
+      } catch (err) {
+        throw new ConfigError([(err as Error).message]);
+      }
       if (!deps.docker && 'negotiate' in docker) {
         try {
           const info = await (docker as ReturnType<typeof createEngineClient>).negotiate(AbortSignal.timeout(5000));

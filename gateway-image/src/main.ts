@@ -70,8 +70,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       await gateway.start();
     }
   } catch (err) {
-    logger.fatal({ err }, 'gateway failed to start');
     await gateway.close().catch(() => undefined);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    logger.fatal({ err }, 'gateway failed to start');
     return 1;
   }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
-  ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
+  ListResourcesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
   type CallToolResult, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource, type ResourceTemplate,
   type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -43,13 +43,21 @@ export interface SessionServerDeps {
   readonly fallbackPrincipal?: Principal;
 }
 
+/**
+ * A JSON-RPC error the SDK sends as is. (McpError prefixes its message with "MCP error <code>:", and clients prefix
+ * again, which reads as a stutter.)
+ */
+function rpcError(code: number, message: string): Error & { code: number } {
+  return Object.assign(new Error(message), { code });
+}
+
 /** Reads the principal a transport attached to the request. */
 export function principalOf(authInfo: { extra?: Record<string, unknown> } | undefined, fallback?: Principal): Principal {
   const p = authInfo?.extra?.principal as Principal | undefined;
   if (p) return p;
   if (fallback) return fallback;
   // Transports always attach one; reaching this is a wiring bug, and we fail closed.
-  throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated request');
+  throw rpcError(ErrorCode.InvalidRequest, 'unauthenticated request');
 }
 
 /** Creates an SDK Server wired to the gateway core. */
@@ -80,7 +88,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = await deps.tools.get(request.params.name, extra.sessionId);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}. Call tools/list for the available tools.`);
+    if (!tool) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}. Call tools/list for the available tools.`);
     const principal = principalOf(extra.authInfo as never, deps.fallbackPrincipal);
     const token = request.params._meta?.progressToken;
     const progress = token === undefined ? undefined : (p: ToolProgress) => {
@@ -92,7 +100,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
       });
       return result as CallToolResult;
     } catch (err) {
-      if (err instanceof ToolArgumentsError) throw new McpError(ErrorCode.InvalidParams, err.message);
+      if (err instanceof ToolArgumentsError) throw rpcError(ErrorCode.InvalidParams, err.message);
       throw err;
     }
   });
