@@ -114,6 +114,42 @@ describe('transports and the HTTP edge (built image, real engine)', () => {
   });
 });
 
+describe('start-up refusals', () => {
+  async function runToExit(env: Record<string, string>): Promise<{ code: number; output: string }> {
+    const name = uniq('gw-refuse');
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    try {
+      await docker('run', '--name', name, '--label', TEST_LABEL, ...envArgs, GATEWAY_IMAGE);
+      return { code: 0, output: await docker('logs', name) };
+    } catch (err) {
+      const code = Number(await docker('inspect', '-f', '{{.State.ExitCode}}', name));
+      return { code, output: (err as Error).message };
+    } finally {
+      await docker('rm', '-f', name).catch(() => undefined);
+    }
+  }
+
+  it('no authentication configured: exits 2 saying how to configure it', async () => {
+    const r = await runToExit({});
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/no authentication is configured: set MCP_GATEWAY_AUTH_TOKEN/);
+  });
+
+  it('MCP_GATEWAY_ALLOW_UNAUTHENTICATED=true is refused when listening beyond loopback', async () => {
+    const r = await runToExit({ MCP_GATEWAY_ALLOW_UNAUTHENTICATED: 'true' });
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/only honoured on loopback, but the gateway listens on "0\.0\.0\.0"/);
+  });
+
+  it('bad configuration: exits 2 listing every problem', async () => {
+    const r = await runToExit({ MCP_GATEWAY_AUTH_TOKEN: 'short', MCP_GATEWAY_PORT: 'http', MCP_DOCKER_COMMAND_POLICY_MODE: 'maybe' });
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/MCP_GATEWAY_AUTH_TOKEN/);
+    expect(r.output).toMatch(/MCP_GATEWAY_PORT="http"/);
+    expect(r.output).toMatch(/MCP_DOCKER_COMMAND_POLICY_MODE|exec\.mode/);
+  });
+});
+
 describe('engine down', () => {
   it('tools say "Docker engine unreachable at <DOCKER_HOST>" and /ready is 503, the process keeps serving', async () => {
     const gw = await startGateway({ env: { DOCKER_HOST: 'unix:///tmp/no-engine-here.sock' } });
