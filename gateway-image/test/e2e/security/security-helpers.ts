@@ -246,3 +246,28 @@ export function streamUntilClosed(url: string, path: string, limitBytes: number,
     req.on('error', () => finish(true));
   });
 }
+
+/**
+ * Runs the gateway image in the foreground (hardened as startGateway does) and waits for it to exit: for configs
+ * the gateway must refuse at start-up. Resolves with the exit code and stdout+stderr; a gateway still running after
+ * `timeoutMs` is removed and reported with code `'running'`.
+ */
+export async function runGatewayToExit(env: Record<string, string>, timeoutMs = 45_000): Promise<{ code: number | 'running'; output: string }> {
+  const { execFile } = await import('node:child_process');
+  const { RUN_LABEL, TEST_LABEL } = await import('../helpers/images.js');
+  const name = uniq('gw-refuse');
+  const gid = statSync('/var/run/docker.sock').gid;
+  const args = ['run', '--rm', '--name', name, '--label', TEST_LABEL, ...(process.env.MCP_TEST_RUN ? ['--label', `${RUN_LABEL}=${process.env.MCP_TEST_RUN}`] : []),
+    '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid), '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL',
+    '--security-opt', 'no-new-privileges', '--network', 'none',
+    '-e', `MCP_GATEWAY_AUTH_TOKENS=e2e=${E2E_TOKEN}`, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), GATEWAY_IMAGE];
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; void docker('rm', '-f', name).catch(() => undefined); }, timeoutMs);
+    execFile('docker', args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      clearTimeout(timer);
+      const code = timedOut ? 'running' as const : err ? Number((err as { code?: unknown }).code ?? -1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
