@@ -16,7 +16,7 @@ import type {
 import type { Logger } from 'pino';
 import type { ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
 import { redactDeep } from './block-secrets.js';
-import type { ListKind } from './upstream-instance.js';
+import type { ListKind, UpstreamInstance } from './upstream-instance.js';
 import { UpstreamCallError } from './upstream-instance.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import { TOOL_NAME_PATTERN, type UpstreamsConfig } from './upstreams-config.js';
@@ -83,6 +83,39 @@ export class Aggregator {
     if (kind === 'resources') {
       c.resources = undefined;
       c.resourceTemplates = undefined;
+    }
+  }
+
+  /**
+   * An instance said one of its lists changed: list again from that very instance (it is running, so this
+   * starts nothing) and keep the cache when nothing changed. Servers built on the SDK's McpServer announce the
+   * tools they register after initialize (server-everything does), so every fresh per-call or per-session
+   * instance sends tools/list_changed at start; invalidating on each made the next lookup start a throwaway
+   * instance just to list, which announced again: one extra container per call. Resolves to whether clients
+   * should be told; when the list cannot be fetched it falls back to invalidating (and telling).
+   */
+  async refresh(server: string, kind: ListKind, instance: UpstreamInstance): Promise<boolean> {
+    const c = this.catalogs.get(server);
+    const cached = c?.[kind];
+    if (instance.state === 'closed') return false;
+    if (!c || !cached || instance.state !== 'ready') {
+      this.invalidate(server, kind);
+      return true;
+    }
+    try {
+      const [before, fresh] = await Promise.all([cached, this.listFrom(instance, kind)]);
+      if (JSON.stringify(before) === JSON.stringify(fresh)) return false;
+      if (c[kind] === cached) (c as Record<string, unknown>)[kind] = Promise.resolve(fresh);
+      if (kind === 'resources') c.resourceTemplates = undefined;
+      return true;
+    } catch (err) {
+      // The announcing instance is gone (a per-call instance ends with its call): what it announced ended
+      // with it, so the cache stands. Any other failure: drop the cache and let the next list fetch it.
+      const gone = instance.state !== 'ready';
+      this.opts.logger.debug({ upstream: server, kind, err: (err as Error).message, gone }, 'could not re-list after list_changed');
+      if (gone) return false;
+      this.invalidate(server, kind);
+      return true;
     }
   }
 
@@ -317,42 +350,45 @@ export class Aggregator {
 
   private async fetchList(server: string, kind: keyof Catalog, sessionId?: string, failFastInBackoff = true): Promise<unknown[]> {
     const pool = this.opts.pools.get(server)!;
-    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    const run = async (i: NonNullable<ReturnType<UpstreamPool['anyRunning']>>): Promise<unknown[]> => {
-      const caps = i.sdk.getServerCapabilities() ?? {};
-      const cap = kind === 'resourceTemplates' ? caps.resources : caps[kind];
-      if (!cap) return [];
-      const out: unknown[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const r = await i.request(`listing ${kind}`, { timeoutMs }, async (ro) => {
-          const params = cursor ? { cursor } : undefined;
-          if (kind === 'tools') {
-            const x = await i.sdk.listTools(params, ro);
-            return { items: x.tools as unknown[], next: x.nextCursor };
-          }
-          if (kind === 'resources') {
-            const x = await i.sdk.listResources(params, ro);
-            return { items: x.resources as unknown[], next: x.nextCursor };
-          }
-          if (kind === 'resourceTemplates') {
-            const x = await i.sdk.listResourceTemplates(params, ro);
-            return { items: x.resourceTemplates as unknown[], next: x.nextCursor };
-          }
-          const x = await i.sdk.listPrompts(params, ro);
-          return { items: x.prompts as unknown[], next: x.nextCursor };
-        });
-        out.push(...r.items);
-        cursor = r.next;
-        if (!cursor) break;
-      }
-      return out;
-    };
+    const run = (i: UpstreamInstance): Promise<unknown[]> => this.listFrom(i, kind);
     const running = pool.anyRunning();
     if (running) return run(running);
     // Listing starts a shared instance for keeps; for per-session and per-call servers it uses a throwaway
     // instance, so merely listing tools never leaves a session's container running.
-    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, timeoutMs, run, { failFastInBackoff });
+    return pool.use(pool.lifecycle === 'shared' ? sessionId : undefined, this.opts.config.upstreams.callTimeoutMs, run, { failFastInBackoff });
+  }
+
+  /** One list (all pages) from one running instance. */
+  private async listFrom(i: UpstreamInstance, kind: keyof Catalog): Promise<unknown[]> {
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    const caps = i.sdk.getServerCapabilities() ?? {};
+    const cap = kind === 'resourceTemplates' ? caps.resources : caps[kind];
+    if (!cap) return [];
+    const out: unknown[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = await i.request(`listing ${kind}`, { timeoutMs }, async (ro) => {
+        const params = cursor ? { cursor } : undefined;
+        if (kind === 'tools') {
+          const x = await i.sdk.listTools(params, ro);
+          return { items: x.tools as unknown[], next: x.nextCursor };
+        }
+        if (kind === 'resources') {
+          const x = await i.sdk.listResources(params, ro);
+          return { items: x.resources as unknown[], next: x.nextCursor };
+        }
+        if (kind === 'resourceTemplates') {
+          const x = await i.sdk.listResourceTemplates(params, ro);
+          return { items: x.resourceTemplates as unknown[], next: x.nextCursor };
+        }
+        const x = await i.sdk.listPrompts(params, ro);
+        return { items: x.prompts as unknown[], next: x.nextCursor };
+      });
+      out.push(...r.items);
+      cursor = r.next;
+      if (!cursor) break;
+    }
+    return out;
   }
 
   private warnOnce(key: string, fields: Record<string, unknown>, msg: string): void {

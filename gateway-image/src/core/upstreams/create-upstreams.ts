@@ -91,8 +91,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
 
   const pools = new Map<string, UpstreamPool>();
   let aggregator: Aggregator;
-  const emitListChanged = (kind: ListKind, name: string): void => {
-    aggregator.invalidate(name, kind);
+  const notify = (kind: ListKind, name: string): void => {
     for (const cb of listeners) {
       try {
         cb(kind, name);
@@ -100,6 +99,10 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
         logger.error({ err, upstream: name }, 'list_changed listener threw');
       }
     }
+  };
+  const emitListChanged = (kind: ListKind, name: string): void => {
+    aggregator.invalidate(name, kind);
+    notify(kind, name);
   };
   for (const [name, server] of Object.entries(config.mcpServers)) {
     pools.set(
@@ -110,7 +113,10 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
         settings,
         launcher,
         logger,
-        onListChanged: (kind) => emitListChanged(kind, name),
+        // Tell clients only when the list really changed (see Aggregator.refresh).
+        onListChanged: (kind, instance) => {
+          void aggregator.refresh(name, kind, instance).then((changed) => changed && notify(kind, name));
+        },
         keepWarm: server.eager ?? settings.eagerStart,
       }),
     );

@@ -41,8 +41,8 @@ export interface UpstreamInstanceOptions {
   readonly launcher: Launcher;
   readonly logger: Logger;
   readonly initTimeoutMs: number;
-  /** Called when the upstream sends a list_changed notification. */
-  readonly onListChanged: (kind: ListKind) => void;
+  /** Called when the upstream sends a list_changed notification, with the instance that sent it. */
+  readonly onListChanged: (kind: ListKind, instance: UpstreamInstance) => void;
   /** Called once when the instance ends without {@link UpstreamInstance.close} (crash, exit, dropped connection). */
   readonly onUnexpectedExit: (instance: UpstreamInstance) => void;
 }
@@ -73,9 +73,9 @@ export class UpstreamInstance {
 
   constructor(private readonly opts: UpstreamInstanceOptions) {
     this.client = new Client(CLIENT_INFO, { capabilities: {} });
-    this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools'));
-    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources'));
-    this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts'));
+    this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools', this));
+    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources', this));
+    this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts', this));
   }
 
   /** Human description of what runs, for errors and logs. */

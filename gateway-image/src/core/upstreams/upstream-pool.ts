@@ -46,7 +46,7 @@ export interface UpstreamPoolOptions {
   readonly settings: UpstreamSettings;
   readonly launcher: Launcher;
   readonly logger: Logger;
-  readonly onListChanged: (kind: ListKind) => void;
+  readonly onListChanged: (kind: ListKind, instance: UpstreamInstance) => void;
   /** Keep a `shared` instance warm: restart it after a crash (after the backoff) without waiting for a call. @default false */
   readonly keepWarm?: boolean;
 }
