@@ -8,6 +8,12 @@
  * number of pooled sockets (several ms each at 32 concurrent clients), which made the gateway's docker_ps 10x
  * slower than the engine under load. The requests here are the same ones, built directly.
  *
+ * Identical container listings that overlap are coalesced: a caller never joins a request that was sent before
+ * it arrived (that answer could predate a change the caller just made); callers arriving while one is in flight
+ * share the next request, sent as soon as that one ends. Under many concurrent docker_ps calls the engine then
+ * sees at most two listings per distinct query at a time, and every caller still gets a listing taken after it
+ * asked.
+ *
  * Container facts (id, name, labels, user, tty) are cached for FACTS_TTL_MS per id-or-name, and in-flight
  * look-ups are shared: the authorizer's look-up, the logs tty check and the exec target resolution are then one
  * inspect instead of one each. These facts cannot change while a container exists (labels, Config.User and Tty
@@ -69,6 +75,25 @@ interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A row of GET /containers/json, the fields we read. */
+interface EngineContainerRow {
+  Id: string; Names?: string[]; Image: string; State: string; Status: string; Created: number;
+  Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>; Labels?: Record<string, string> | null;
+}
+
+function toSummary(c: EngineContainerRow): ContainerSummary {
+  return {
+    id: c.Id.slice(0, 12),
+    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+    image: c.Image,
+    state: c.State,
+    status: c.Status,
+    created: c.Created,
+    ports: (c.Ports ?? []).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type })),
+    labels: c.Labels ?? {},
+  };
+}
+
 /** Facts of one container, as the cache holds them. */
 interface CachedFacts extends ContainerFacts {
   readonly tty: boolean;
@@ -111,6 +136,37 @@ function demuxInto(source: Readable, stdout: PassThrough, stderr: PassThrough): 
     }
     if (buf.length > 0) pending = buf;
   });
+}
+
+/**
+ * Runs `run` for `key` at most once at a time, where a call arriving while one is running shares the next run
+ * (started when the running one settles) instead of the running one: every answer is fresh as of its arrival.
+ */
+function trailingSingleFlight<T>(): (key: string, run: () => Promise<T>) => Promise<T> {
+  const flights = new Map<string, { running: Promise<T> | null; queued: Promise<T> | null }>();
+  const start = (key: string, f: { running: Promise<T> | null; queued: Promise<T> | null }, run: () => Promise<T>) => {
+    const p = run();
+    f.running = p;
+    const settle = () => {
+      if (f.running === p) f.running = null;
+      if (!f.running && !f.queued) flights.delete(key);
+    };
+    p.then(settle, settle);
+    return p;
+  };
+  return (key, run) => {
+    let f = flights.get(key);
+    if (!f) flights.set(key, (f = { running: null, queued: null }));
+    if (!f.running) return start(key, f, run);
+    if (f.queued) return f.queued;
+    const flight = f;
+    const queued = flight.running!.then(() => undefined, () => undefined).then(() => {
+      flight.queued = null;
+      return start(key, flight, run);
+    });
+    flight.queued = queued;
+    return queued;
+  };
 }
 
 /** Creates the Engine API client; `negotiate()` pins the API version to the engine's. */
@@ -228,6 +284,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     }
   }
 
+  const coalesceListings = trailingSingleFlight<EngineContainerRow[] | null>();
+
   const facts = new Map<string, { at: number; value: Promise<CachedFacts | null> }>();
   /** Container facts, from the cache when fresh; concurrent look-ups of one container share one inspect. */
   function containerFacts(idOrName: string, signal?: AbortSignal): Promise<CachedFacts | null> {
@@ -311,20 +369,11 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       const filters: Record<string, string[]> = {};
       if (o.name) filters.name = [o.name];
       if (o.label?.length) filters.label = [...o.label];
-      const rows = await call('container_list', 'listing containers', () => json<Array<{
-        Id: string; Names?: string[]; Image: string; State: string; Status: string; Created: number;
-        Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>; Labels?: Record<string, string> | null;
-      }>>('GET', '/containers/json', { query: { all: o.all ?? false, filters: JSON.stringify(filters) }, signal }));
-      return (rows ?? []).map((c): ContainerSummary => ({
-        id: c.Id.slice(0, 12),
-        name: (c.Names?.[0] ?? '').replace(/^\//, ''),
-        image: c.Image,
-        state: c.State,
-        status: c.Status,
-        created: c.Created,
-        ports: (c.Ports ?? []).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type })),
-        labels: c.Labels ?? {},
-      }));
+      const query = { all: o.all ?? false, filters: JSON.stringify(filters) };
+      // Not tied to one caller's signal (others may share the request); each caller stops waiting on its own.
+      const rows = coalesceListings(`${query.all}|${query.filters}`, () => call('container_list', 'listing containers', () => json<EngineContainerRow[]>('GET', '/containers/json', { query })))
+        .then((r) => (r ?? []).map(toSummary));
+      return signal ? raceAbort(rows, signal) : rows;
     },
 
     async findContainer(idOrName, signal): Promise<ContainerFacts | null> {
