@@ -12,7 +12,7 @@ import type { GatewayMetrics } from '../core/metrics.js';
 import type { AuthResult, RequestHeaders } from '../core/security/authenticate.js';
 import type { OriginHostResult } from '../core/security/origin-host.js';
 import { GatewayError, toGatewayError } from '../errors.js';
-import { sendError, sendJson } from './http-io.js';
+import { credentialHeaders, sendError, sendJson } from './http-io.js';
 
 /** What the edge needs from the security core. */
 export interface EdgeSecurity {
@@ -69,7 +69,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
       return;
     }
 
-    const auth = await deps.security.authenticate(req.headers);
+    const auth = await deps.security.authenticate(credentialHeaders(req));
     if (!auth.ok) {
       metrics.authFailures.inc({ reason: auth.code });
       logger.info({ reqId: res.getHeader('x-request-id'), path, code: auth.code }, 'request refused by authentication');

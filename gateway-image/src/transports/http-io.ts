@@ -72,6 +72,19 @@ export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Pr
   return body;
 }
 
+/**
+ * The request headers for authentication. Node keeps only the first of repeated `Authorization` headers in
+ * `req.headers`, which would hide the ambiguity authentication refuses (which copy did a proxy check?); the
+ * credential headers are taken from `headersDistinct` so every copy is seen.
+ */
+export function credentialHeaders(req: IncomingMessage): Record<string, string | string[] | undefined> {
+  return {
+    ...req.headers,
+    authorization: req.headersDistinct.authorization,
+    'cf-access-jwt-assertion': req.headersDistinct['cf-access-jwt-assertion'],
+  };
+}
+
 /** Writes a JSON response. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {

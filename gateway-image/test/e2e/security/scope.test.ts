@@ -86,6 +86,15 @@ describe('security: scope violations (built image, real engine)', () => {
     expect(JSON.stringify(rec)).not.toContain(CONNECTOR_SECRET);
   });
 
+  it('inspect of the gateway itself never shows its tokens, even to a role allowed secrets', async () => {
+    const r = await rpcCall(gw, 'docker_inspect', { kind: 'container', id: gw.name });
+    expect(r.result?.isError).toBeFalsy();
+    const env: string[] = (r.result?.structuredContent as { Config: { Env: string[] } }).Config.Env;
+    expect(env.some((e) => e.startsWith('MCP_GATEWAY_AUTH_TOKENS='))).toBe(true);
+    const text = JSON.stringify(r);
+    for (const secret of [E2E_TOKEN, VIEWER_TOKEN, SCOPED_TOKEN]) expect(text).not.toContain(secret);
+  });
+
   it('a role scoped to mcp.expose=true cannot exec into an unlabelled container', async () => {
     await expectRefused(SCOPED_TOKEN, 'scoped', 'docker_exec', { id: plain.name, cmd: ['echo', 'hi'] }, 'scope.out-of-scope', plain.name);
   });
