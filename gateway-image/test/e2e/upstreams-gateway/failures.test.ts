@@ -11,8 +11,9 @@ import { connectClient } from '../helpers/mcp-client.js';
 import { EVERYTHING_IN_GATEWAY, FAULTY_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, upstreamMounts, waitFor } from './harness.js';
 
 const OWNER = ownerIdFor('faulty');
-const CALL_TIMEOUT_MS = 3_000;
-const INIT_TIMEOUT_MS = 3_000;
+const CALL_TIMEOUT_MS = 4_000;
+/** Long enough for four node servers starting at once in the gateway container on a loaded 2-core machine. */
+const INIT_TIMEOUT_MS = 10_000;
 /** Slack for a loaded 2-core machine on top of the gateway's own timeouts. */
 const SLACK_MS = 4_000;
 

@@ -64,10 +64,19 @@ export async function ownedContainers(ownerId: string, ...labels: string[]): Pro
   return out ? out.split('\n') : [];
 }
 
-/** Force-removes every container of an owner (the safety net in afterAll). */
+/**
+ * Force-removes every container of an owner (the safety net in afterAll, after the gateways are gone). A create
+ * request the gateway sent just before it was removed still completes on the engine, so this sweeps until two
+ * looks a second apart find nothing (at most ~10 s).
+ */
 export async function removeOwned(ownerId: string): Promise<void> {
-  const ids = await ownedContainers(ownerId);
-  if (ids.length > 0) await docker('rm', '-f', '-v', ...ids).catch(() => undefined);
+  let empty = 0;
+  for (let i = 0; i < 10 && empty < 2; i++) {
+    const ids = await ownedContainers(ownerId).catch(() => []);
+    if (ids.length > 0) await docker('rm', '-f', '-v', ...ids).catch(() => undefined);
+    empty = ids.length === 0 ? empty + 1 : 0;
+    if (empty < 2) await new Promise((r) => setTimeout(r, 1_000));
+  }
 }
 
 /** Polls until fn() is true or the time is up (bounded); returns the last answer. */

@@ -121,7 +121,6 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
         } finally {
           await endSession(client, kind);
         }
-        if (process.env.LEAK_DEBUG) console.info(`[leak-debug] session ${s} (${kind}) done at ${Date.now() - t0} ms, calls ${calls}`);
       }
     };
     const p1 = Date.now();
@@ -151,6 +150,9 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
       `peak containers ${peakContainers}; per-session/per-call containers gone ${drainMs} ms after the last session ended`);
 
     // Phase 2: sessions that stay open, a per-call call in flight, then SIGKILL.
+    const marks: string[] = [];
+    let last = Date.now();
+    const mark = (what: string) => { marks.push(`${what} ${Date.now() - last} ms`); last = Date.now(); };
     for (let i = 0; i < 3; i++) {
       const client = await connectClient(gateway.url);
       open.push(client);
@@ -163,20 +165,25 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
     const beforeKill = await ownedContainers(OWNER);
     // shared + stubborn + 3 per-session + 1 per-call
     expect(beforeKill).toHaveLength(6);
+    mark('open sessions');
     const processes = await everythingProcesses(gateway.id);
     // the shared command server + 3 per-session ones, all inside the gateway container
     expect(processes).toHaveLength(4);
     expect(processes.every((p) => alive(p.pid))).toBe(true);
 
     await docker('kill', '-s', 'KILL', gateway.id);
+    mark('kill');
+    // Through docker-proxy the client does not see the dead container's connection drop until its own timeout;
+    // closing the client ends the pending call at once.
+    await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
     expect(await inFlight).toBeInstanceOf(Error);
-    open.splice(0).forEach((c) => void c.close().catch(() => undefined));
     expect(await docker('inspect', '-f', '{{.State.Running}}', gateway.id)).toBe('false');
     // The kernel ended every process of the gateway container: the command servers died with it.
     expect(processes.filter((p) => alive(p.pid))).toEqual([]);
     // Servers that exit on stdin EOF end and are auto-removed; the stubborn one cannot.
     await waitFor(async () => (await ownedContainers(OWNER)).length <= 1, 15_000, 250);
     const afterKill = await ownedContainers(OWNER);
+    mark('EOF-exited containers gone');
     expect(await ownedContainers(OWNER, 'mcp.gateway.upstream=stubborn')).toHaveLength(1);
     await gateway.remove();
 
@@ -193,11 +200,13 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
     expect(firstText(await client.callTool({ name: 'sess__echo', arguments: { message: 'again' } }))).toBe('Echo: again');
     expect(firstText(await client.callTool({ name: 'stubborn__echo', arguments: { message: 'again' } }))).toBe('Echo: again');
     expect(await ownedContainers(OWNER)).toHaveLength(3);
+    mark('calls on the new gateway');
     await docker('stop', '-t', '20', gw2.id);
+    mark('graceful stop');
     const finalContainers = await ownedContainers(OWNER);
     expect(finalContainers).toEqual([]);
     await gw2.remove();
     console.info(`[leak] phase 2: ${beforeKill.length} upstream containers and ${processes.length} command-server processes before SIGKILL, ` +
-      `${afterKill.length} container(s) left after it; restart with reaping ${restartMs} ms; phase 3: ${finalContainers.length} left after a graceful stop; total ${Date.now() - t0} ms`);
+      `${afterKill.length} container(s) left after it; restart with reaping ${restartMs} ms; phase 3: ${finalContainers.length} left after a graceful stop; total ${Date.now() - t0} ms; steps: ${marks.join(', ')}`);
   });
 });
