@@ -4,10 +4,11 @@
  * tools, calls, progress, cancellation, resources, prompts, and enabled_tools.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { connectClient, data } from '../helpers/mcp-client.js';
-import { EVERYTHING_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, topArgs, upstreamMounts } from './harness.js';
+import { EVERYTHING_IN_GATEWAY, FAULTY_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, topArgs, upstreamMounts, waitFor } from './harness.js';
 
 const OWNER = ownerIdFor('cmd');
 
@@ -22,6 +23,8 @@ describe('server-everything as a command server, through the gateway (SDK client
         everything: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared' },
         // The same server again, filtered: only two of its tools are exposed.
         filtered: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared', enabled_tools: ['echo', 'get-sum'] },
+        // Registers tools at run time (tools/list_changed).
+        faulty: { command: 'node', args: [FAULTY_IN_GATEWAY, 'ok'], lifecycle: 'shared' },
       }, { callTimeoutMs: 20_000, initTimeoutMs: 20_000 }),
     });
     client = await connectClient(gw.url);
@@ -90,6 +93,16 @@ describe('server-everything as a command server, through the gateway (SDK client
     expect(prompts.map((p) => p.name)).toContain('everything__simple-prompt');
     const got = await client.getPrompt({ name: 'everything__simple-prompt' });
     expect(got.messages.length).toBeGreaterThan(0);
+  });
+
+  it('an upstream tools/list_changed reaches the client, and the new tool is listed and callable', async () => {
+    let changed = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => { changed++; });
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('faulty__fresh');
+    expect(firstText(await client.callTool({ name: 'faulty__add-tool', arguments: { name: 'fresh' } }))).toBe('added fresh');
+    expect(await waitFor(() => changed > 0, 10_000)).toBe(true);
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('faulty__fresh');
+    expect(firstText(await client.callTool({ name: 'faulty__fresh', arguments: {} }))).toBe('fresh');
   });
 
   it('reports the upstream in /ready and /metrics', async () => {

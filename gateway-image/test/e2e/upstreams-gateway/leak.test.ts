@@ -145,6 +145,12 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
     expect(await waitFor(async () => (await everythingProcesses(gateway.id)).length === 1, 10_000, 250)).toBe(true);
     const status = await (await gateway.fetch('/metrics')).text();
     const starts = (server: string) => Number(new RegExp(`mcp_upstream_calls\\{server="${server}",kind="starts"\\} (\\d+)`).exec(status)?.[1]);
+    // One instance per session or call plus one throwaway to list: no extra starts caused by the list_changed
+    // that every fresh server-everything instance sends after initialize.
+    expect(starts('sess')).toBeLessThanOrEqual(SESSIONS + 2);
+    expect(starts('percall')).toBeLessThanOrEqual(SESSIONS / 2 + 2);
+    expect(starts('cmdsess')).toBeLessThanOrEqual(SESSIONS / 5 + 2);
+    expect(starts('shared')).toBe(1);
     console.info(`[leak] phase 1: ${calls} calls in ${SESSIONS} sessions (concurrency ${CONCURRENCY}) in ${callsMs} ms; ` +
       `upstream starts: sess ${starts('sess')}, percall ${starts('percall')}, cmdsess ${starts('cmdsess')}, shared ${starts('shared')}, cmd ${starts('cmd')}; ` +
       `peak containers ${peakContainers}; per-session/per-call containers gone ${drainMs} ms after the last session ended`);
