@@ -4,10 +4,11 @@
  * then every session ends; then new sessions leave containers and processes running, the gateway is killed with
  * SIGKILL and started again with the same upstreams.ownerId; at the end zero containers or processes of ours remain.
  *
- * Call weighting: an image server start costs about a second of this 2-core machine, so the 1,000 calls lean on
- * the shared image server and the command servers; every session still starts its own per-session container
- * (50 of them), every other session makes one per-call call (25 containers), and every fifth session starts a
- * per-session command server. The numbers are printed as [leak] lines.
+ * Call weighting: an image server start costs 1-4 s of this shared 2-core machine, so the 1,000 calls lean on the
+ * shared image server and the command servers: every other session starts its own per-session container (25),
+ * every fifth makes one per-call call (10 containers) and every fifth starts a per-session command server (10).
+ * With a per-session container in every session and a per-call one in every other (75 starts) the test took
+ * 70-180 s depending on the machine's load. The numbers are printed as [leak] lines.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -58,9 +59,9 @@ function alive(pid: number): boolean {
 function plan(session: number): Array<{ name: string; args: Record<string, unknown>; expect: string }> {
   const calls: Array<{ name: string; args: Record<string, unknown>; expect: string }> = [];
   const echo = (server: string, i: number) => ({ name: `${server}__echo`, args: { message: `${session}-${i}` }, expect: `Echo: ${session}-${i}` });
-  calls.push(echo('sess', 0), echo('sess', 1));
-  if (session % 2 === 0) calls.push(echo('percall', 2));
-  if (session % 5 === 0) calls.push(echo('cmdsess', 3));
+  if (session % 2 === 0) calls.push(echo('sess', 0), echo('sess', 1));
+  if (session % 5 === 1) calls.push(echo('percall', 2));
+  if (session % 5 === 3) calls.push(echo('cmdsess', 3));
   for (let i = calls.length; i < CALLS_PER_SESSION; i++) {
     if (i % 2 === 0) calls.push(echo(i % 4 === 0 ? 'shared' : 'cmd', i));
     else calls.push({ name: `${i % 3 === 0 ? 'shared' : 'cmd'}__get-sum`, args: { a: session, b: i }, expect: `${session + i}` });
@@ -93,7 +94,7 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
     await docker('rmi', '-f', STUBBORN_IMAGE, IMAGE).catch(() => undefined);
   });
 
-  it('leaves nothing behind: session ends, then kill -9 and restart with the same owner id', { timeout: 240_000 }, async () => {
+  it('leaves nothing behind: session ends, then kill -9 and restart with the same owner id', { timeout: 300_000 }, async () => {
     const t0 = Date.now();
     // More memory than the e2e default: up to CONCURRENCY per-session command servers run next to the gateway.
     gw = await startGateway({ args: [...upstreamMounts(), '--memory', '1g'], config: config() });
@@ -147,8 +148,8 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
     const starts = (server: string) => Number(new RegExp(`mcp_upstream_calls\\{server="${server}",kind="starts"\\} (\\d+)`).exec(status)?.[1]);
     // One instance per session or call plus one throwaway to list: no extra starts caused by the list_changed
     // that every fresh server-everything instance sends after initialize.
-    expect(starts('sess')).toBeLessThanOrEqual(SESSIONS + 2);
-    expect(starts('percall')).toBeLessThanOrEqual(SESSIONS / 2 + 2);
+    expect(starts('sess')).toBeLessThanOrEqual(SESSIONS / 2 + 2);
+    expect(starts('percall')).toBeLessThanOrEqual(SESSIONS / 5 + 2);
     expect(starts('cmdsess')).toBeLessThanOrEqual(SESSIONS / 5 + 2);
     expect(starts('shared')).toBe(1);
     console.info(`[leak] phase 1: ${calls} calls in ${SESSIONS} sessions (concurrency ${CONCURRENCY}) in ${callsMs} ms; ` +
