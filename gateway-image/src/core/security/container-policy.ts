@@ -8,7 +8,7 @@
  * allowlist. realpath sees the gateway's filesystem: it is exact when the gateway runs on the host, or when the
  * allowed directories are mounted into the gateway at the same paths.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Decision } from '../contracts.js';
@@ -184,4 +184,45 @@ export async function checkContainerSpec(
     }
   }
   return allow('container.ok', 'container spec passes the container policy');
+}
+
+/** {@link resolveHostPath} for synchronous callers (start-up validation of upstream servers). */
+export function resolveHostPathSync(p: string, realpath: (p: string) => string = realpathSync): string {
+  const norm = posix.normalize(p);
+  let head = norm;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      const real = realpath(head);
+      return tail.length ? posix.join(real, ...tail.reverse()) : real;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      if (head === '/') return norm;
+      tail.push(posix.basename(head));
+      head = posix.dirname(head);
+    }
+  }
+}
+
+/**
+ * Checks one `host:container[:ro|rw]` bind of an upstream image server (the upstreams' `checkVolume`), with the
+ * rules {@link checkContainerSpec} applies to binds: never the Docker/containerd socket or a directory holding it,
+ * only sources inside `containers.allowedBindPaths` after resolving `..` and symlinks; named volumes pass.
+ * Returns the refusal (rule id and reason), or undefined when the bind is allowed.
+ */
+export function checkBindVolume(volume: string, cfg: Pick<SecurityConfig, 'containers'>, realpath: (p: string) => string = realpathSync): string | undefined {
+  const source = volume.split(':')[0];
+  if (!(source.startsWith('/') || source.startsWith('.') || source.startsWith('~'))) return undefined;
+  if (!source.startsWith('/')) return `container.bind-relative: bind source "${source}" must be an absolute path`;
+  const real = resolveHostPathSync(source, realpath);
+  for (const cand of [posix.normalize(source), real]) {
+    const sock = cfg.containers.socketPaths.map((sp) => posix.normalize(sp)).find((sp) => within(sp, cand) || posix.basename(cand) === 'docker.sock');
+    if (sock) return `container.docker-socket: bind "${volume}" exposes the Docker socket (${sock})`;
+  }
+  const allowed = cfg.containers.allowedBindPaths.map((d) => resolveHostPathSync(d, realpath));
+  if (!allowed.some((dir) => within(real, dir))) {
+    return `container.bind-outside-allowlist: bind source "${source}" resolves to ${real}, outside containers.allowedBindPaths (${allowed.join(', ') || 'none allowed'})`;
+  }
+  return undefined;
 }

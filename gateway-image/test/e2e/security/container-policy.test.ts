@@ -2,8 +2,8 @@
  * Negative suite, containers the gateway creates. The lifecycle tools only start/stop existing containers; the
  * gateway creates containers for upstream image servers (`mcpServers`), from a strict schema. This file checks
  * what the built image enforces: dangerous container options cannot even be expressed (unknown keys refuse the
- * start-up), malformed binds are refused, and the container the gateway does create is hardened and carries no
- * gateway credential.
+ * start-up), binds follow the container policy (no Docker socket, only allowlisted host paths after `..` and
+ * symlinks), and the container the gateway does create is hardened and carries no gateway credential.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, uniq } from '../helpers/docker-cli.js';
@@ -45,6 +45,22 @@ describe('security: container policy for containers the gateway creates (built i
     const owner = uniq('sec-owner');
     const logs = await expectStartRefused({ bad: { image: GATEWAY_IMAGE, args: ['--stdio'], volumes: ['/srv/data:relative/target'] } }, owner);
     expect(logs).toMatch(/volumes\[0\][\s\S]*not a bind mount of the form host:container/);
+  });
+
+  it.each([
+    ['the Docker socket', ['/var/run/docker.sock:/var/run/docker.sock'], {}, /container\.docker-socket/],
+    ['a directory holding the Docker socket', ['/var/run:/host-run:ro'], { allowedBindPaths: ['/var'] }, /container\.docker-socket/],
+    ['a host path outside the (default empty) allowlist', ['/etc:/host-etc:ro'], {}, /container\.bind-outside-allowlist/],
+    ['a path escaping the allowlist with ..', ['/tmp/allowed/../../etc:/x:ro'], { allowedBindPaths: ['/tmp/allowed'] }, /container\.bind-outside-allowlist[\s\S]*resolves to \/etc/],
+    ['a relative host path', ['./data:/data'], {}, /container\.bind-relative/],
+  ] as Array<[string, string[], Record<string, unknown>, RegExp]>)('an image server binding %s is refused at start-up, nothing created', async (_label, volumes, containers, rule) => {
+    const owner = uniq('sec-owner');
+    const { code, output } = await runGatewayToExit({ MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ ...E2E_CONFIG, containers, mcpServers: { bad: { image: GATEWAY_IMAGE, args: ['--stdio'], volumes } }, upstreams: { ownerId: owner } }) });
+    expect(code, `the gateway did not refuse the bind:\n${output.slice(-2000)}`).not.toBe('running');
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/volumes\[0\]/);
+    expect(output).toMatch(rule);
+    expect(await upstreamContainers(owner)).toEqual([]);
   });
 
   describe('the upstream container the gateway creates', () => {
