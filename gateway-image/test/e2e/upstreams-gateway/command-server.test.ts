@@ -6,6 +6,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker } from '../helpers/docker-cli.js';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { connectClient, data } from '../helpers/mcp-client.js';
 import { EVERYTHING_IN_GATEWAY, FAULTY_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, topArgs, upstreamMounts, waitFor } from './harness.js';
@@ -78,6 +79,12 @@ describe('server-everything as a command server, through the gateway (SDK client
     // The same upstream instance (shared) answers the next call at once: it was not left busy or broken.
     expect(firstText(await client.callTool({ name: 'everything__echo', arguments: { message: 'after cancel' } }))).toBe('Echo: after cancel');
     expect((await client.callTool({ name: 'docker_ps', arguments: {} })).isError).toBeFalsy();
+    // The gateway's side ended with the cancellation (its audit outcome), not after the tool's 30 s: the client's
+    // notifications/cancelled aborted the upstream request, which the SDK forwards as notifications/cancelled.
+    const audit = (await docker('exec', gw.id, 'sh', '-c', 'cat /var/lib/mcp-gateway/audit/*')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const outcome = audit.filter((r) => r.tool === 'everything__trigger-long-running-operation' && r.phase === 'outcome').pop();
+    expect(outcome).toMatchObject({ isError: true });
+    expect(outcome!.durationMs as number).toBeLessThan(10_000);
     // The gateway counted no crash of the upstream.
     const metrics = await (await gw.fetch('/metrics')).text();
     expect(metrics).toMatch(/mcp_upstream_calls\{server="everything",kind="crashes"\} 0/);
