@@ -25,11 +25,14 @@ import { createUpstreams, type Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import type { GatewayConfig } from './load-config.js';
 import { createSessionServer } from './mcp/session-server.js';
-import { createHttpServer, type Readiness } from './transports/http-app.js';
+import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
 import { createSseAdapter } from './transports/sse.js';
 import { createStreamableHttpAdapter } from './transports/streamable-http.js';
+
+/** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
+const EDGE_AUDIT_PER_MINUTE = 120;
 
 /** Version reported by initialize and `health`. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -149,6 +152,23 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
+  // Refusals at the edge are audited like policy denials, but an unauthenticated caller must not be able to fill
+  // the disk: at most EDGE_AUDIT_PER_MINUTE records a minute, the rest only counted in /metrics.
+  let edgeWindow = { start: Date.now(), count: 0 };
+  function edgeAudit(r: EdgeRefusal): void {
+    const now = Date.now();
+    if (now - edgeWindow.start >= 60_000) edgeWindow = { start: now, count: 0 };
+    edgeWindow.count += 1;
+    if (edgeWindow.count > EDGE_AUDIT_PER_MINUTE) {
+      metrics.policyDenials.inc({ rule: 'edge.audit-suppressed' });
+      return;
+    }
+    void security.audit.append({
+      time: new Date(now).toISOString(), traceId: r.requestId, principal: `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: 'none',
+      tool: `http:${r.path}`, phase: 'decision', decision: 'deny', ruleId: r.ruleId, reason: r.reason,
+    }).catch(() => metrics.auditFailures.inc());
+  }
+
   let closing = false;
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
@@ -159,6 +179,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       rpc,
     },
     ready: readiness,
+    onRefused: edgeAudit,
     metrics, logger,
     timeouts: config.server,
     shuttingDown: () => closing,

@@ -45,6 +45,17 @@ export interface HttpAppDeps {
   readonly timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** True once shutdown began: new requests get 503. */
   readonly shuttingDown: () => boolean;
+  /** Told about every request refused before authentication succeeded (for the audit log). */
+  readonly onRefused?: (refusal: EdgeRefusal) => void;
+}
+
+/** A request the edge refused: which check, on which path, from which address. */
+export interface EdgeRefusal {
+  readonly ruleId: string;
+  readonly reason: string;
+  readonly path: string;
+  readonly remoteAddress?: string;
+  readonly requestId: string;
 }
 
 /** Creates the HTTP server (not listening yet). */
@@ -60,6 +71,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
     const originHost = deps.security.checkOriginHost(req.headers);
     if (!originHost.ok) {
       metrics.authFailures.inc({ reason: originHost.code });
+      deps.onRefused?.({ ruleId: `edge.${originHost.code}`, reason: originHost.reason, path, remoteAddress: req.socket.remoteAddress, requestId: String(res.getHeader('x-request-id')) });
       throw new GatewayError(originHost.code.startsWith('origin') ? 'FORBIDDEN_ORIGIN' : 'FORBIDDEN_HOST', originHost.reason);
     }
     const cors = deps.security.corsHeaders(req.headers);
@@ -72,6 +84,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
     const auth = await deps.security.authenticate(credentialHeaders(req));
     if (!auth.ok) {
       metrics.authFailures.inc({ reason: auth.code });
+      deps.onRefused?.({ ruleId: `auth.${auth.code}`, reason: auth.reason, path, remoteAddress: req.socket.remoteAddress, requestId: String(res.getHeader('x-request-id')) });
       logger.info({ reqId: res.getHeader('x-request-id'), path, code: auth.code }, 'request refused by authentication');
       throw new GatewayError(auth.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', auth.reason, { 'www-authenticate': auth.wwwAuthenticate });
     }

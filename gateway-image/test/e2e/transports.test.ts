@@ -78,6 +78,12 @@ describe('transports and the HTTP edge (built image, real engine)', () => {
       expect(res.headers.get('www-authenticate'), path).toMatch(/^Bearer realm=/);
     }
     expect((await gw.fetch('/ready', { token: 'wrong-token-0123456789' })).status).toBe(401);
+    // Each refusal is an audit record with its rule id, and the presented token is not in it.
+    const audit = await docker('exec', gw.id, 'sh', '-c', 'cat /var/lib/mcp-gateway/audit/*.log');
+    const refusals = audit.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.ruleId?.startsWith('auth.'));
+    expect(refusals.length).toBeGreaterThanOrEqual(6);
+    expect(refusals.some((r) => r.tool === 'http:/ready' && r.decision === 'deny')).toBe(true);
+    expect(audit).not.toContain('wrong-token-0123456789');
   });
 
   it('/ready reports the engine and the audit log; /metrics counts tool calls in Prometheus format', async () => {
