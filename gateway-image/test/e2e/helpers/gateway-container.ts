@@ -3,7 +3,9 @@
  * non-root, read-only root filesystem with a tmpfs /tmp, published on 127.0.0.1 only (random port),
  * then waits for /health to answer (a readiness signal, bounded in time).
  */
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { docker, runContainer, uniq, type TestContainer } from './docker-cli.js';
 import { GATEWAY_IMAGE } from './images.js';
 
@@ -33,50 +35,72 @@ export interface GatewayUnderTest extends TestContainer {
   fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
 }
 
-/** Starts a gateway container and waits until /health answers. */
+/** A free TCP port on 127.0.0.1, for gateways sharing the host's network namespace. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `docker logs` of a container, stdout and stderr together (docker() alone returns stdout only). */
+export function containerLogs(id: string): Promise<string> {
+  return new Promise((resolve) => execFile('docker', ['logs', id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+}
+
+/**
+ * Starts a gateway container and waits until /health answers. By default it publishes port 3000 on a random
+ * 127.0.0.1 port; with `hostNetwork` it shares the host's network namespace and listens on 127.0.0.1:<free port>
+ * only, so it can reach servers the test runs on the host's loopback (same hardening either way).
+ */
 export async function startGateway(opts: {
   env?: Record<string, string>;
   config?: unknown;
   name?: string;
   args?: string[];
   image?: string;
+  hostNetwork?: boolean;
 } = {}): Promise<GatewayUnderTest> {
   const gid = statSync('/var/run/docker.sock').gid;
+  const hostPort = opts.hostNetwork ? await freePort() : undefined;
   const env = {
     MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN},viewer=${VIEWER_TOKEN}`,
     MCP_GATEWAY_CONFIG_JSON: JSON.stringify(opts.config ?? E2E_CONFIG),
     MCP_DOCKER_LOG_LEVEL: 'debug',
+    ...(hostPort ? { MCP_GATEWAY_HOST: '127.0.0.1', MCP_GATEWAY_PORT: String(hostPort) } : {}),
     ...opts.env,
   };
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const container = await runContainer({
-    name: opts.name ?? uniq('gw'),
+    name: opts.name ?? uniq(hostPort ? 'gw-host' : 'gw'),
     image: opts.image ?? GATEWAY_IMAGE,
     args: [
-      '-p', '127.0.0.1::3000', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
+      ...(hostPort ? ['--network', 'host'] : ['-p', '127.0.0.1::3000']),
+      '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
       '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '512m',
       ...envArgs, ...(opts.args ?? []),
     ],
   });
   try {
-    const port = Number((await docker('port', container.id, '3000/tcp')).split('\n')[0].split(':').pop());
+    const port = hostPort ?? Number((await docker('port', container.id, '3000/tcp')).split('\n')[0].split(':').pop());
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
         if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
       } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await containerLogs(container.id)}`);
       const state = await docker('inspect', '-f', '{{.State.Running}}', container.id);
-      if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await docker('logs', container.id).catch(() => '')}`);
+      if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await containerLogs(container.id)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     return {
       ...container, url, port,
-      logs: async () => {
-        const { execFile } = await import('node:child_process');
-        return new Promise((resolve) => execFile('docker', ['logs', container.id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
-      },
+      logs: () => containerLogs(container.id),
       fetch: (path, init = {}) => {
         const headers = new Headers(init.headers);
         const token = init.token === undefined ? E2E_TOKEN : init.token;

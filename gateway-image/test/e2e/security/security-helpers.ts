@@ -4,11 +4,12 @@
  * network namespace (so it can reach a JWKS server the test runs on 127.0.0.1).
  */
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { statSync } from 'node:fs';
 import { expect } from 'vitest';
-import { docker, runContainer, uniq } from '../helpers/docker-cli.js';
-import { E2E_CONFIG, E2E_TOKEN, VIEWER_TOKEN, type GatewayUnderTest } from '../helpers/gateway-container.js';
+import { docker, uniq } from '../helpers/docker-cli.js';
+import { containerLogs, E2E_TOKEN, freePort, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
+
+export { containerLogs, freePort };
 import { GATEWAY_IMAGE } from '../helpers/images.js';
 
 /** Where the image writes its audit log (MCP_DOCKER_AUDIT_FILE in the Dockerfile): daily `audit-YYYY-MM-DD.log` files. */
@@ -139,75 +140,9 @@ export function headOnlyRequest(url: string, path: string, headers: Record<strin
   });
 }
 
-/** A free TCP port on 127.0.0.1 (bound to port 0 then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Starts the gateway image in the host's network namespace, listening on 127.0.0.1:<free port> only, so it can
- * reach servers the test runs on the host's loopback. Same hardening as startGateway otherwise.
- */
-export async function startHostNetworkGateway(opts: { env?: Record<string, string>; config?: unknown; args?: string[] } = {}): Promise<GatewayUnderTest> {
-  const gid = statSync('/var/run/docker.sock').gid;
-  const port = await freePort();
-  const env = {
-    MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN},viewer=${VIEWER_TOKEN}`,
-    MCP_GATEWAY_CONFIG_JSON: JSON.stringify(opts.config ?? E2E_CONFIG),
-    MCP_DOCKER_LOG_LEVEL: 'debug',
-    MCP_GATEWAY_HOST: '127.0.0.1',
-    MCP_GATEWAY_PORT: String(port),
-    ...opts.env,
-  };
-  const container = await runContainer({
-    name: uniq('gw-host'),
-    image: GATEWAY_IMAGE,
-    args: [
-      '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
-      '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', '512m',
-      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), ...(opts.args ?? []),
-    ],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await docker('logs', container.id).catch(() => '')}`);
-      if ((await docker('inspect', '-f', '{{.State.Running}}', container.id)) !== 'true') {
-        throw new Error(`gateway container exited; logs:\n${await docker('logs', container.id).catch(() => '')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (err) {
-    await container.remove();
-    throw err;
-  }
-  return {
-    ...container, url, port,
-    logs: () => containerLogs(container.id),
-    fetch: (path, init = {}) => {
-      const headers = new Headers(init.headers);
-      const token = init.token === undefined ? E2E_TOKEN : init.token;
-      if (token !== null) headers.set('authorization', `Bearer ${token}`);
-      return fetch(`${url}${path}`, { ...init, headers });
-    },
-  };
-}
-
-/** `docker logs` of a container, stdout and stderr together (docker() alone returns stdout only). */
-export async function containerLogs(id: string): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => execFile('docker', ['logs', id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+/** The gateway image in the host's network namespace on 127.0.0.1:<free port> (see startGateway's hostNetwork). */
+export function startHostNetworkGateway(opts: { env?: Record<string, string>; config?: unknown; args?: string[] } = {}): Promise<GatewayUnderTest> {
+  return startGateway({ ...opts, hostNetwork: true });
 }
 
 /**
