@@ -16,7 +16,7 @@ import type { DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
 import { assertAuthConfigured } from './core/security/authenticate.js';
-import { checkBindVolume } from './core/security/container-policy.js';
+import { checkBindVolume, checkContainerSpec } from './core/security/container-policy.js';
 import { createSecurity, type Security } from './core/security/create-security.js';
 import { ConfigError } from './errors.js';
 import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
@@ -100,6 +100,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     commandEnv: deps.commandEnv,
     // Binds of image servers follow the container policy (no Docker socket, only allowlisted host paths).
     checkVolume: (_server, volume) => checkBindVolume(volume, config.security),
+    // Defence in depth: the launcher's spec is fixed and hardened, but every create body still passes the policy.
+    checkContainerSpec: (spec) => checkContainerSpec(spec, config.security),
     onSecretsRedacted: (e) => {
       void security.audit.append({
         time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,

@@ -8,7 +8,7 @@ import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTem
 import type { ToolDefinition } from '../contracts.js';
 import { Aggregator, type RequestContext, type SecretsRedactedEvent } from './aggregator.js';
 import { launchCommand } from './command-launcher.js';
-import { launchImage } from './image-launcher.js';
+import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
 import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
 import { launchRemote } from './remote-launcher.js';
@@ -28,6 +28,8 @@ export interface UpstreamsDeps {
   readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
   /** Container policy check for volumes. @default - format check only */
   readonly checkVolume?: (server: string, volume: string) => string | undefined;
+  /** Container policy for every upstream container's create body (see ImageLauncherDeps.checkSpec). @default - none */
+  readonly checkContainerSpec?: ImageLauncherDeps['checkSpec'];
   /** Labels added to every upstream container (tests add `mcp.gateway.test=1`). @default {} */
   readonly extraContainerLabels?: Readonly<Record<string, string>>;
   /** Replaces the launcher per kind (tests use in-memory servers). @default - image, command and remote launchers */
@@ -83,6 +85,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           instanceId: deps.instanceId,
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
+          checkSpec: deps.checkContainerSpec,
         });
       }
       if (server.kind === 'command') return launchCommand(server, ctx, { logger, tracker, baseEnv: deps.commandEnv });

@@ -84,6 +84,11 @@ export interface ImageLauncherDeps {
   readonly extraLabels?: Readonly<Record<string, string>>;
   /** Seconds between SIGTERM and SIGKILL when stopping. @default 2 */
   readonly stopTimeoutSeconds?: number;
+  /**
+   * The container policy, run on the complete create body before anything is created; a refusal (or a throw) stops
+   * the launch. @default - none (the spec builder's fixed hardening only)
+   */
+  readonly checkSpec?: (spec: Dockerode.ContainerCreateOptions) => Promise<{ allow: boolean; ruleId: string; reason: string }>;
 }
 
 /** Creates, attaches and starts an upstream container; resolves once it runs (not yet initialized). */
@@ -97,6 +102,10 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
     instanceId: deps.instanceId,
     extraLabels: deps.extraLabels,
   });
+  if (deps.checkSpec) {
+    const decision = await deps.checkSpec(spec);
+    if (!decision.allow) throw new Error(`upstream "${ctx.server}": container refused by policy (${decision.ruleId}): ${decision.reason}`);
+  }
   const container = await createContainer(docker, spec, server.image, ctx, deps);
   const id = container.id;
   const short = id.slice(0, 12);

@@ -81,3 +81,29 @@ describe('buildUpstreamContainerSpec', () => {
     expect(spec.Labels!['mcp.gateway.instance']).toBe('inst-1');
   });
 });
+
+describe('launchImage and the container policy', () => {
+  it('runs the policy on the full create body and creates nothing when it refuses', async () => {
+    const { launchImage } = await import('../../../src/core/upstreams/image-launcher.js');
+    const pino = (await import('pino')).default;
+    const created: unknown[] = [];
+    const seen: unknown[] = [];
+    const docker = { createContainer: async (spec: unknown) => { created.push(spec); throw new Error('must not be called'); } };
+    await expect(launchImage(server({ image: 'mcp/fetch:1' }), { server: 'fetch', signal: new AbortController().signal }, {
+      docker: docker as never, logger: pino({ level: 'silent' }), ownerId: 'gw', instanceId: 'inst-1',
+      checkSpec: async (spec) => { seen.push(spec); return { allow: false, ruleId: 'container.privileged', reason: 'privileged containers are not allowed' }; },
+    })).rejects.toThrow('upstream "fetch": container refused by policy (container.privileged): privileged containers are not allowed');
+    expect(created).toEqual([]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ Image: 'mcp/fetch:1', HostConfig: { CapDrop: ['ALL'] } });
+  });
+
+  it('the gateway-built spec passes the real container policy', async () => {
+    const { checkContainerSpec } = await import('../../../src/core/security/container-policy.js');
+    const { parseSecurityConfig } = await import('../../../src/core/security/security-config.js');
+    const spec = buildUpstreamContainerSpec(server({ image: 'mcp/fetch:1', block_network: true }), ctx);
+    expect(await checkContainerSpec(spec, parseSecurityConfig({}))).toMatchObject({ allow: true });
+    const networked = buildUpstreamContainerSpec(server({ image: 'mcp/fetch:1' }), ctx);
+    expect(await checkContainerSpec(networked, parseSecurityConfig({}))).toMatchObject({ allow: true });
+  });
+});
