@@ -71,6 +71,8 @@ class EngineHttpError extends Error {
 
 interface RequestOptions {
   readonly query?: Record<string, string | number | boolean | undefined>;
+  /** Send without the negotiated /vX.Y prefix (the engine then answers in its own version). */
+  readonly unversioned?: boolean;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
 }
@@ -200,14 +202,14 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     return { host: base.host, port: base.port, agent };
   }
 
-  function pathOf(path: string, query?: RequestOptions['query']): string {
+  function pathOf(path: string, query?: RequestOptions['query'], unversioned = false): string {
     let qs = '';
     if (query) {
       const parts: string[] = [];
       for (const [k, v] of Object.entries(query)) if (v !== undefined) parts.push(`${k}=${encodeURIComponent(String(v))}`);
       if (parts.length) qs = `?${parts.join('&')}`;
     }
-    return `${apiPrefix}${path}${qs}`;
+    return `${unversioned ? '' : apiPrefix}${path}${qs}`;
   }
 
   /** Sends one request; resolves with the response head (body unread), rejects on connection errors. */
@@ -218,7 +220,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const req = (isTls ? https : http).request({ ...connection(), method, path: pathOf(path, o.query), headers, signal: o.signal });
+    const req = (isTls ? https : http).request({ ...connection(), method, path: pathOf(path, o.query, o.unversioned), headers, signal: o.signal });
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);
@@ -328,15 +330,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
 
   async function engineInfo(signal?: AbortSignal): Promise<EngineInfo> {
     // Unversioned path: the engine answers in its own version, which is what negotiation needs.
-    const v = await call('version', 'reading the engine version', async () => {
-      const prefix = apiPrefix;
-      apiPrefix = '';
-      try {
-        return await json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal });
-      } finally {
-        apiPrefix = prefix;
-      }
-    });
+    const v = await call('version', 'reading the engine version', () =>
+      json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal, unversioned: true }));
     if (!v) throw new EngineUnreachableError(endpoint, new Error('no version answer'));
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
