@@ -129,6 +129,13 @@ describe('GatewayContainer from config', () => {
     });
   });
 
+  it('names Access service tokens for the gateway by their client ids, resolved at apply', () => {
+    const env = envMap(Object.values(synthJson({ ...TUNNEL_RAW, service_tokens: ['ci', 'claude-desktop'] }).resource!.docker_container).find((c) => c.name === 'mcp-gateway')!);
+    expect(env.MCP_GATEWAY_ACCESS_CLIENT_NAMES).toMatch(/^ci=\$\{cloudflare_zero_trust_access_service_token\.[\w-]+\.client_id\},claude-desktop=\$\{cloudflare_zero_trust_access_service_token\.[\w-]+\.client_id\}$/);
+    const without = envMap(Object.values(synthJson({ ...TUNNEL_RAW, service_tokens: [] }).resource!.docker_container).find((c) => c.name === 'mcp-gateway')!);
+    expect(without.MCP_GATEWAY_ACCESS_CLIENT_NAMES).toBeUndefined();
+  });
+
   it('synthesizes nothing but the provider when the gateway is disabled', () => {
     const json = synthJson({ enable_docker_mcp_gateway: false });
     expect(json.resource).toBeUndefined();

@@ -178,6 +178,10 @@ export class GatewayContainer extends Construct {
         `MCP_GATEWAY_ACCESS_AUD=${props.access.aud}`,
         `MCP_GATEWAY_PUBLIC_HOSTNAME=${props.access.hostname}`,
       );
+      // Service-token principals by the names in tfvars (client ids exist only after apply; the reference resolves then).
+      if (props.access.serviceTokens.length > 0) {
+        env.push(`MCP_GATEWAY_ACCESS_CLIENT_NAMES=${props.access.serviceTokens.map((t) => `${t.name}=${t.token.clientId}`).join(',')}`);
+      }
     }
 
     const mounts: Array<{ type: string; source: string; target: string; readOnly?: boolean }> = [

@@ -31,6 +31,8 @@ export interface AccessVerifierOptions {
   readonly now?: () => number;
   /** HTTP client. @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** Operator-chosen names by service-token client id; the principal of a mapped token is its name. @default {} */
+  readonly serviceTokenNames?: Readonly<Record<string, string>>;
   /** Called when a key fetch fails (for logs/metrics); the verification then fails closed or uses cached keys. */
   readonly onFetchError?: (err: unknown) => void;
 }
@@ -134,7 +136,10 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
       const email = typeof payload.email === 'string' && payload.email !== '' ? payload.email : undefined;
       const commonName = typeof payload.common_name === 'string' && payload.common_name !== '' ? payload.common_name : undefined;
       if (email) return { ok: true, principal: { id: email.toLowerCase(), authMethod: 'cf-access-jwt', email: email.toLowerCase() } };
-      if (commonName) return { ok: true, principal: { id: commonName, authMethod: 'cf-access-jwt', serviceToken: commonName } };
+      if (commonName) {
+        const name = opts.serviceTokenNames?.[commonName] ?? commonName;
+        return { ok: true, principal: { id: name, authMethod: 'cf-access-jwt', serviceToken: name } };
+      }
       return { ok: false, status: 403, code: 'jwt_no_identity', reason: 'Access JWT carries neither email nor common_name' };
     },
   };

@@ -50,6 +50,12 @@ const accessSchema = z.strictObject({
   jwksFetchTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
   /** When true, every request needs a valid Access JWT even if it also carries a valid bearer token. @default false */
   required: z.boolean().default(false),
+  /**
+   * Names for Access service tokens by client id (the JWT `common_name`), so policy bindings and audit records use
+   * the name an operator chose rather than an id that only exists after the first deploy. The stack fills this in.
+   * @default {} (service-token principals are their client ids)
+   */
+  serviceTokenNames: z.record(nonEmpty, z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'service token name must be 1-128 of A-Z a-z 0-9 . _ @ -')).default({}),
 });
 
 /** Authentication. */
@@ -350,6 +356,18 @@ export function securityEnvOverrides(env: Readonly<Record<string, string | undef
       const domain = team.replace(/^https:\/\//, '').replace(/\/+$/, '');
       auth.access = { teamDomain: domain, aud: aud.includes(',') ? aud.split(',').map((s) => s.trim()).filter(Boolean) : aud };
     }
+  }
+  const serviceTokens = list('MCP_GATEWAY_ACCESS_CLIENT_NAMES');
+  if (serviceTokens !== undefined) {
+    const names: Record<string, string> = {};
+    serviceTokens.forEach((entry, i) => {
+      const eq = entry.indexOf('=');
+      if (eq <= 0 || eq === entry.length - 1) {
+        issues.push(`MCP_GATEWAY_ACCESS_CLIENT_NAMES: entry ${i + 1} ("${entry}") is not name=clientId; expected e.g. MCP_GATEWAY_ACCESS_CLIENT_NAMES=ci=abc123.access`);
+      } else names[entry.slice(eq + 1).trim()] = entry.slice(0, eq).trim();
+    });
+    if (auth.access) auth.access.serviceTokenNames = names;
+    else if (Object.keys(names).length > 0) issues.push('MCP_GATEWAY_ACCESS_CLIENT_NAMES: set, but Access verification is not (set MCP_GATEWAY_ACCESS_TEAM_DOMAIN and MCP_GATEWAY_ACCESS_AUD)');
   }
 
   const pub = get('MCP_GATEWAY_PUBLIC_HOSTNAME');

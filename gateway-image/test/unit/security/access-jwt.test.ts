@@ -30,6 +30,11 @@ describe('Access JWT: compliant', () => {
     const r = await verifier().verify(await sign(key, { common_name: 'abc123.access', sub: '' }));
     expect(r).toEqual({ ok: true, principal: { id: 'abc123.access', authMethod: 'cf-access-jwt', serviceToken: 'abc123.access' } });
   });
+  it('names a service token by its configured name when its client id is mapped', async () => {
+    const v = createAccessVerifier({ teamDomain: TEAM, aud: AUD, certsUrl: server.url, now: () => NOW, serviceTokenNames: { 'abc123.access': 'ci' } });
+    expect(await v.verify(await sign(key, { common_name: 'abc123.access', sub: '' }))).toEqual({ ok: true, principal: { id: 'ci', authMethod: 'cf-access-jwt', serviceToken: 'ci' } });
+    expect(await v.verify(await sign(key, { common_name: 'other.access', sub: '' }))).toMatchObject({ ok: true, principal: { id: 'other.access' } });
+  });
   it('accepts exp just past within the clock tolerance, and nbf just ahead', async () => {
     expect((await verifier().verify(await sign(key, { email: 'a@b.co' }, { exp: t - 10 }))).ok).toBe(true);
     expect((await verifier().verify(await sign(key, { email: 'a@b.co' }, { nbf: t + 10 }))).ok).toBe(true);
