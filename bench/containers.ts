@@ -42,7 +42,7 @@ export async function docker(args: string[], timeoutMs = 120_000): Promise<strin
 
 /** Builds the gateway image from gateway-image/ with the local base, as the brief and the e2e setup do. */
 export async function buildImage(tag: string, context: string, baseImage: string): Promise<void> {
-  await docker(['build', '-q', '--network', 'host', '--build-arg', `BASE_IMAGE=${baseImage}`,
+  await docker(['build', '-q', '--force-rm', '--network', 'host', '--build-arg', `BASE_IMAGE=${baseImage}`,
     '--build-arg', 'npm_config_cafile=/etc/ssl/certs/ca-certificates.crt', '--label', BENCH_LABEL, '-t', tag, context], 900_000);
 }
 

@@ -37,7 +37,7 @@ export function setup(): void {
   process.env.MCP_TEST_RUN = `${process.pid}-${Date.now()}`;
   removeTestContainers(RUN_LABEL, 30 * 60_000);
   try {
-    docker(['build', '-q', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`,
+    docker(['build', '-q', '--force-rm', '--network', 'host', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`,
       '--build-arg', 'npm_config_cafile=/etc/ssl/certs/ca-certificates.crt', '--label', TEST_LABEL,
       '-t', GATEWAY_IMAGE, gatewayContext], { timeoutMs: 600_000 });
   } catch (err) {

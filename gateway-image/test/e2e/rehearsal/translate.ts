@@ -140,7 +140,7 @@ export function imageBuild(resource: StrictBlock, ctx: TranslateContext): ImageB
   const build = resource.block('build');
   if (!build) throw new UnrealizableError(`${resource.where}: no build block; the rehearsal realizes built images only (a pulled image needs a registry)`);
   const context = build.string('context', true);
-  const args = ['build', '-t', tag, '-f', `${context}/${build.string('dockerfile') ?? 'Dockerfile'}`];
+  const args = ['build', '--force-rm', '-t', tag, '-f', `${context}/${build.string('dockerfile') ?? 'Dockerfile'}`];
   for (const [k, v] of Object.entries(build.stringMap('build_args') ?? {})) args.push('--build-arg', `${k}=${v}`);
   for (const [k, v] of Object.entries({ ...build.stringMap('label'), ...ctx.extraLabels })) args.push('--label', `${k}=${v}`);
   const remove = build.bool('remove');

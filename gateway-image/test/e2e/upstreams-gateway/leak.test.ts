@@ -82,7 +82,7 @@ describe('leak test through the gateway: 1,000 calls, 50 sessions, mixed lifecyc
 
   beforeAll(async () => {
     await buildEverythingImage(IMAGE);
-    await docker('build', '-q', '--label', TEST_LABEL, '--build-arg', `EVERYTHING_IMAGE=${IMAGE}`, '-t', STUBBORN_IMAGE,
+    await docker('build', '-q', '--force-rm', '--label', TEST_LABEL, '--build-arg', `EVERYTHING_IMAGE=${IMAGE}`, '-t', STUBBORN_IMAGE,
       '-f', path.join(REPO_ROOT, 'gateway-image/test/fixtures/upstreams-gateway/Dockerfile.ignores-eof'),
       path.join(REPO_ROOT, 'gateway-image/test/fixtures/upstreams-gateway'));
   });

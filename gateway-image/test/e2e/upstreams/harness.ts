@@ -174,7 +174,7 @@ export async function buildEverythingImage(tag: string): Promise<number> {
     cpSync(path.join(FIXTURES, 'Dockerfile'), path.join(ctx, 'Dockerfile'));
     cpSync(path.join(FIXTURES, 'probe.mjs'), path.join(ctx, 'probe.mjs'));
     const began = Date.now();
-    await docker('build', '-q', '--label', `${TEST_LABEL}=1`, '-t', tag, ctx);
+    await docker('build', '-q', '--force-rm', '--label', `${TEST_LABEL}=1`, '-t', tag, ctx);
     return Date.now() - began;
   } finally {
     rmSync(ctx, { recursive: true, force: true });
