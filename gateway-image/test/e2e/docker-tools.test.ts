@@ -99,6 +99,19 @@ describe('Docker tools over Streamable HTTP (SDK client, real engine)', () => {
     expect(r.stdout.split('\n')[4999]).toBe('5000');
   });
 
+  it('streaming past maxBytes: every byte reaches the client, the result is capped, the command runs to its end', async () => {
+    const chunks: string[] = [];
+    const r = data(await client.callTool(
+      { name: 'docker_exec', arguments: { id: target.name, cmd: ['seq', '1', '20000'], stream: true, maxBytes: 1024, chunkBytes: 4096 } },
+      undefined, { onprogress: (p) => chunks.push(p.message ?? '') },
+    ));
+    const streamed = chunks.map((c) => JSON.parse(c).data).join('');
+    expect(streamed.split('\n')[19999]).toBe('20000');
+    expect(r).toMatchObject({ exitCode: 0, truncated: true });
+    expect(r.stopped).toBeUndefined();
+    expect(r.stdout).toBe(streamed.slice(0, 1024));
+  });
+
   it('a timed-out exec is killed: the process is gone from the container', async () => {
     const r = await client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['sleep', '4321'], timeoutMs: 500 } });
     expect(r.isError).toBe(true);

@@ -32,7 +32,8 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
   return {
     name: 'docker_exec',
     description: 'Run a command (argv array, no shell) in a running container. Returns exitCode, stdout, stderr, truncated and durationMs. ' +
-      'Set stream=true to receive output as progress notifications. Timeouts and the output cap kill the process.',
+      'Set stream=true to receive all output as progress notifications (the result then carries the first maxBytes). ' +
+      'Timeouts, cancellation and, in buffered mode, the output cap kill the process.',
     inputSchema: execArgs(deps),
     annotations: { title: 'Exec in container', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     mutating: true,
@@ -54,7 +55,9 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           maxBytes: a.maxBytes ?? deps.limits.maxBytes,
           chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
           progress: a.stream ? ctx.progress : undefined,
-          onCap: () => stop('output-cap'),
+          // Buffered: the cap ends the command (nobody will see the rest). Streaming: everything reaches the client
+          // as progress and only the final result is capped, so the command runs to its end or its timeout.
+          onCap: a.stream ? undefined : () => stop('output-cap'),
           onBytes: (n) => deps.onBytes?.('docker_exec', n),
         });
         const timer = setTimeout(() => stop('timeout'), timeoutMs);

@@ -63,7 +63,8 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           maxBytes: a.maxBytes ?? deps.limits.maxBytes,
           chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
           progress: a.follow ? ctx.progress : undefined,
-          onCap: () => stop('output-cap'),
+          // Following streams every line as progress (bounded by followSeconds); only the result is capped.
+          onCap: a.follow ? undefined : () => stop('output-cap'),
           onBytes: (n) => deps.onBytes?.('docker_logs', n),
         });
         const timer = a.follow ? setTimeout(() => stop('follow-ended'), (a.followSeconds ?? 10) * 1000) : undefined;

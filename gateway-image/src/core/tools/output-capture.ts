@@ -21,7 +21,7 @@ export interface CaptureOptions {
   readonly chunkBytes: number;
   /** Forward chunks as progress notifications while running. */
   readonly progress?: (p: ToolProgress) => void;
-  /** Called once when the cap is first exceeded (the caller stops the producer). */
+  /** Called once when the cap is first exceeded (buffered callers stop the producer; streaming ones let it run). */
   readonly onCap?: () => void;
   /** Counts streamed bytes for /metrics. */
   readonly onBytes?: (n: number) => void;
@@ -37,9 +37,15 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   let pendingBytes = 0;
   let sent = 0;
 
+  // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
   const flush = () => {
     if (!opts.progress || pendingBytes === 0) return;
-    for (const { stream, data } of pending) {
+    let i = 0;
+    while (i < pending.length) {
+      const stream = pending[i].stream;
+      const run: Buffer[] = [];
+      while (i < pending.length && pending[i].stream === stream) run.push(pending[i++].data);
+      const data = run.length === 1 ? run[0] : Buffer.concat(run);
       for (let off = 0; off < data.length; off += opts.chunkBytes) {
         const piece = data.subarray(off, off + opts.chunkBytes);
         sent += piece.length;
@@ -53,17 +59,18 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
     total += chunk.length;
     opts.onBytes?.(chunk.length);
+    // Streaming forwards everything; only what the final result carries is capped.
+    if (opts.progress) {
+      pending.push({ stream, data: chunk });
+      pendingBytes += chunk.length;
+      if (pendingBytes >= opts.chunkBytes) flush();
+    }
     if (truncated) return;
     const room = opts.maxBytes - keptBytes;
     const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
     if (piece.length > 0) {
       kept[stream].push(piece);
       keptBytes += piece.length;
-      if (opts.progress) {
-        pending.push({ stream, data: piece });
-        pendingBytes += piece.length;
-        if (pendingBytes >= opts.chunkBytes) flush();
-      }
     }
     if (chunk.length > room) {
       truncated = true;
