@@ -6,11 +6,13 @@
  * Docker reports (memory, read-only root, capabilities, user, healthcheck, port binding...) must equal the plan.
  * Names get a per-run prefix so nothing can clash with a real deployment; everything is removed in afterAll.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from './helpers/docker-cli.js';
@@ -168,11 +170,14 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
   it('is not reachable on any of the machine\'s other addresses (docker0 and every non-loopback IPv4)', async () => {
     const interfaces = networkInterfaces();
     const ipv4 = (name: string) => (interfaces[name] ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address);
-    const docker0 = ipv4('docker0');
-    const addresses = Object.keys(interfaces).flatMap(ipv4);
-    // docker0 and the rehearsal network's own bridge are among them: the host's side of every Docker network.
-    expect(docker0.length).toBeGreaterThan(0);
-    expect(addresses.length).toBeGreaterThan(docker0.length);
+    // Node lists only interfaces that are up: docker0 has no carrier while no container sits on the default bridge,
+    // so every IPv4 address the kernel holds is also read with `ip` (iproute2), down interfaces included.
+    const { stdout: ipOut } = await promisify(execFile)('ip', ['-4', '-o', 'addr', 'show']);
+    const kernel = [...ipOut.matchAll(/^\d+:\s+(\S+)\s+inet\s+(\d+\.\d+\.\d+\.\d+)\//gm)].filter((m) => m[1] !== 'lo').map((m) => ({ name: m[1], address: m[2] }));
+    const bridges = kernel.filter((k) => k.name === 'docker0').map((k) => k.address);
+    const addresses = [...new Set([...Object.keys(interfaces).flatMap(ipv4), ...kernel.map((k) => k.address)])];
+    expect(bridges.length).toBeGreaterThan(0);
+    expect(addresses.length).toBeGreaterThan(bridges.length);
     expect(await tryConnect('127.0.0.1', port)).toBe('connected');
     const results = Object.fromEntries(await Promise.all(addresses.map(async (a) => [a, await tryConnect(a, port)] as const)));
     expect(results).toEqual(Object.fromEntries(addresses.map((a) => [a, 'ECONNREFUSED'])));

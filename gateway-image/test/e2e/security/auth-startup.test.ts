@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { runTarget, uniq, type TestContainer } from '../helpers/docker-cli.js';
 import { E2E_TOKEN, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
-import { eventClock, execsSince, lastSeq, runGatewayToExit } from './security-helpers.js';
+import { eventClock, execsSince, lastSeq, runGatewayToExit, toolRecordsAfter, waitForAudit } from './security-helpers.js';
 
 describe('security: authentication required from start-up to every request (built image, real engine)', () => {
   it('no authentication configured: the gateway refuses to start and says how to fix it', async () => {
@@ -80,7 +80,11 @@ describe('security: authentication required from start-up to every request (buil
       expect(r.status).toBe(401);
       expect(r.challenge).toMatch(/^Bearer realm="mcp-gateway"/);
       expect(await execsSince(target.name, since)).toEqual([]);
-      expect(await lastSeq(gw)).toBe(seq);
+      // The refusal itself is audited at the edge, with its rule id and no credential; no tool call was decided.
+      const refusal = await waitForAudit(gw, (rec) => rec.seq > seq && rec.tool === 'http:/rpc' && rec.ruleId.startsWith('auth.'));
+      expect(refusal).toMatchObject({ decision: 'deny', authMethod: 'none' });
+      expect(JSON.stringify(refusal)).not.toContain(E2E_TOKEN.slice(0, 12));
+      expect(await toolRecordsAfter(gw, seq)).toEqual([]);
     });
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTarget, uniq, type TestContainer } from '../helpers/docker-cli.js';
 import { E2E_CONFIG, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
-import { eventClock, execsSince, headOnlyRequest, lastSeq, postRaw, streamUntilClosed } from './security-helpers.js';
+import { auditRecords, eventClock, execsSince, headOnlyRequest, lastSeq, postRaw, streamUntilClosed, toolRecordsAfter } from './security-helpers.js';
 
 const CORS_ORIGIN = 'https://app.example.test';
 const MAX_BODY = 65_536;
@@ -125,8 +125,12 @@ describe('security: hostile HTTP input on /rpc and /mcp (built image, real engin
     }
   });
 
-  it('none of the above reached Docker or the tool pipeline: no new exec in the target, no audit record', async () => {
+  it('none of the above reached Docker or the tool pipeline: no new exec in the target, no tool audit record', async () => {
     expect(await execsSince(target.name, since)).toEqual([]);
-    expect(await lastSeq(gw)).toBe(seqBefore);
+    expect(await toolRecordsAfter(gw, seqBefore)).toEqual([]);
+    // Foreign Host/Origin refusals are audited at the edge with their rule ids.
+    const edge = (await auditRecords(gw)).filter((r) => r.seq > seqBefore && r.tool.startsWith('http:'));
+    expect(edge.length).toBeGreaterThan(0);
+    expect(edge.every((r) => r.decision === 'deny' && /^(edge|auth)\./.test(r.ruleId))).toBe(true);
   });
 });

@@ -72,6 +72,14 @@ export async function lastSeq(gw: { id: string }): Promise<number> {
   return recs.length ? recs[recs.length - 1].seq : 0;
 }
 
+/**
+ * Records after `seq` that came from the tool pipeline (a tool call was decided), leaving out the edge's own
+ * refusal records (`tool` = `http:<path>`), which the gateway writes for requests it refuses before any tool.
+ */
+export async function toolRecordsAfter(gw: { id: string }, seq: number): Promise<AuditLine[]> {
+  return (await auditRecords(gw)).filter((r) => r.seq > seq && !r.tool.startsWith('http:'));
+}
+
 /** The exec instances a container lists right now (Docker drops finished ones, so this shows running execs). */
 export async function execIds(container: string): Promise<string[]> {
   const out = await docker('inspect', '-f', '{{json .ExecIDs}}', container);
