@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Dockerode from 'dockerode';
 import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -92,7 +93,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const catalog = createToolCatalog(tools);
   const instanceId = randomUUID();
   const upstreams = Object.keys(config.upstreams.mcpServers).length === 0 ? undefined : createUpstreams(config.upstreams, {
-    docker: new Docker(dockerOptionsFor(config.docker)),
+    docker: loadDockerode(config.docker),
     logger: logger.child({ component: 'upstreams' }),
     instanceId,
     reservedToolNames: tools.map((t) => t.name),
@@ -233,6 +234,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       docker.close();
     },
   };
+}
+
+/**
+ * dockerode (and its dependency tree, ~16 MiB resident) is loaded only when upstream servers are configured:
+ * the built-in tools use the lean Engine API client.
+ */
+function loadDockerode(settings: GatewayConfig['docker']): Dockerode {
+  const Docker = createRequire(import.meta.url)('dockerode') as typeof Dockerode;
+  return new Docker(dockerOptionsFor(settings));
 }
 
 /** Upstream state in /metrics, read from upstreams.status() at scrape time. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
-import { captureOutput } from './output-capture.js';
+import { awaitOutput, captureOutput } from './output-capture.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
@@ -60,15 +60,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           onCap: a.stream ? undefined : () => stop('output-cap'),
           onBytes: (n) => deps.onBytes?.('docker_exec', n),
         });
-        const timer = setTimeout(() => stop('timeout'), timeoutMs);
-        const onAbort = () => stop('cancelled');
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          await capture.finished;
-        } finally {
-          clearTimeout(timer);
-          ctx.signal.removeEventListener('abort', onAbort);
-        }
+        await awaitOutput(capture.finished, { signal: ctx.signal, deadlineMs: timeoutMs, onDeadline: () => stop('timeout'), onAbort: () => stop('cancelled') });
         const killed = kill ? await kill : undefined;
         const exitCode = await handle.exitCode();
         const out = capture.result();

@@ -1,7 +1,7 @@
 /** docker_logs: buffered (tail/since/until) or followed for a bounded time, capped at maxBytes. */
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
-import { captureOutput } from './output-capture.js';
+import { awaitOutput, captureOutput } from './output-capture.js';
 import { dockerErrorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
@@ -67,15 +67,10 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           onCap: a.follow ? undefined : () => stop('output-cap'),
           onBytes: (n) => deps.onBytes?.('docker_logs', n),
         });
-        const timer = a.follow ? setTimeout(() => stop('follow-ended'), (a.followSeconds ?? 10) * 1000) : undefined;
-        const onAbort = () => stop('cancelled');
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          await Promise.race([capture.finished, logs.done.then(() => capture.finished)]);
-        } finally {
-          clearTimeout(timer);
-          ctx.signal.removeEventListener('abort', onAbort);
-        }
+        await awaitOutput(capture.finished, {
+          signal: ctx.signal, deadlineMs: a.follow ? (a.followSeconds ?? 10) * 1000 : undefined,
+          onDeadline: () => stop('follow-ended'), onAbort: () => stop('cancelled'),
+        });
         const out = capture.result();
         return okResult({ ...out, durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) });
       } catch (err) {

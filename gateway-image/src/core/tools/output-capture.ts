@@ -98,3 +98,18 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
     }),
   };
 }
+
+/**
+ * Waits until the output has ended, stopping the producer through `onDeadline` after `deadlineMs` (when given) and
+ * through `onAbort` when the call is cancelled; timer and listener are always removed.
+ */
+export async function awaitOutput(finished: Promise<void>, opts: { signal: AbortSignal; deadlineMs?: number; onDeadline: () => void; onAbort: () => void }): Promise<void> {
+  const timer = opts.deadlineMs === undefined ? undefined : setTimeout(opts.onDeadline, opts.deadlineMs);
+  opts.signal.addEventListener('abort', opts.onAbort, { once: true });
+  try {
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', opts.onAbort);
+  }
+}
