@@ -37,8 +37,11 @@ export interface ToolContext {
   readonly traceId: string;
   /** Aborted on client disconnect, `notifications/cancelled`, or gateway shutdown. */
   readonly signal: AbortSignal;
-  /** Present only when the client asked for progress (sent a progressToken). */
-  readonly progress?: (p: ToolProgress) => void;
+  /**
+   * Present only when the client asked for progress (sent a progressToken). May return a promise that settles when
+   * the client's connection can take more: producers pause until then (backpressure for streamed output).
+   */
+  readonly progress?: (p: ToolProgress) => void | Promise<void>;
   /** True when MCP_DOCKER_DRY_RUN is on: policy and audit run, nothing executes. */
   readonly dryRun: boolean;
 }

@@ -91,8 +91,10 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     if (!tool) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}. Call tools/list for the available tools.`);
     const principal = principalOf(extra.authInfo as never, deps.fallbackPrincipal);
     const token = request.params._meta?.progressToken;
+    const drained = (extra.authInfo?.extra as { drained?: () => Promise<void> | undefined } | undefined)?.drained;
     const progress = token === undefined ? undefined : (p: ToolProgress) => {
       void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } } as ServerNotification).catch(() => undefined);
+      return drained?.();
     };
     try {
       const result = await deps.pipeline.call(tool, request.params.arguments, {

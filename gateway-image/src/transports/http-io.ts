@@ -111,6 +111,21 @@ export function rpcId(body: unknown): string | number | null {
  * The SDK's AuthInfo for a principal. The credential itself is never attached (token is empty), so it
  * cannot reach tools, upstreams or logs.
  */
-export function authInfoFor(principal: Principal): AuthInfo {
-  return { token: '', clientId: principal.id, scopes: [], extra: { principal } };
+export function authInfoFor(principal: Principal, stream?: ServerResponse): AuthInfo {
+  return { token: '', clientId: principal.id, scopes: [], extra: { principal, ...(stream ? { drained: drainedFn(stream) } : {}) } };
+}
+
+/**
+ * A function that resolves once `res` can take more data (at once when it can; on 'drain' or 'close' otherwise).
+ * Streamed tool output waits on it, so a slow client slows the producer instead of filling the gateway's memory.
+ */
+function drainedFn(res: ServerResponse): () => Promise<void> | undefined {
+  return () => {
+    if (!res.writableNeedDrain || res.destroyed) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+      res.once('drain', done);
+      res.once('close', done);
+    });
+  };
 }

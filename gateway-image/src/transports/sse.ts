@@ -23,6 +23,8 @@ export interface SseDeps {
 /** Creates the /sse and /messages handlers. */
 export function createSseAdapter(deps: SseDeps) {
   const live = new Map<string, SSEServerTransport>();
+  // The GET /sse response of each session: everything the server sends goes there.
+  const streams = new Map<string, ServerResponse>();
 
   return {
     /** GET /sse: opens a session and keeps the stream until the client leaves. */
@@ -33,6 +35,7 @@ export function createSseAdapter(deps: SseDeps) {
       const server = deps.newServer();
       const id = transport.sessionId;
       live.set(id, transport);
+      streams.set(id, res);
       deps.sessions.open(id, 'sse', principal, () => transport.close());
       const heartbeat = setInterval(() => {
         if (!res.writableEnded) res.write(': heartbeat\n\n');
@@ -40,6 +43,7 @@ export function createSseAdapter(deps: SseDeps) {
       heartbeat.unref();
       const cleanup = () => {
         clearInterval(heartbeat);
+        streams.delete(id);
         if (live.delete(id)) deps.sessions.closed(id);
       };
       transport.onclose = cleanup;
@@ -58,7 +62,7 @@ export function createSseAdapter(deps: SseDeps) {
         const transport = live.get(id);
         if (!transport || !deps.sessions.touch(id, principal)) throw new GatewayError('SESSION_NOT_FOUND');
         body = await readJsonBody(req, deps.limits);
-        (req as IncomingMessage & { auth?: unknown }).auth = authInfoFor(principal);
+        (req as IncomingMessage & { auth?: unknown }).auth = authInfoFor(principal, streams.get(id));
         await transport.handlePostMessage(req as never, res, body);
       } catch (err) {
         if (err instanceof GatewayError) return sendError(res, err, rpcId(body));

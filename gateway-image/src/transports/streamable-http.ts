@@ -34,7 +34,8 @@ export function createStreamableHttpAdapter(deps: StreamableHttpDeps) {
 
   async function handle(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
-    const auth = authInfoFor(principal);
+    // The POST's own response carries this request's progress notifications: its fullness is the backpressure signal.
+    const auth = authInfoFor(principal, res);
     (req as IncomingMessage & { auth?: unknown }).auth = auth;
     if (req.method === 'POST') {
       const body = await readJsonBody(req, deps.limits);

@@ -125,6 +125,14 @@ async function errorFrom(res: IncomingMessage): Promise<EngineHttpError> {
  * Splits Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length) into
  * stdout and stderr; frames may span chunks.
  */
+/** Writes to a demultiplexed stream, pausing the engine's stream while that one is full (backpressure). */
+function forward(source: Readable, target: PassThrough, data: Buffer): void {
+  if (!target.write(data) && !source.isPaused()) {
+    source.pause();
+    target.once('drain', () => source.resume());
+  }
+}
+
 function demuxInto(source: Readable, stdout: PassThrough, stderr: PassThrough): void {
   let pending: Buffer | undefined;
   source.on('data', (chunk: Buffer) => {
@@ -133,7 +141,7 @@ function demuxInto(source: Readable, stdout: PassThrough, stderr: PassThrough): 
     while (buf.length >= 8) {
       const len = buf.readUInt32BE(4);
       if (buf.length < 8 + len) break;
-      if (len > 0) (buf[0] === 2 ? stderr : stdout).write(buf.subarray(8, 8 + len));
+      if (len > 0) forward(source, buf[0] === 2 ? stderr : stdout, buf.subarray(8, 8 + len));
       buf = buf.subarray(8 + len);
     }
     if (buf.length > 0) pending = buf;
@@ -323,7 +331,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       source.once('close', finish);
       source.once('error', finish);
     });
-    if (tty) source.on('data', (chunk: Buffer) => stdout.write(chunk));
+    if (tty) source.on('data', (chunk: Buffer) => forward(source, stdout, chunk));
     else demuxInto(source, stdout, stderr);
     return { stdout, stderr, done };
   }

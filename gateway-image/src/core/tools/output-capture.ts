@@ -19,8 +19,8 @@ export interface CapturedOutput {
 export interface CaptureOptions {
   readonly maxBytes: number;
   readonly chunkBytes: number;
-  /** Forward chunks as progress notifications while running. */
-  readonly progress?: (p: ToolProgress) => void;
+  /** Forward chunks as progress notifications while running; a returned promise pauses reading until it settles. */
+  readonly progress?: (p: ToolProgress) => void | Promise<void>;
   /** Called once when the cap is first exceeded (buffered callers stop the producer; streaming ones let it run). */
   readonly onCap?: () => void;
   /** Counts streamed bytes for /metrics. */
@@ -38,8 +38,10 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   let sent = 0;
 
   // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
+  let waiting = false;
   const flush = () => {
     if (!opts.progress || pendingBytes === 0) return;
+    const waits: Array<Promise<void>> = [];
     let i = 0;
     while (i < pending.length) {
       const stream = pending[i].stream;
@@ -49,11 +51,23 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
       for (let off = 0; off < data.length; off += opts.chunkBytes) {
         const piece = data.subarray(off, off + opts.chunkBytes);
         sent += piece.length;
-        opts.progress({ progress: sent, message: JSON.stringify({ stream, data: piece.toString('utf8') }) });
+        const w = opts.progress({ progress: sent, message: JSON.stringify({ stream, data: piece.toString('utf8') }) });
+        if (w) waits.push(w);
       }
     }
     pending = [];
     pendingBytes = 0;
+    // The client's connection is full: stop reading (the engine then stops the process's writes) until it drains.
+    if (waits.length > 0 && !waiting) {
+      waiting = true;
+      stdout.pause();
+      stderr.pause();
+      void Promise.allSettled(waits).then(() => {
+        waiting = false;
+        stdout.resume();
+        stderr.resume();
+      });
+    }
   };
 
   const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {

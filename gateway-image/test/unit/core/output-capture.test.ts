@@ -25,7 +25,7 @@ describe('captureOutput', () => {
   it('streaming: forwards every byte in order as chunks of at most chunkBytes, while the result stays capped', async () => {
     const { out, err } = streams();
     const progress: ToolProgress[] = [];
-    const c = captureOutput(out, err, { maxBytes: 8, chunkBytes: 5, progress: (p) => progress.push(p) });
+    const c = captureOutput(out, err, { maxBytes: 8, chunkBytes: 5, progress: (p) => { progress.push(p); } });
     const text = 'abcdefghijklmnopqrstuvwxyz';
     for (const ch of text.match(/.{1,3}/g)!) out.write(ch);
     err.write('E');
@@ -39,5 +39,31 @@ describe('captureOutput', () => {
     expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
     expect(progress.at(-1)!.progress).toBe(27);
     expect(c.result()).toMatchObject({ stdout: 'abcdefgh', truncated: true, bytes: 27 });
+  });
+});
+
+describe('captureOutput backpressure', () => {
+  it('pauses reading while the progress sink is full and resumes when it drains', async () => {
+    const { out, err } = streams();
+    let release!: () => void;
+    let calls = 0;
+    const c = captureOutput(out, err, {
+      maxBytes: 1024, chunkBytes: 4,
+      progress: () => { calls += 1; return calls === 1 ? new Promise<void>((r) => { release = r; }) : undefined; },
+    });
+    out.write('abcd');
+    await new Promise((r) => setImmediate(r));
+    expect(out.isPaused()).toBe(true);
+    out.write('efgh');
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(1);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(out.isPaused()).toBe(false);
+    out.end();
+    err.end();
+    await c.finished;
+    expect(calls).toBe(2);
+    expect(c.result().stdout).toBe('abcdefgh');
   });
 });

@@ -178,7 +178,7 @@ describe('failures', () => {
     const timedOut = await slow.run({ ms: 400, ticks: 1 }, ctx());
     expect(text(timedOut)).toBe('calling slow on upstream "s" timed out after 150 ms without a result or progress; the call was cancelled upstream');
     const progress: number[] = [];
-    const kept = await slow.run({ ms: 100, ticks: 4 }, ctx({ progress: (p) => progress.push(p.progress) }));
+    const kept = await slow.run({ ms: 100, ticks: 4 }, ctx({ progress: (p) => { progress.push(p.progress); } }));
     expect(text(kept)).toBe('slow done');
     expect(progress).toEqual([1, 2, 3, 4]);
   });
