@@ -140,7 +140,7 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   const sampler = rssSampler(ctx.gatewayPid, 20);
   const t0 = performance.now();
   const r = await streamer.client.callTool(
-    { name: 'docker_exec', arguments: { id: target, cmd: ['seq', '1', String(n)], stream: true, chunkBytes: 1024 * 1024, timeoutMs: 300_000 } },
+    { name: 'docker_exec', arguments: { id: target, cmd: ['seq', '1', String(n)], stream: true, chunkBytes: 64 * 1024, timeoutMs: 300_000 } },
     undefined,
     { onprogress: () => { progressEvents += 1; }, timeout: 300_000, resetTimeoutOnProgress: true },
   );
