@@ -84,6 +84,8 @@ export async function startGatewayContainer(image: string, env: Record<string, s
     MCP_GATEWAY_CONFIG_JSON: JSON.stringify(BENCH_CONFIG),
     MCP_DOCKER_LOG_LEVEL: 'info',
     MCP_DOCKER_MAX_BYTES: String(128 * 1024 * 1024),
+    // The streaming measurement sends ~100 MB in one call: raised above the 16 MiB default for this run only.
+    MCP_DOCKER_MAX_STREAM_BYTES: String(128 * 1024 * 1024),
     ...env,
   };
   const container = await runContainer(uniq('bench-gw'), [

@@ -42,6 +42,11 @@ export const baseConfigSchema = z.object({
   tools: z.object({
     /** Buffered output cap per call (exec, logs), in bytes. */
     maxBytes: z.number().int().min(1024).max(256 * MiB).default(MiB),
+    /**
+     * Most bytes one streaming call may send before its command is stopped. Streamed output is held in memory on its
+     * way out (see bench/RESULTS.md "Open work"), so this keeps one call from exhausting the container's memory.
+     */
+    maxStreamBytes: z.number().int().min(1024).max(1024 * MiB).default(16 * MiB),
     /** Size of one streamed chunk (progress notification), in bytes. */
     chunkBytes: z.number().int().min(256).max(4 * MiB).default(16 * 1024),
     /** Default exec timeout. */
@@ -82,6 +87,7 @@ export const ENV_VARS: ReadonlyArray<readonly [string, readonly string[], Parser
   ['DOCKER_TLS_VERIFY', ['docker', 'tlsVerify'], bool, 'verify the engine certificate'],
   ['MCP_DOCKER_MAX_BYTES', ['tools', 'maxBytes'], int, 'output cap per call (1048576)'],
   ['MCP_DOCKER_CHUNK_BYTES', ['tools', 'chunkBytes'], int, 'streamed chunk size (16384)'],
+  ['MCP_DOCKER_MAX_STREAM_BYTES', ['tools', 'maxStreamBytes'], int, 'bytes one streaming call may send (16777216)'],
   ['MCP_DOCKER_TIMEOUT_MS', ['tools', 'timeoutMs'], int, 'default exec timeout (30000)'],
   ['MCP_DOCKER_ENABLE_LIFECYCLE', ['tools', 'enableLifecycle'], bool, 'offer start/stop/restart (false)'],
   ['MCP_DOCKER_LOG_LEVEL', ['logging', 'level'], str, 'log level (info)'],

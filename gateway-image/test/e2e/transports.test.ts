@@ -175,6 +175,32 @@ describe('engine down', () => {
   });
 });
 
+describe('stream limit', () => {
+  it('a streaming exec past MCP_DOCKER_MAX_STREAM_BYTES is stopped with a clear error and killed', async () => {
+    const target = await runTarget(uniq('stream'));
+    const gw = await startGateway({ env: { MCP_DOCKER_MAX_STREAM_BYTES: '65536' } });
+    const client = await connectClient(gw.url);
+    try {
+      let streamed = 0;
+      const r = await client.callTool(
+        { name: 'docker_exec', arguments: { id: target.name, cmd: ['seq', '1', '100000000'], stream: true } },
+        undefined, { onprogress: (p) => { streamed += JSON.parse(p.message ?? '{}').data?.length ?? 0; } },
+      );
+      expect(r.isError).toBe(true);
+      expect((r.content as Array<{ text: string }>)[0].text).toMatch(/stopped after streaming 65536 bytes \(MCP_DOCKER_MAX_STREAM_BYTES\)/);
+      expect((r.structuredContent as Record<string, unknown>).stopped).toBe('stream-limit');
+      expect(streamed).toBeGreaterThan(0);
+      expect(streamed).toBeLessThanOrEqual(65536);
+      const ps = await docker('exec', target.name, 'ps', '-o', 'args');
+      expect(ps).not.toContain('seq 1 100000000');
+    } finally {
+      await client.close().catch(() => undefined);
+      await gw.remove();
+      await target.remove();
+    }
+  });
+});
+
 describe('lifecycle tools', () => {
   it('are absent by default and, when enabled, stop, start and restart a container', async () => {
     const target = await runTarget(uniq('life'));

@@ -45,7 +45,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
       try {
         const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin }, ctx.signal);
         if (!handle) return notFound('container', a.id);
-        let stopReason: 'timeout' | 'output-cap' | 'cancelled' | undefined;
+        let stopReason: 'timeout' | 'output-cap' | 'stream-limit' | 'cancelled' | undefined;
         let kill: ReturnType<typeof handle.kill> | undefined;
         const stop = (reason: NonNullable<typeof stopReason>) => {
           stopReason ??= reason;
@@ -58,6 +58,8 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           // Buffered: the cap ends the command (nobody will see the rest). Streaming: everything reaches the client
           // as progress and only the final result is capped, so the command runs to its end or its timeout.
           onCap: a.stream ? undefined : () => stop('output-cap'),
+          maxStreamBytes: deps.limits.maxStreamBytes,
+          onStreamLimit: () => stop('stream-limit'),
           onBytes: (n) => deps.onBytes?.('docker_exec', n),
         });
         await awaitOutput(capture.finished, { signal: ctx.signal, deadlineMs: timeoutMs, onDeadline: () => stop('timeout'), onAbort: () => stop('cancelled') });
@@ -71,6 +73,9 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         };
         if (stopReason === 'timeout') return errorResult(`Command timed out after ${timeoutMs} ms and was killed`, data);
         if (stopReason === 'cancelled') return errorResult('Command cancelled and killed', data);
+        if (stopReason === 'stream-limit') {
+          return errorResult(`Command stopped after streaming ${deps.limits.maxStreamBytes} bytes (MCP_DOCKER_MAX_STREAM_BYTES); narrow the output or raise the limit`, data);
+        }
         return okResult(data);
       } catch (err) {
         return dockerErrorResult(err);

@@ -57,7 +57,7 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           until: a.until === undefined ? undefined : toUnixSeconds(a.until),
         }, ctx.signal);
         if (!logs) return notFound('container', a.id);
-        let stopped: 'follow-ended' | 'output-cap' | 'cancelled' | undefined;
+        let stopped: 'follow-ended' | 'output-cap' | 'stream-limit' | 'cancelled' | undefined;
         const stop = (why: NonNullable<typeof stopped>) => { stopped ??= why; logs.close(); };
         const capture = captureOutput(logs.stdout, logs.stderr, {
           maxBytes: a.maxBytes ?? deps.limits.maxBytes,
@@ -65,6 +65,8 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           progress: a.follow ? ctx.progress : undefined,
           // Following streams every line as progress (bounded by followSeconds); only the result is capped.
           onCap: a.follow ? undefined : () => stop('output-cap'),
+          maxStreamBytes: deps.limits.maxStreamBytes,
+          onStreamLimit: () => stop('stream-limit'),
           onBytes: (n) => deps.onBytes?.('docker_logs', n),
         });
         await awaitOutput(capture.finished, {

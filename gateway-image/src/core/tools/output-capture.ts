@@ -23,6 +23,9 @@ export interface CaptureOptions {
   readonly progress?: (p: ToolProgress) => void | Promise<void>;
   /** Called once when the cap is first exceeded (buffered callers stop the producer; streaming ones let it run). */
   readonly onCap?: () => void;
+  /** Streaming only: once this many bytes have been received, `onStreamLimit` is called (once). */
+  readonly maxStreamBytes?: number;
+  readonly onStreamLimit?: () => void;
   /** Counts streamed bytes for /metrics. */
   readonly onBytes?: (n: number) => void;
 }
@@ -39,6 +42,7 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
 
   // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
   let waiting = false;
+  let streamLimited = false;
   const flush = () => {
     if (!opts.progress || pendingBytes === 0) return;
     const waits: Array<Promise<void>> = [];
@@ -73,7 +77,11 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
     total += chunk.length;
     opts.onBytes?.(chunk.length);
-    // Streaming forwards everything; only what the final result carries is capped.
+    // Streaming forwards everything up to maxStreamBytes; only what the final result carries is capped.
+    if (opts.progress && opts.maxStreamBytes !== undefined && total > opts.maxStreamBytes) {
+      if (!streamLimited) { streamLimited = true; flush(); opts.onStreamLimit?.(); }
+      return;
+    }
     if (opts.progress) {
       pending.push({ stream, data: chunk });
       pendingBytes += chunk.length;

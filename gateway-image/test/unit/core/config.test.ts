@@ -19,7 +19,7 @@ describe('loadGatewayConfig', () => {
   it('applies defaults: loopback, port 3000, 1 MiB caps, lifecycle off, read-only default role', () => {
     const c = load({});
     expect(c.server).toMatchObject({ host: '127.0.0.1', port: 3000, maxBodyBytes: 1048576, maxJsonDepth: 64 });
-    expect(c.tools).toEqual({ maxBytes: 1048576, chunkBytes: 16384, timeoutMs: 30000, maxFollowSeconds: 300, enableLifecycle: false });
+    expect(c.tools).toEqual({ maxBytes: 1048576, maxStreamBytes: 16777216, chunkBytes: 16384, timeoutMs: 30000, maxFollowSeconds: 300, enableLifecycle: false });
     expect(c.docker.host).toBe('unix:///var/run/docker.sock');
     expect(c.dryRun).toBe(false);
     expect(c.security.policy.defaultRole).toBe('reader');

@@ -67,3 +67,18 @@ describe('captureOutput backpressure', () => {
     expect(c.result().stdout).toBe('abcdefgh');
   });
 });
+
+describe('captureOutput stream limit', () => {
+  it('stops forwarding and calls onStreamLimit once past maxStreamBytes', async () => {
+    const { out, err } = streams();
+    const sent: string[] = [];
+    let limits = 0;
+    const c = captureOutput(out, err, { maxBytes: 100, chunkBytes: 4, maxStreamBytes: 10, onStreamLimit: () => { limits += 1; }, progress: (p) => { sent.push(JSON.parse(p.message!).data); } });
+    for (const piece of ['abcd', 'efgh', 'ijkl', 'mnop']) out.write(piece);
+    out.end();
+    err.end();
+    await c.finished;
+    expect(limits).toBe(1);
+    expect(sent.join('')).toBe('abcdefgh');
+  });
+});
