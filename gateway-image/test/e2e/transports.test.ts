@@ -115,7 +115,7 @@ describe('transports and the HTTP edge (built image, real engine)', () => {
       expect(ex.stdout).toBe('stdio\n');
     } finally {
       await client.close();
-      await docker('rm', '-f', name).catch(() => undefined);
+      await docker('rm', '-f', '-v', name).catch(() => undefined);
     }
   });
 });
@@ -131,7 +131,7 @@ describe('start-up refusals', () => {
       const code = Number(await docker('inspect', '-f', '{{.State.ExitCode}}', name));
       return { code, output: (err as Error).message };
     } finally {
-      await docker('rm', '-f', name).catch(() => undefined);
+      await docker('rm', '-f', '-v', name).catch(() => undefined);
     }
   }
 

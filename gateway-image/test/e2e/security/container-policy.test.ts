@@ -85,7 +85,7 @@ describe('security: container policy for containers the gateway creates (built i
       await gw?.remove();
       // Safety net: the upstream ends with its stdin, and is auto-removed; remove it if it lingers.
       const left = await upstreamContainers(owner).catch(() => [] as string[]);
-      if (left.length) await docker('rm', '-f', ...left).catch(() => undefined);
+      if (left.length) await docker('rm', '-f', '-v', ...left).catch(() => undefined);
     });
 
     it('is hardened: unprivileged, all capabilities dropped, no-new-privileges, no host namespaces, no ports, no binds', () => {

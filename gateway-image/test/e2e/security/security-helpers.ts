@@ -206,7 +206,7 @@ export async function runGatewayToExit(env: Record<string, string>, timeoutMs = 
     '-e', `MCP_GATEWAY_AUTH_TOKENS=e2e=${E2E_TOKEN}`, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), GATEWAY_IMAGE];
   return new Promise((resolve) => {
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; void docker('rm', '-f', name).catch(() => undefined); }, timeoutMs);
+    const timer = setTimeout(() => { timedOut = true; void docker('rm', '-f', '-v', name).catch(() => undefined); }, timeoutMs);
     execFile('docker', args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       clearTimeout(timer);
       const code = timedOut ? 'running' as const : err ? Number((err as { code?: unknown }).code ?? -1) : 0;

@@ -32,7 +32,7 @@ describe('image servers', () => {
   });
   afterAll(async () => {
     const left = await suiteContainers();
-    if (left.length > 0) await docker('rm', '-f', ...left);
+    if (left.length > 0) await docker('rm', '-f', '-v', ...left);
     await docker('rmi', '-f', IMAGE).catch(() => undefined);
   });
 
@@ -207,7 +207,7 @@ describe('image servers', () => {
       expect(ids.some((id) => sibling.startsWith(id))).toBe(true);
     } finally {
       await u.close();
-      await docker('rm', '-f', sibling);
+      await docker('rm', '-f', '-v', sibling);
     }
   });
 
