@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { E2E_CONFIG, E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
+import { containerLogs, E2E_CONFIG, E2E_TOKEN, waitForHealth } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 
 const run = promisify(execFile);
 
@@ -95,18 +95,11 @@ export async function startGatewayContainer(image: string, env: Record<string, s
     '--memory', '2g',
     ...Object.entries(allEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
   ], image);
-  const logs = () => new Promise<string>((resolve) => execFile('docker', ['logs', container.id], { maxBuffer: 64 << 20 }, (_e, out, err) => resolve(`${out}${err}`)));
+  const logs = () => containerLogs(container.id);
   try {
     const port = Number((await docker(['port', container.id, '3000/tcp'])).split('\n')[0].split(':').pop());
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await logs()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealth(url, container.id);
     return { ...container, url, logs };
   } catch (err) {
     await container.remove();

@@ -35,6 +35,23 @@ export interface GatewayUnderTest extends TestContainer {
   fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
 }
 
+/**
+ * Polls `${url}/health` until it answers 200 (bounded: 30 s), failing early with the logs when the container exits.
+ * This is the readiness signal; nothing sleeps for a fixed time.
+ */
+export async function waitForHealth(url: string, containerId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) return;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`gateway did not answer /health within ${timeoutMs / 1000} s; logs:\n${await containerLogs(containerId)}`);
+    const state = await docker('inspect', '-f', '{{.State.Running}}', containerId);
+    if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await containerLogs(containerId)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A free TCP port on 127.0.0.1, for gateways sharing the host's network namespace. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -88,16 +105,7 @@ export async function startGateway(opts: {
   try {
     const port = hostPort ?? Number((await docker('port', container.id, '3000/tcp')).split('\n')[0].split(':').pop());
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within 30 s; logs:\n${await containerLogs(container.id)}`);
-      const state = await docker('inspect', '-f', '{{.State.Running}}', container.id);
-      if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await containerLogs(container.id)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealth(url, container.id);
     return {
       ...container, url, port,
       logs: () => containerLogs(container.id),
