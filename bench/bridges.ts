@@ -1,11 +1,13 @@
 /**
  * Issue 4's contenders: the same stdio server (server-everything, its `echo` tool) bridged to Streamable HTTP
  * on 127.0.0.1 by supergateway and by mcp-proxy, and served by this gateway as the `everything` upstream.
- * Each is started as a child process (or in-process for the gateway) and stopped by `close()`.
+ * Each is started as a child process of the same node binary (`process.execPath`, which also runs the stdio
+ * server) and stopped by `close()`; the gateway's process is started by gateway-process.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { describeProcess, stopProcessTree } from './process-tree.js';
 
 const root = resolve(__dirname, '..');
 /** The stdio server every contender bridges. */
@@ -58,12 +60,9 @@ async function spawnBridge(name: string, args: string[], port: number, path: str
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const close = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    const survivors = await stopProcessTree(child, 3000);
+    // Not ours to fix, but never left running: reported so a leak is not mistaken for a fast bridge.
+    if (survivors.length > 0) process.stderr.write(`${name} left ${survivors.length} child process(es) running (killed): ${survivors.map(describeProcess).join('; ')}\n`);
   };
   try {
     await waitForHttp(`${url}${path}`, child, () => out);
@@ -97,5 +96,5 @@ export async function startMcpProxy(): Promise<Bridge> {
 
 /** The gateway's config entry for the same server. */
 export function everythingUpstreamConfig(): Record<string, unknown> {
-  return { everything: { command: 'node', args: [EVERYTHING_SERVER] } };
+  return { everything: { command: process.execPath, args: [EVERYTHING_SERVER] } };
 }

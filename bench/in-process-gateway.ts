@@ -1,6 +1,7 @@
 /**
  * The gateway run in this process from its TypeScript sources (through tsx): for profiling with
- * `node --cpu-prof`, and for issue 4's upstream benchmark while the image does not carry upstreams yet.
+ * `node --cpu-prof` (profile.ts) and the in-process A/B (ab.ts). Not for comparisons with other processes:
+ * its CPU competes with the benchmark's own clients on one thread (issue 4 runs gateway-process.ts instead).
  * Listens on 127.0.0.1, port 0; the audit log goes to a temporary directory removed by close().
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -149,11 +149,15 @@ export function issue4Markdown(results: UpstreamResult[]): string {
     const tps = r.throughput ?? [];
     rows.push([r.name, f(r.latency!.p50), f(r.latency!.p95), ...[1, 8, 32].map((c) => f(tps.find((t) => t.concurrency === c)?.perSecond, 0)), tps.some((t) => t.errors) ? `errors: ${tps.map((t) => t.errors).join('/')}` : '']);
   }
+  const sliceRows = results.filter((r) => r.available && r.throughput?.some((t) => t.slices)).map((r) => [r.name, ...[1, 8, 32].map((c) => r.throughput!.find((t) => t.concurrency === c)?.slices?.join(' / ') ?? 'n/a')]);
+  const runtimes = [...new Set(results.flatMap((r) => (r.runtime ? [r.runtime] : [])))];
   const checks = checkIssue4(results);
   return [
     '### Upstream echo (server-everything over stdio) through each bridge, SDK client over Streamable HTTP',
+    ...(runtimes.length ? [`Every contender: ${runtimes.join('; ')}. Latency: calls interleaved across contenders; throughput: slices interleaved, order rotating.`, ''] : []),
     table(['bridge', 'p50 ms', 'p95 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
     '',
+    ...(sliceRows.length ? ['calls/s of each slice, in the order they ran:', '', table(['bridge', 'x1', 'x8', 'x32'], sliceRows), ''] : []),
     table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, ok(c.met)])),
   ].join('\n');
 }

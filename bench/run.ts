@@ -9,8 +9,8 @@
  *
  * Issue 5: starts a target container and the gateway image as a container (both labelled
  * mcp.gateway.bench=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
- * the same work through the gateway. Issue 4: server-everything's echo through the gateway, supergateway and
- * mcp-proxy. Every loop is bounded in count and time; everything listens on 127.0.0.1 or the unix socket.
+ * the same work through the gateway. Issue 4: server-everything's echo through the gateway (built from
+ * gateway-image/ and run as its own process), supergateway and mcp-proxy, measured interleaved. Every loop is bounded in count and time; everything listens on 127.0.0.1 or the unix socket.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
 import { buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG } from './containers.js';
+import { killGatewayProcessesSync } from './gateway-process.js';
 import { createRawEngine } from './raw-engine.js';
 import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
 import { DEFAULT_BOUNDS, runIssue5, type Issue5Bounds } from './scenarios.js';
@@ -31,7 +32,7 @@ const MARK_START = '<!-- bench:generated:start -->';
 const MARK_END = '<!-- bench:generated:end -->';
 
 const QUICK: Issue5Bounds = { latency: { warmup: 3, count: 20, maxMs: 10_000 }, throughput: { execCalls: 60, psCalls: 200, maxMs: 1000 }, concurrency: [1, 8, 32], streamBytes: 10_000_000 };
-const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000 };
+const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000, slices: 2 };
 
 function machine(): Record<string, string> {
   const sh = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000 }).trim(); } catch { return 'unknown'; } };
@@ -72,7 +73,8 @@ async function main(): Promise<number> {
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= removeRunContainers());
   const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: removing the run's containers`);
+    log(`${sig}: stopping the run's gateway processes, removing its containers`);
+    killGatewayProcessesSync();
     void cleanup().finally(() => process.kill(process.pid, sig));
   };
   process.once('SIGINT', onSignal);
@@ -109,6 +111,7 @@ async function main(): Promise<number> {
     }
     if (values.only !== 'issue5') {
       log('issue 4: upstream echo through the gateway, supergateway and mcp-proxy ...');
+      record.machine['issue 4 contenders'] = `each its own process under ${process.execPath} (${process.version})`;
       record.issue4 = await runIssue4(log, values.quick ? QUICK_UPSTREAM : DEFAULT_UPSTREAM_BOUNDS);
     }
   } finally {

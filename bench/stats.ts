@@ -92,9 +92,10 @@ export interface ThroughputResult {
 
 /**
  * `concurrency` workers, each calling its own `call` back to back, until `maxCalls` calls in total have been
- * started or `maxMs` has passed. Errors are counted, not thrown (the first is reported).
+ * started or `maxMs` has passed. Errors are counted, not thrown (the first is reported). The latencies are also
+ * appended to `samples` when given (to summarize several slices together).
  */
-export async function closedLoop(workers: ReadonlyArray<() => Promise<unknown>>, opts: { maxCalls: number; maxMs: number }): Promise<ThroughputResult & { firstError?: string }> {
+export async function closedLoop(workers: ReadonlyArray<() => Promise<unknown>>, opts: { maxCalls: number; maxMs: number; samples?: number[] }): Promise<ThroughputResult & { firstError?: string }> {
   let started = 0;
   let errors = 0;
   let firstError: string | undefined;
@@ -115,5 +116,6 @@ export async function closedLoop(workers: ReadonlyArray<() => Promise<unknown>>,
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
+  opts.samples?.push(...samples);
   return { concurrency: workers.length, calls: samples.length, errors, seconds, perSecond: samples.length / seconds, latency: summarize(samples), ...(firstError ? { firstError } : {}) };
 }
