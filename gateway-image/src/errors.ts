@@ -34,6 +34,8 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, rpc: RPC.INVALID_REQUEST, message: 'not found' },
   SESSION_NOT_FOUND: { status: 404, rpc: RPC.INVALID_REQUEST, message: 'session not found' },
   METHOD_NOT_ALLOWED: { status: 405, rpc: RPC.INVALID_REQUEST, message: 'method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, rpc: RPC.INVALID_REQUEST, message: 'not acceptable' },
+  CONFLICT: { status: 409, rpc: RPC.INVALID_REQUEST, message: 'conflict' },
   TOO_MANY_SESSIONS: { status: 503, rpc: RPC.REFUSED, message: 'session limit reached' },
   SHUTTING_DOWN: { status: 503, rpc: RPC.INTERNAL_ERROR, message: 'gateway is shutting down' },
   INTERNAL: { status: 500, rpc: RPC.INTERNAL_ERROR, message: 'internal error' },

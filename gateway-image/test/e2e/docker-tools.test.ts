@@ -3,9 +3,10 @@
  * against the real engine: every Docker tool, streaming, caps, timeouts that kill, and bad input.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processes, runTarget, uniq, type TestContainer } from './helpers/docker-cli.js';
-import { startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
+import { E2E_TOKEN, startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
 import { connectClient, data } from './helpers/mcp-client.js';
 
 describe('Docker tools over Streamable HTTP (SDK client, real engine)', () => {
@@ -145,6 +146,30 @@ describe('Docker tools over Streamable HTTP (SDK client, real engine)', () => {
       if (Date.now() > gone) throw new Error('cancelled exec still running');
       await new Promise((r) => setTimeout(r, 50));
     }
+  });
+
+  it('an exec whose client disconnects (the POST is dropped, no cancel notification) is killed', async () => {
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+    const abort = new AbortController();
+    const call = fetch(`${gw.url}/mcp`, {
+      method: 'POST', signal: abort.signal,
+      headers: { authorization: `Bearer ${E2E_TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'dropped', method: 'tools/call', params: { name: 'docker_exec', arguments: { id: target.name, cmd: ['sleep', '4323'] } } }),
+    });
+    const deadline = Date.now() + 10_000;
+    while (!(await processes(target.name)).some((p) => p.includes('sleep 4323'))) {
+      if (Date.now() > deadline) throw new Error('exec never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    const gone = Date.now() + 10_000;
+    while ((await processes(target.name)).some((p) => p.includes('sleep 4323'))) {
+      if (Date.now() > gone) throw new Error('exec of a disconnected client still running');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The session itself is unharmed.
+    expect(data(await client.callTool({ name: 'health', arguments: {} })).docker.reachable).toBe(true);
   });
 
   it('docker_images and health answer', async () => {
