@@ -92,9 +92,11 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     const principal = principalOf(extra.authInfo as never, deps.fallbackPrincipal);
     const token = request.params._meta?.progressToken;
     const drained = (extra.authInfo?.extra as { drained?: () => Promise<void> | undefined } | undefined)?.drained;
+    // The returned promise is the producer's backpressure: the HTTP response's fullness when the transport gave one,
+    // otherwise the transport's own send (stdio's resolves once stdout has drained).
     const progress = token === undefined ? undefined : (p: ToolProgress) => {
-      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } } as ServerNotification).catch(() => undefined);
-      return drained?.();
+      const sent = extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } } as ServerNotification).catch(() => undefined);
+      return drained ? drained() : sent;
     };
     try {
       const result = await deps.pipeline.call(tool, request.params.arguments, {

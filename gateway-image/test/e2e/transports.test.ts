@@ -113,6 +113,14 @@ describe('transports and the HTTP edge (built image, real engine)', () => {
       expect(ps.count).toBe(1);
       const ex = data(await client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['echo', 'stdio'] } }));
       expect(ex.stdout).toBe('stdio\n');
+      // Streaming over stdio: every byte arrives as progress (the send's own promise paces the producer).
+      let streamed = 0;
+      const st = data(await client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['seq', '1', '200000'], stream: true, chunkBytes: 4096 } }, undefined, {
+        onprogress: (p) => { streamed += (JSON.parse(p.message ?? '{}') as { data?: string }).data?.length ?? 0; },
+      }));
+      expect(st.exitCode).toBe(0);
+      expect(st.bytes).toBe(1288895);
+      expect(streamed).toBe(1288895);
     } finally {
       await client.close();
       await docker('rm', '-f', '-v', name).catch(() => undefined);
