@@ -18,11 +18,20 @@ export interface SdkSession {
   close(): Promise<void>;
 }
 
+/**
+ * fetch for the SDK client transport. The transport passes one long-lived AbortSignal to every request, and
+ * undici adds an abort listener to it per request that goes only when the request is garbage collected: a
+ * session's signal collected thousands (MaxListenersExceededWarning at 1,500), and EventTarget's duplicate check
+ * walks them all on each add, so the client got slower with every call, the same for every contender. A
+ * per-request signal that follows the transport's (AbortSignal.any holds its sources weakly) keeps them apart.
+ */
+const detachedSignalFetch: typeof fetch = (url, init) => fetch(url, init?.signal ? { ...init, signal: AbortSignal.any([init.signal]) } : init);
+
 /** Opens one Streamable HTTP session to `${baseUrl}${path}`. */
 export async function openSdkSession(baseUrl: string, opts: { token?: string; path?: string } = {}): Promise<SdkSession> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   const headers: Record<string, string> = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
-  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}${opts.path ?? '/mcp'}`), { requestInit: { headers } });
+  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}${opts.path ?? '/mcp'}`), { requestInit: { headers }, fetch: detachedSignalFetch });
   await client.connect(transport);
   return {
     client,
