@@ -56,10 +56,12 @@ process.once('exit', killGatewayProcessesSync);
 
 /**
  * Starts `node gateway-image/dist/main.js` with `config` (the config file's JSON) and `env` on top of the bench
- * defaults, and waits (bounded) for /health. `nodeArgs` go before the script (e.g. `--cpu-prof`).
+ * defaults, and waits (bounded) for /health. `nodeArgs` go before the script (e.g. `--cpu-prof`); `main` replaces
+ * the built entry point (an A/B build).
  */
-export async function startGatewayProcess(config: unknown, opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
-  if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: run npm run build --prefix gateway-image`);
+export async function startGatewayProcess(config: unknown, opts: { env?: Record<string, string>; nodeArgs?: string[]; main?: string } = {}): Promise<GatewayProcess> {
+  const main = opts.main ?? GATEWAY_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build --prefix gateway-image`);
   const port = await freePort();
   const auditDir = mkdtempSync(join(tmpdir(), 'mcp-bench-audit-'));
   const env = {
@@ -74,7 +76,7 @@ export async function startGatewayProcess(config: unknown, opts: { env?: Record<
   };
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), GATEWAY_MAIN], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), main], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     rmSync(auditDir, { recursive: true, force: true });
     throw err;

@@ -22,7 +22,7 @@ if (!file) {
   const fileTime = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/.*\/gateway-image\/src\//, 'src/');
+    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'nm:').replace(/.*\/gateway-image\/(src|dist)\//, 'src/');
     const fn = `${n.callFrame.functionName || '(anonymous)'} ${url}:${n.callFrame.lineNumber + 1}`;
     fnTime.set(fn, (fnTime.get(fn) ?? 0) + us);
     const pkg = url.startsWith('nm:') ? url.slice(3).split('/').slice(0, url.slice(3).startsWith('@') ? 2 : 1).join('/') : url || n.callFrame.functionName;
@@ -32,6 +32,23 @@ if (!file) {
     console.log(`\n${title} (total ${(total / 1000).toFixed(0)} ms sampled)`);
     for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1000).toFixed(1).padStart(9)} ms ${(100 * us / total).toFixed(1).padStart(5)}%  ${k}`);
   };
+  // Inclusive time of the gateway's own functions (self + callees), each counted once per sample.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/.*\/gateway-image\/(src|dist)\//, 'src/')}:${n.callFrame.lineNumber + 1}`;
+  const inclusive = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur)!;
+      if (!/\/gateway-image\/(src|dist)\//.test(n.callFrame.url)) continue;
+      const k = key(n);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+    }
+  });
   print('self time by package/file', fileTime);
   print('self time by function', fnTime);
+  print('inclusive time of gateway functions', inclusive);
 }
