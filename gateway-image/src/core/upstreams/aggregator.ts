@@ -67,8 +67,15 @@ export class Aggregator {
   private readonly warned = new Set<string>();
   private readonly retrying = new Set<string>();
   private readonly definitions = new Map<string, { source: Promise<Tool[]>; defs: ToolDefinition[] }>();
+  private readonly servers: readonly string[];
+  private readonly reserved: ReadonlySet<string>;
+  /** The last combined tool list and the per-server lists it was built from (every call looks tools up). */
+  private combined?: { sources: Array<Promise<Tool[]>>; defs: ToolDefinition[] };
 
-  constructor(private readonly opts: AggregatorOptions) {}
+  constructor(private readonly opts: AggregatorOptions) {
+    this.servers = [...opts.pools.keys()];
+    this.reserved = new Set(opts.reservedToolNames ?? []);
+  }
 
   private get sep(): string {
     return this.opts.config.upstreams.separator;
@@ -119,12 +126,22 @@ export class Aggregator {
     }
   }
 
-  /** Tool definitions of every upstream, filtered by enabled_tools. */
-  async tools(sessionId?: string): Promise<ToolDefinition[]> {
-    const reserved = new Set(this.opts.reservedToolNames ?? []);
+  /**
+   * Tool definitions of every upstream, filtered by enabled_tools. The gateway looks a tool up on every call, so
+   * while no server's list changed this returns the same array without building anything.
+   */
+  tools(sessionId?: string): Promise<ToolDefinition[]> {
+    const sources = this.servers.map((server) => this.list(server, 'tools', sessionId));
+    const last = this.combined;
+    if (last && sources.every((src, k) => src === last.sources[k])) return Promise.resolve(last.defs);
+    return this.buildTools(sources);
+  }
+
+  private async buildTools(sources: Array<Promise<Tool[]>>): Promise<ToolDefinition[]> {
+    const reserved = this.reserved;
     const perServer = await Promise.all(
-      [...this.opts.pools.keys()].map(async (server) => {
-        const source = this.list(server, 'tools', sessionId);
+      this.servers.map(async (server, k) => {
+        const source = sources[k];
         // Same list, same definition objects: callers can cache by identity (and calls skip rebuilding).
         const memo = this.definitions.get(server);
         if (memo?.source === source) return memo.defs;
@@ -154,13 +171,16 @@ export class Aggregator {
         return defs;
       }),
     );
-    return perServer.flat();
+    const defs = perServer.flat();
+    // Only a list that is still current is kept (another lookup may have replaced a source meanwhile).
+    if (sources.every((src, k) => this.catalogs.get(this.servers[k])?.tools === src)) this.combined = { sources, defs };
+    return defs;
   }
 
   /** Resources of every upstream, URIs rewritten to route back. */
   async resources(sessionId?: string): Promise<Resource[]> {
     const all = await Promise.all(
-      [...this.opts.pools.keys()].map(async (server) =>
+      this.servers.map(async (server) =>
         (await this.list(server, 'resources', sessionId)).map((r) => ({ ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` })),
       ),
     );
@@ -170,7 +190,7 @@ export class Aggregator {
   /** Resource templates of every upstream, rewritten like {@link resources}. */
   async resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]> {
     const all = await Promise.all(
-      [...this.opts.pools.keys()].map(async (server) =>
+      this.servers.map(async (server) =>
         (await this.list(server, 'resourceTemplates', sessionId)).map((t) => ({
           ...t,
           uriTemplate: this.exposeUri(server, t.uriTemplate),
@@ -195,7 +215,7 @@ export class Aggregator {
   /** Prompts of every upstream, named `<server><sep><prompt>`. */
   async prompts(sessionId?: string): Promise<Prompt[]> {
     const all = await Promise.all(
-      [...this.opts.pools.keys()].map(async (server) =>
+      this.servers.map(async (server) =>
         (await this.list(server, 'prompts', sessionId)).map((p) => ({ ...p, name: `${server}${this.sep}${p.name}` })),
       ),
     );

@@ -12,6 +12,7 @@ import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
 import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
 import { launchRemote } from './remote-launcher.js';
+import { SharedSchemaValidator } from './shared-schema-validator.js';
 import type { ListKind } from './upstream-instance.js';
 import { UpstreamPool, type UpstreamServerStatus } from './upstream-pool.js';
 import { type UpstreamsConfig, UpstreamsConfigError, validateUpstreams } from './upstreams-config.js';
@@ -93,6 +94,8 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     });
 
   const pools = new Map<string, UpstreamPool>();
+  // One Ajv and one compile per distinct output schema for all instances, instead of per instance started.
+  const schemaValidator = new SharedSchemaValidator();
   let aggregator: Aggregator;
   const notify = (kind: ListKind, name: string): void => {
     for (const cb of listeners) {
@@ -121,6 +124,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           void aggregator.refresh(name, kind, instance).then((changed) => changed && notify(kind, name));
         },
         keepWarm: server.eager ?? settings.eagerStart,
+        schemaValidator,
       }),
     );
   }

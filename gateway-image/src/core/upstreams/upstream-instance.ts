@@ -15,6 +15,7 @@ import {
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
 import type { LaunchedUpstream, Launcher } from './launcher.js';
 import type { UpstreamServerConfig } from './upstreams-config.js';
@@ -45,6 +46,8 @@ export interface UpstreamInstanceOptions {
   readonly onListChanged: (kind: ListKind, instance: UpstreamInstance) => void;
   /** Called once when the instance ends without {@link UpstreamInstance.close} (crash, exit, dropped connection). */
   readonly onUnexpectedExit: (instance: UpstreamInstance) => void;
+  /** Validates tools' structured output; share one across instances (see SharedSchemaValidator). @default - the SDK's, one per instance */
+  readonly schemaValidator?: jsonSchemaValidator;
 }
 
 /** Per-request options forwarded to the upstream. */
@@ -72,7 +75,7 @@ export class UpstreamInstance {
   private exitNote?: string;
 
   constructor(private readonly opts: UpstreamInstanceOptions) {
-    this.client = new Client(CLIENT_INFO, { capabilities: {} });
+    this.client = new Client(CLIENT_INFO, { capabilities: {}, ...(opts.schemaValidator ? { jsonSchemaValidator: opts.schemaValidator } : {}) });
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools', this));
     this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources', this));
     this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts', this));

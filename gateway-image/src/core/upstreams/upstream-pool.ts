@@ -10,7 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Launcher } from './launcher.js';
-import { type ListKind, UpstreamCallError, UpstreamInstance } from './upstream-instance.js';
+import { type ListKind, UpstreamCallError, UpstreamInstance, type UpstreamInstanceOptions } from './upstream-instance.js';
 import type { Lifecycle, UpstreamServerConfig, UpstreamSettings } from './upstreams-config.js';
 
 /** Per-server state for /ready and /metrics. */
@@ -49,6 +49,8 @@ export interface UpstreamPoolOptions {
   readonly onListChanged: (kind: ListKind, instance: UpstreamInstance) => void;
   /** Keep a `shared` instance warm: restart it after a crash (after the backoff) without waiting for a call. @default false */
   readonly keepWarm?: boolean;
+  /** Output-schema validators shared by every instance. @default - one per instance (the SDK's) */
+  readonly schemaValidator?: UpstreamInstanceOptions['schemaValidator'];
 }
 
 /** A leased instance; call release() when the request is done. */
@@ -121,6 +123,19 @@ export class UpstreamPool {
   /** Runs fn on a leased instance, counting it for metrics. */
   async use<T>(sessionId: string | undefined, timeoutMs: number, fn: (instance: UpstreamInstance) => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
     this.stats.calls++;
+    // The common case, a running shared or per-session instance: no lease to take or release.
+    const key = this.closed ? undefined : this.slotKey(sessionId);
+    const ready = key === undefined ? undefined : this.slots.get(key)?.instance;
+    if (ready?.state === 'ready') {
+      try {
+        const out = await fn(ready);
+        this.consecutiveCrashes = 0;
+        return out;
+      } catch (err) {
+        this.failed(err);
+        throw err;
+      }
+    }
     let lease: Lease | undefined;
     try {
       lease = await this.acquire(sessionId, timeoutMs, opts);
@@ -128,13 +143,17 @@ export class UpstreamPool {
       this.consecutiveCrashes = 0;
       return out;
     } catch (err) {
-      this.stats.errors++;
-      // Refusals (backoff, cap) repeat the real error; keep lastError pointing at the cause.
-      if (!(err instanceof UpstreamCallError && err.reason === 'unavailable')) this.lastError = (err as Error).message;
+      this.failed(err);
       throw err;
     } finally {
       await lease?.release();
     }
+  }
+
+  private failed(err: unknown): void {
+    this.stats.errors++;
+    // Refusals (backoff, cap) repeat the real error; keep lastError pointing at the cause.
+    if (!(err instanceof UpstreamCallError && err.reason === 'unavailable')) this.lastError = (err as Error).message;
   }
 
   /** A running instance if there is one (for listing without starting another). */
@@ -283,6 +302,7 @@ export class UpstreamPool {
       initTimeoutMs: settings.initTimeoutMs,
       onListChanged: this.opts.onListChanged,
       onUnexpectedExit: (i) => this.onCrash(i),
+      schemaValidator: this.opts.schemaValidator,
     });
     try {
       this.stats.starts++;

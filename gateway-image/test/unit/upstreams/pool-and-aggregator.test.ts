@@ -240,11 +240,16 @@ describe('aggregation', () => {
     const before = await u.tools();
     expect(before.some((t) => t.name === 'a__grown')).toBe(false);
     expect((await u.tools())[0]).toBe(before[0]);
+    // Unchanged lists: the very same array (every call looks its tool up in it).
+    expect(await u.tools()).toBe(before);
     await (await tool(u, 'a__grow')).run({}, ctx());
     const deadline = Date.now() + 2_000;
     while (changed.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(changed).toEqual(['a']);
-    expect((await u.tools()).some((t) => t.name === 'a__grown')).toBe(true);
+    const after = await u.tools();
+    expect(after).not.toBe(before);
+    expect(after.some((t) => t.name === 'a__grown')).toBe(true);
+    expect(await u.tools()).toBe(after);
     off();
   });
 

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DockerStreamDemuxer } from '../../../src/core/upstreams/docker-stream-demuxer.js';
+import { SharedSchemaValidator } from '../../../src/core/upstreams/shared-schema-validator.js';
 import { StreamTransport } from '../../../src/core/upstreams/stream-transport.js';
 
 const frame = (type: number, text: string) => {
@@ -51,5 +52,17 @@ describe('StreamTransport', () => {
     input.end();
     expect([stopped, closes]).toEqual([1, 1]);
     await expect(t.send({ jsonrpc: '2.0', id: 3, method: 'ping' })).rejects.toThrow(/closed/);
+  });
+});
+
+describe('SharedSchemaValidator', () => {
+  it('compiles a schema once for equal schemas and validates like the SDK', () => {
+    const v = new SharedSchemaValidator();
+    const schema = () => ({ type: 'object', properties: { n: { type: 'number' } }, required: ['n'] });
+    const a = v.getValidator(schema());
+    expect(v.getValidator(schema())).toBe(a);
+    expect(a({ n: 1 })).toMatchObject({ valid: true });
+    expect(a({ n: 'x' })).toMatchObject({ valid: false, errorMessage: expect.stringMatching(/number/) });
+    expect(v.getValidator({ type: 'string' })).not.toBe(a);
   });
 });
