@@ -5,9 +5,11 @@
  * or containers, so launchers own the process and hand this class only its streams.
  */
 import type { Readable, Writable } from 'node:stream';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+const NEWLINE = 0x0a;
 
 /** Options of {@link StreamTransport}. */
 export interface StreamTransportOptions {
@@ -25,7 +27,9 @@ export class StreamTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
-  private readonly buffer = new ReadBuffer();
+  /** The start of a line whose newline has not arrived yet. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private closed = false;
   private stopping?: Promise<void>;
 
@@ -34,15 +38,7 @@ export class StreamTransport implements Transport {
   /** Starts reading; the streams are already open when the launcher hands them over. */
   async start(): Promise<void> {
     const { input, output } = this.opts;
-    input.on('data', (chunk: Buffer) => {
-      try {
-        this.buffer.append(chunk);
-      } catch (err) {
-        this.onerror?.(err as Error);
-        return;
-      }
-      this.drain();
-    });
+    input.on('data', (chunk: Buffer) => this.read(chunk));
     input.on('error', (err: Error) => this.onerror?.(err));
     input.on('end', () => this.markClosed());
     input.on('close', () => this.markClosed());
@@ -54,7 +50,7 @@ export class StreamTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('upstream stream is closed'));
     return new Promise((resolve, reject) => {
-      const ok = this.opts.output.write(serializeMessage(message), (err) => (err ? reject(err) : undefined));
+      const ok = this.opts.output.write(`${JSON.stringify(message)}\n`, (err) => (err ? reject(err) : undefined));
       if (ok) resolve();
       else this.opts.output.once('drain', resolve);
     });
@@ -71,22 +67,53 @@ export class StreamTransport implements Transport {
   markClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    this.buffer.clear();
+    this.partial = [];
+    this.partialBytes = 0;
     this.onclose?.();
   }
 
-  private drain(): void {
-    for (;;) {
-      let msg: JSONRPCMessage | null;
-      try {
-        msg = this.buffer.readMessage();
-      } catch (err) {
-        // A non-JSON line (a server logging to stdout) is reported and skipped, not fatal.
-        this.onerror?.(err as Error);
-        continue;
-      }
-      if (msg === null) return;
-      this.onmessage?.(msg);
+  /** Splits a chunk into lines (a line may span chunks) and delivers each complete one. */
+  private read(chunk: Buffer): void {
+    let start = 0;
+    let nl = chunk.indexOf(NEWLINE);
+    while (nl !== -1 && !this.closed) {
+      const piece = chunk.subarray(start, nl);
+      const line = this.partial.length === 0 ? piece : Buffer.concat([...this.partial, piece]);
+      this.partial = [];
+      this.partialBytes = 0;
+      this.deliver(line);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
     }
+    if (start >= chunk.length || this.closed) return;
+    this.partialBytes += chunk.length - start;
+    if (this.partialBytes > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
+      // The SDK's ReadBuffer limit: an endless line is dropped and reported, not buffered without bound.
+      this.partial = [];
+      this.partialBytes = 0;
+      this.onerror?.(new Error(`upstream line exceeded ${STDIO_DEFAULT_MAX_BUFFER_SIZE} bytes without a newline; dropped`));
+      return;
+    }
+    this.partial.push(chunk.subarray(start));
+  }
+
+  /**
+   * Parses one line. Only JSON objects of JSON-RPC 2.0 pass; the SDK's Protocol checks each message's exact shape
+   * itself (and reports one it does not know), so validating the whole schema here as well would do it twice.
+   * A non-JSON line (a server logging to stdout) is reported and skipped, not fatal.
+   */
+  private deliver(line: Buffer): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line.toString('utf8'));
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null || (msg as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+      this.onerror?.(new Error(`upstream wrote a line that is not a JSON-RPC 2.0 message: ${line.toString('utf8').slice(0, 200)}`));
+      return;
+    }
+    this.onmessage?.(msg as JSONRPCMessage);
   }
 }

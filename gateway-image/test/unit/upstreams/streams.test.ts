@@ -55,6 +55,46 @@ describe('StreamTransport', () => {
   });
 });
 
+describe('StreamTransport line reading', () => {
+  const setup = async () => {
+    const input = new PassThrough();
+    const t = new StreamTransport({ input, output: new PassThrough(), stop: async () => undefined });
+    const got: unknown[] = [];
+    const errors: string[] = [];
+    t.onmessage = (m) => got.push(m);
+    t.onerror = (e) => errors.push(e.message);
+    await t.start();
+    const flush = () => new Promise((r) => setImmediate(r));
+    return { input, t, got, errors, flush };
+  };
+
+  it('joins a line split inside a multi-byte character, accepts CRLF, and reports JSON that is not JSON-RPC', async () => {
+    const { input, got, errors, flush } = await setup();
+    const line = Buffer.from('{"jsonrpc":"2.0","id":7,"result":{"text":"h\u00e9 \u2603 ☃"}}\r\n');
+    const cut = line.indexOf(Buffer.from('☃')) + 1;
+    input.write(line.subarray(0, 5));
+    input.write(line.subarray(5, cut));
+    input.write(Buffer.concat([line.subarray(cut), Buffer.from('[1,2]\n42\n{"id":1}\n{"jsonrpc":"2.0","method":"notifications/x"}\n')]));
+    await flush();
+    expect(got).toEqual([
+      { jsonrpc: '2.0', id: 7, result: { text: 'hé ☃ ☃' } },
+      { jsonrpc: '2.0', method: 'notifications/x' },
+    ]);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/not a JSON-RPC 2.0 message: \[1,2\]/);
+  });
+
+  it('drops a line longer than the SDK limit without buffering it further, then reads on', async () => {
+    const { input, got, errors, flush } = await setup();
+    const mib = Buffer.alloc(1024 * 1024, 0x61);
+    for (let i = 0; i < 11; i++) input.write(mib);
+    input.write('tail of the long line\n{"jsonrpc":"2.0","id":1,"result":{}}\n');
+    await flush();
+    expect(errors[0]).toMatch(/exceeded \d+ bytes without a newline/);
+    expect(got).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
+  });
+});
+
 describe('SharedSchemaValidator', () => {
   it('compiles a schema once for equal schemas and validates like the SDK', () => {
     const v = new SharedSchemaValidator();
