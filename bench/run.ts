@@ -6,6 +6,7 @@
  *   --image TAG         use this gateway image instead of building mcp-gateway:bench from gateway-image/
  *   --only issue5|issue4
  *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
+ *   --keep-results-md   full bounds, but RESULTS.md is not rewritten (figures only in bench/results/NAME.json)
  *
  * Issue 5: starts a target container and the gateway image as a container (both labelled
  * mcp.gateway.bench=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       label: { type: 'string', default: 'latest' }, baseline: { type: 'string' }, image: { type: 'string' },
-      only: { type: 'string' }, quick: { type: 'boolean', default: false },
+      only: { type: 'string' }, quick: { type: 'boolean', default: false }, 'keep-results-md': { type: 'boolean', default: false },
     },
   });
   const log = (l: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -124,7 +125,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${md}\n`);
   mkdirSync(resolve(here, 'results'), { recursive: true });
   writeFileSync(resolve(here, 'results', `${record.label}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  if (!values.quick) writeResults(md);
+  if (!values.quick && !values['keep-results-md']) writeResults(md);
   const checks = [...(record.issue5 ? checkIssue5(record.issue5) : []), ...(record.issue4 ? checkIssue4(record.issue4) : [])];
   log(`targets: ${checks.filter((c) => c.met).length} met, ${checks.filter((c) => c.met === false).length} not met, ${checks.filter((c) => c.met === undefined).length} n/a`);
   return 0;
