@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSdkSession, type SdkSession } from './clients.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { cpuMs } from './process-tree.js';
 import { closedLoop, sampleInterleaved, summarize } from './stats.js';
 import { issue4GatewayConfig } from './upstream-scenarios.js';
 
@@ -21,13 +22,6 @@ const root = resolve(__dirname, '..');
 const gw = resolve(root, 'gateway-image');
 // Under dist/ (git-ignored, skipped by lint and the image's build context) so packages resolve from gateway-image/.
 const abDir = resolve(gw, 'dist/.ab');
-
-/** User + system CPU time of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 
 /** Extracts `path` of `rev` (or copies it from the working tree) to `dest`. */
 function checkout(rev: string, path: string, dest: string): void {

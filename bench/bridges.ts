@@ -23,6 +23,8 @@ export interface Bridge {
   readonly token?: string;
   /** Tool name of server-everything's echo behind this endpoint. */
   readonly echoTool: string;
+  /** The bridge's own process (its CPU time is measured; the stdio servers it runs are below it). */
+  readonly pid?: number;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ async function spawnBridge(name: string, args: string[], port: number, path: str
     await close();
     throw new Error(`${name}: ${(err as Error).message}`);
   }
-  return { name, url, path, echoTool: 'echo', close };
+  return { name, url, path, echoTool: 'echo', pid: child.pid, close };
 }
 
 /** supergateway 4: stdio -> Streamable HTTP, stateful (one child per session, sessions reused by the client). */

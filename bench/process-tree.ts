@@ -75,3 +75,37 @@ export async function stopProcessTree(child: ChildProcess, graceMs: number): Pro
   }
   return survivors;
 }
+
+/** Fields of /proc/<pid>/stat after the command name (field 3 onwards), or undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICK_MS = 10;
+
+/** User + system CPU time of a process so far, in ms (10 ms resolution). */
+export function cpuMs(pid: number): number {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) * TICK_MS : Number.NaN;
+}
+
+/**
+ * CPU time of a process and everything below it, in ms: its own, its waited-for children's (cutime, cstime),
+ * and that of every live descendant.
+ */
+export function treeCpuMs(pid: number): number {
+  const f = statFields(pid);
+  if (!f) return Number.NaN;
+  let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  for (const d of descendants(pid)) {
+    const g = statFields(d.pid);
+    if (g) ticks += Number(g[11]) + Number(g[12]);
+  }
+  return ticks * TICK_MS;
+}

@@ -9,19 +9,12 @@
  *   [BENCH_GATEWAY_ENV='{"MCP_DOCKER_AUDIT":"false"}'] node --import tsx bench/profile-upstream.ts [calls=3000] [per-session|shared] [--no-prof]
  *   node --import tsx bench/profile-summary.ts bench/profiles/<file>.cpuprofile
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRpcClient, openSdkSession, readDurationMeans, type SdkSession } from './clients.js';
 import { buildGatewayDist, startGatewayProcess } from './gateway-process.js';
+import { cpuMs } from './process-tree.js';
 import { closedLoop, sampleLatency } from './stats.js';
 import { issue4GatewayConfig } from './upstream-scenarios.js';
-
-/** User + system CPU time of a process so far, in ms (clock ticks of 10 ms on Linux). */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -154,6 +154,8 @@ export function issue4Markdown(results: UpstreamResult[]): string {
     const tps = r.throughput ?? [];
     rows.push([r.name, f(r.latency!.p50), f(r.latency!.p95), ...[1, 8, 32].map((c) => f(tps.find((t) => t.concurrency === c)?.perSecond, 0)), tps.some((t) => t.errors) ? `errors: ${tps.map((t) => t.errors).join('/')}` : '']);
   }
+  const cpuRows = results.filter((r) => r.available).map((r) => [r.name,
+    ...[r.latency, ...[1, 8, 32].map((c) => r.throughput?.find((t) => t.concurrency === c))].map((x) => `${f(x?.cpuMsPerCall, 3)} (${f(x?.treeCpuMsPerCall, 3)})`)]);
   const sliceRows = results.filter((r) => r.available && r.throughput?.some((t) => t.slices)).map((r) => [r.name, ...[1, 8, 32].map((c) => r.throughput!.find((t) => t.concurrency === c)?.slices?.join(' / ') ?? 'n/a')]);
   const runtimes = [...new Set(results.flatMap((r) => (r.runtime ? [r.runtime] : [])))];
   const checks = checkIssue4(results);
@@ -163,6 +165,10 @@ export function issue4Markdown(results: UpstreamResult[]): string {
     table(['bridge', 'p50 ms', 'p95 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
     '',
     ...(sliceRows.length ? ['calls/s of each slice, in the order they ran:', '', table(['bridge', 'x1', 'x8', 'x32'], sliceRows), ''] : []),
+    ...(cpuRows.some((r) => r.slice(1).some((c) => !c.startsWith('n/a'))) ? [
+      'CPU time per call of each bridge\'s own process, ms (in parentheses: with the stdio servers it runs), from /proc:', '',
+      table(['bridge', 'sequential', 'x1', 'x8', 'x32'], cpuRows), '',
+    ] : []),
     'Like for like: supergateway (--stateful) runs one stdio child per session, as the per-session lifecycle does; mcp-proxy runs one child for all sessions, as `shared` does.',
     '',
     table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, ok(c.met)])),

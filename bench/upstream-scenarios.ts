@@ -12,6 +12,7 @@ import { everythingUpstreamConfig, startMcpProxy, startSupergateway, type Bridge
 import { openSdkSession, type SdkSession } from './clients.js';
 import { BENCH_CONFIG } from './containers.js';
 import { buildGatewayDist, startGatewayProcess } from './gateway-process.js';
+import { cpuMs, treeCpuMs } from './process-tree.js';
 import { closedLoop, sampleInterleaved, summarize, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
 
 /** Throughput of one contender at one concurrency, over all its slices. */
@@ -19,6 +20,10 @@ export type UpstreamThroughput = ThroughputResult & {
   readonly firstError?: string;
   /** calls/s of each slice, in the order they ran. */
   readonly slices?: readonly number[];
+  /** CPU time of the bridge's own process per call (ms; /proc, so machine load disturbs it far less than calls/s). */
+  readonly cpuMsPerCall?: number;
+  /** The same including the stdio servers it runs (its children). */
+  readonly treeCpuMsPerCall?: number;
 };
 
 /** One contender's figures, or why there are none. */
@@ -26,7 +31,7 @@ export interface UpstreamResult {
   readonly name: string;
   readonly available: boolean;
   readonly reason?: string;
-  readonly latency?: LatencySummary;
+  readonly latency?: LatencySummary & { readonly cpuMsPerCall?: number; readonly treeCpuMsPerCall?: number };
   readonly throughput?: readonly UpstreamThroughput[];
   /** How the contender ran (process, node binary). */
   readonly runtime?: string;
@@ -78,7 +83,7 @@ async function startGatewayBridge(lifecycle: 'per-session' | 'shared'): Promise<
     await gw.close().catch(() => undefined);
     return { unavailable: `probe failed: ${(err as Error).message}` };
   }
-  return { name: `mcp-gateway (${lifecycle})`, url: gw.url, path: '/mcp', token: gw.token, echoTool: 'everything__echo', close: () => gw.close() };
+  return { name: `mcp-gateway (${lifecycle})`, url: gw.url, path: '/mcp', token: gw.token, echoTool: 'everything__echo', pid: gw.pid, close: () => gw.close() };
 }
 
 const open = (b: Bridge) => openSdkSession(b.url, { token: b.token, path: b.path });
@@ -88,6 +93,9 @@ const echo = (b: Bridge, s: SdkSession) => async () => {
   if (!text.includes('hi')) throw new Error(`${b.name}: echo answered ${JSON.stringify(text)}`);
 };
 
+/** CPU time so far of a bridge's process, alone and with its children (NaN without a pid). */
+const cpuOf = (b: Bridge) => (b.pid === undefined ? { own: Number.NaN, tree: Number.NaN } : { own: cpuMs(b.pid), tree: treeCpuMs(b.pid) });
+
 /** Throughput of every bridge at `c` clients each, in interleaved slices. */
 async function throughputAt(bridges: readonly Bridge[], c: number, bounds: UpstreamBounds): Promise<UpstreamThroughput[]> {
   const slices = bounds.slices ?? 4;
@@ -95,12 +103,16 @@ async function throughputAt(bridges: readonly Bridge[], c: number, bounds: Upstr
   try {
     // Warm each session (a per-session bridge starts its child on first use).
     await Promise.all(pools.map((sessions, k) => Promise.all(sessions.map((s) => echo(bridges[k], s)()))));
-    const acc = bridges.map(() => ({ calls: 0, errors: 0, seconds: 0, samples: [] as number[], slices: [] as number[], firstError: undefined as string | undefined }));
+    const acc = bridges.map(() => ({ calls: 0, errors: 0, seconds: 0, cpu: 0, treeCpu: 0, samples: [] as number[], slices: [] as number[], firstError: undefined as string | undefined }));
     for (let round = 0; round < slices; round += 1) {
       for (let j = 0; j < bridges.length; j += 1) {
         const k = (j + round) % bridges.length;
         const a = acc[k];
+        const cpu0 = cpuOf(bridges[k]);
         const r = await closedLoop(pools[k].map((s) => echo(bridges[k], s)), { maxCalls: Math.ceil(bounds.maxCalls / slices), maxMs: bounds.maxMs / slices, samples: a.samples });
+        const cpu1 = cpuOf(bridges[k]);
+        a.cpu += cpu1.own - cpu0.own;
+        a.treeCpu += cpu1.tree - cpu0.tree;
         a.calls += r.calls;
         a.errors += r.errors;
         a.seconds += r.seconds;
@@ -110,6 +122,7 @@ async function throughputAt(bridges: readonly Bridge[], c: number, bounds: Upstr
     }
     return acc.map((a) => ({
       concurrency: c, calls: a.calls, errors: a.errors, seconds: a.seconds, perSecond: a.calls / a.seconds, latency: summarize(a.samples), slices: a.slices,
+      cpuMsPerCall: a.cpu / a.calls, treeCpuMsPerCall: a.treeCpu / a.calls,
       ...(a.firstError ? { firstError: a.firstError } : {}),
     }));
   } finally {
@@ -148,19 +161,26 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
       }
     }
     const firsts = await Promise.all(bridges.map(open));
-    let latency: LatencySummary[];
+    let latency: Array<LatencySummary & { cpuMsPerCall?: number; treeCpuMsPerCall?: number }>;
     try {
-      latency = await sampleInterleaved(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, maxErrors: 10 });
+      // Contenders take turns call by call, so each one's CPU over the whole loop is its own calls' CPU.
+      const cpu0 = bridges.map(cpuOf);
+      const summaries = await sampleInterleaved(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, maxErrors: 10 });
+      latency = summaries.map((l, k) => {
+        const cpu1 = cpuOf(bridges[k]);
+        const calls = l.n + bounds.latency.warmup;
+        return { ...l, cpuMsPerCall: (cpu1.own - cpu0[k].own) / calls, treeCpuMsPerCall: (cpu1.tree - cpu0[k].tree) / calls };
+      });
     } finally {
       await Promise.all(firsts.map((s) => s.close()));
     }
-    bridges.forEach((b, k) => log(`${b.name} echo sequential: p50 ${latency[k].p50.toFixed(2)} ms p95 ${latency[k].p95.toFixed(2)} ms (n ${latency[k].n})`));
+    bridges.forEach((b, k) => log(`${b.name} echo sequential: p50 ${latency[k].p50.toFixed(2)} ms p95 ${latency[k].p95.toFixed(2)} ms (n ${latency[k].n}), CPU ${latency[k].cpuMsPerCall?.toFixed(3)} ms/call (${latency[k].treeCpuMsPerCall?.toFixed(3)} with children)`));
     const throughput: UpstreamThroughput[][] = bridges.map(() => []);
     for (const c of bounds.concurrency) {
       const at = await throughputAt(bridges, c, bounds);
       at.forEach((r, k) => {
         throughput[k].push(r);
-        log(`${bridges[k].name} echo x${c}: ${r.perSecond.toFixed(0)}/s (slices ${r.slices?.join('/')}) p50 ${r.latency.p50.toFixed(2)} ms${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`);
+        log(`${bridges[k].name} echo x${c}: ${r.perSecond.toFixed(0)}/s (slices ${r.slices?.join('/')}) p50 ${r.latency.p50.toFixed(2)} ms, CPU ${r.cpuMsPerCall?.toFixed(3)} ms/call (${r.treeCpuMsPerCall?.toFixed(3)} with children)${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`);
       });
     }
     bridges.forEach((b, k) => results.set(b.name, { name: b.name, available: true, latency: latency[k], throughput: throughput[k], runtime }));
