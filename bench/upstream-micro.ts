@@ -5,16 +5,19 @@
  * CPU time per call (process.cpuUsage: the upstream child's CPU is not in it) and wall-clock latency, for one
  * sequential caller and for 8 and 32 concurrent sessions. Rounds of each variant alternate so drift hits all.
  *
- *   node --import tsx bench/upstream-micro.ts [calls=4000] [rounds=3] [per-session|shared]
+ *   [BENCH_UPSTREAMS_DIR=/abs/copy/of/core/upstreams] node --import tsx bench/upstream-micro.ts [calls=4000] [rounds=3] [per-session|shared]
  */
 import pino from 'pino';
 import type { ToolContext, ToolDefinition } from '../gateway-image/src/core/contracts.js';
-import { createUpstreams, parseUpstreamsConfig, type UpstreamsDeps } from '../gateway-image/src/core/upstreams/index.js';
+import type { UpstreamsDeps } from '../gateway-image/src/core/upstreams/index.js';
 import { everythingUpstreamConfig } from './bridges.js';
 import { summarize } from './stats.js';
 
 async function main(): Promise<void> {
   const [callsArg = '4000', roundsArg = '3', lifecycle = 'per-session'] = process.argv.slice(2);
+  // Another copy of core/upstreams (an A/B), else the sources in gateway-image/.
+  const dir = process.env.BENCH_UPSTREAMS_DIR ?? '../gateway-image/src/core/upstreams';
+  const { createUpstreams, parseUpstreamsConfig } = await import(`${dir}/index.js`) as typeof import('../gateway-image/src/core/upstreams/index.js');
   const calls = Number(callsArg);
   const servers = everythingUpstreamConfig() as Record<string, Record<string, unknown>>;
   const { config, problems } = parseUpstreamsConfig({ mcpServers: { everything: { ...servers.everything, lifecycle } }, upstreams: { maxInstancesPerServer: 64 } });
