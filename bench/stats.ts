@@ -79,6 +79,37 @@ export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown
   return samples.map((s, k) => ({ ...summarize(s), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) }));
 }
 
+/**
+ * Like {@link sampleInterleaved}, but in blocks: `block` calls of one callable back to back, then the next
+ * callable's block, the order rotating every round. Drift still hits every series alike, while each call finds
+ * its target warm (call-by-call alternation between processes measures cold caches and wake-ups as much as
+ * the call). `count` and `warmup` are per callable; `maxMs` bounds the whole loop.
+ */
+export async function sampleBlocks(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds & { block: number; maxErrors?: number }): Promise<LatencySummary[]> {
+  for (const fn of fns) for (let i = 0; i < bounds.warmup; i += 1) await fn();
+  const samples: number[][] = fns.map(() => []);
+  const errors = fns.map(() => 0);
+  const firstErrors: Array<string | undefined> = fns.map(() => undefined);
+  const deadline = performance.now() + bounds.maxMs;
+  for (let round = 0; samples.some((s) => s.length < bounds.count) && performance.now() < deadline; round += 1) {
+    for (let j = 0; j < fns.length; j += 1) {
+      const k = (j + round) % fns.length;
+      for (let i = 0; i < bounds.block && samples[k].length < bounds.count; i += 1) {
+        const t0 = performance.now();
+        try {
+          await fns[k]();
+          samples[k].push(performance.now() - t0);
+        } catch (err) {
+          errors[k] += 1;
+          firstErrors[k] ??= `${(err as Error).message} (after ${(performance.now() - t0).toFixed(0)} ms)`;
+          if (errors.reduce((a, b) => a + b, 0) > (bounds.maxErrors ?? 3)) throw new Error(`too many failed calls: ${firstErrors.filter(Boolean).join('; ')}`);
+        }
+      }
+    }
+  }
+  return samples.map((s, k) => ({ ...summarize(s), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) }));
+}
+
 /** Result of a closed-loop load run. */
 export interface ThroughputResult {
   readonly concurrency: number;

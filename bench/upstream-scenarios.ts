@@ -4,16 +4,16 @@
  * latency and throughput at 1, 8 and 32 concurrent clients (one session each).
  *
  * Every contender is its own process under the same node binary, all started before the first measurement and
- * measured interleaved so that load from elsewhere on a shared machine hits them alike: latency call by call
- * (A, B, C, D, A, ...), throughput in short slices per concurrency level, the contenders' order rotating from
- * one round of slices to the next.
+ * measured interleaved so that load from elsewhere on a shared machine hits them alike: latency in blocks of
+ * calls (A x25, B x25, ..., order rotating; also call by call, A, B, C, D, A, ..., as "cold" latency),
+ * throughput in short slices per concurrency level, the contenders' order rotating from one round to the next.
  */
 import { everythingUpstreamConfig, startMcpProxy, startSupergateway, type Bridge } from './bridges.js';
 import { openSdkSession, type SdkSession } from './clients.js';
 import { BENCH_CONFIG } from './containers.js';
 import { buildGatewayDist, startGatewayProcess } from './gateway-process.js';
 import { cpuMs, treeCpuMs } from './process-tree.js';
-import { closedLoop, sampleInterleaved, summarize, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
+import { closedLoop, sampleBlocks, sampleInterleaved, summarize, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
 
 /** Throughput of one contender at one concurrency, over all its slices. */
 export type UpstreamThroughput = ThroughputResult & {
@@ -31,7 +31,10 @@ export interface UpstreamResult {
   readonly name: string;
   readonly available: boolean;
   readonly reason?: string;
+  /** Sequential calls, warm: blocks of calls per contender, rotating (see sampleBlocks). */
   readonly latency?: LatencySummary & { readonly cpuMsPerCall?: number; readonly treeCpuMsPerCall?: number };
+  /** Sequential calls alternating call by call between contenders: every call finds its bridge cold. */
+  readonly coldLatency?: LatencySummary;
   readonly throughput?: readonly UpstreamThroughput[];
   /** How the contender ran (process, node binary). */
   readonly runtime?: string;
@@ -41,6 +44,10 @@ export interface UpstreamResult {
 export interface UpstreamBounds {
   /** Per contender: warm-up and measured calls, and the wall-clock budget of the whole interleaved loop. */
   readonly latency: LoopBounds;
+  /** Calls per contender per block of the warm latency loop. @default 25 */
+  readonly latencyBlock?: number;
+  /** Per contender: calls of the call-by-call (cold) loop, 0 to skip it. @default latency.count / 4 */
+  readonly coldCount?: number;
   readonly concurrency: readonly number[];
   /** Per contender and concurrency level, over all slices. */
   readonly maxCalls: number;
@@ -162,19 +169,22 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
     }
     const firsts = await Promise.all(bridges.map(open));
     let latency: Array<LatencySummary & { cpuMsPerCall?: number; treeCpuMsPerCall?: number }>;
+    let cold: LatencySummary[] | undefined;
     try {
-      // Contenders take turns call by call, so each one's CPU over the whole loop is its own calls' CPU.
+      // Contenders take turns, so each one's CPU over the whole loop is its own calls' CPU.
       const cpu0 = bridges.map(cpuOf);
-      const summaries = await sampleInterleaved(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, maxErrors: 10 });
+      const summaries = await sampleBlocks(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, block: bounds.latencyBlock ?? 25, maxErrors: 10 });
       latency = summaries.map((l, k) => {
         const cpu1 = cpuOf(bridges[k]);
         const calls = l.n + bounds.latency.warmup;
         return { ...l, cpuMsPerCall: (cpu1.own - cpu0[k].own) / calls, treeCpuMsPerCall: (cpu1.tree - cpu0[k].tree) / calls };
       });
+      const coldCount = bounds.coldCount ?? Math.ceil(bounds.latency.count / 4);
+      if (coldCount > 0) cold = await sampleInterleaved(bridges.map((b, k) => echo(b, firsts[k])), { warmup: 0, count: coldCount, maxMs: bounds.latency.maxMs, maxErrors: 10 });
     } finally {
       await Promise.all(firsts.map((s) => s.close()));
     }
-    bridges.forEach((b, k) => log(`${b.name} echo sequential: p50 ${latency[k].p50.toFixed(2)} ms p95 ${latency[k].p95.toFixed(2)} ms (n ${latency[k].n}), CPU ${latency[k].cpuMsPerCall?.toFixed(3)} ms/call (${latency[k].treeCpuMsPerCall?.toFixed(3)} with children)`));
+    bridges.forEach((b, k) => log(`${b.name} echo sequential: p50 ${latency[k].p50.toFixed(2)} ms p95 ${latency[k].p95.toFixed(2)} ms (n ${latency[k].n}), CPU ${latency[k].cpuMsPerCall?.toFixed(3)} ms/call (${latency[k].treeCpuMsPerCall?.toFixed(3)} with children)${cold ? `; cold p50 ${cold[k].p50.toFixed(2)} ms` : ''}`));
     const throughput: UpstreamThroughput[][] = bridges.map(() => []);
     for (const c of bounds.concurrency) {
       const at = await throughputAt(bridges, c, bounds);
@@ -183,7 +193,7 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
         log(`${bridges[k].name} echo x${c}: ${r.perSecond.toFixed(0)}/s (slices ${r.slices?.join('/')}) p50 ${r.latency.p50.toFixed(2)} ms, CPU ${r.cpuMsPerCall?.toFixed(3)} ms/call (${r.treeCpuMsPerCall?.toFixed(3)} with children)${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`);
       });
     }
-    bridges.forEach((b, k) => results.set(b.name, { name: b.name, available: true, latency: latency[k], throughput: throughput[k], runtime }));
+    bridges.forEach((b, k) => results.set(b.name, { name: b.name, available: true, latency: latency[k], ...(cold ? { coldLatency: cold[k] } : {}), throughput: throughput[k], runtime }));
   } finally {
     const closed = await Promise.allSettled(bridges.map((b) => b.close()));
     const failures = closed.flatMap((c, k) => (c.status === 'rejected' ? [`${bridges[k].name}: ${(c.reason as Error).message}`] : []));
