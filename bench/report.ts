@@ -161,7 +161,7 @@ export function issue4Markdown(results: UpstreamResult[]): string {
   const checks = checkIssue4(results);
   return [
     '### Upstream echo (server-everything over stdio) through each bridge, SDK client over Streamable HTTP',
-    ...(runtimes.length ? [`Every contender: ${runtimes.join('; ')}. Latency (p50, p95): sequential calls in blocks of 25 per contender, order rotating; cold p50: calls alternating between contenders one by one; throughput: slices interleaved, order rotating.`, ''] : []),
+    ...(runtimes.length ? [`Every contender: ${runtimes.join('; ')}. Latency (p50, p95): sequential calls in blocks of 100 per contender, order rotating; cold p50: calls alternating between contenders one by one; throughput: slices interleaved, order rotating.`, ''] : []),
     table(['bridge', 'p50 ms', 'p95 ms', 'cold p50 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
     '',
     ...(sliceRows.length ? ['calls/s of each slice, in the order they ran:', '', table(['bridge', 'x1', 'x8', 'x32'], sliceRows), ''] : []),

@@ -5,7 +5,7 @@
  *
  * Every contender is its own process under the same node binary, all started before the first measurement and
  * measured interleaved so that load from elsewhere on a shared machine hits them alike: latency in blocks of
- * calls (A x25, B x25, ..., order rotating; also call by call, A, B, C, D, A, ..., as "cold" latency),
+ * calls (A x100, B x100, ..., order rotating; also call by call, A, B, C, D, A, ..., as "cold" latency),
  * throughput in short slices per concurrency level, the contenders' order rotating from one round to the next.
  */
 import { everythingUpstreamConfig, startMcpProxy, startSupergateway, type Bridge } from './bridges.js';
@@ -44,7 +44,7 @@ export interface UpstreamResult {
 export interface UpstreamBounds {
   /** Per contender: warm-up and measured calls, and the wall-clock budget of the whole interleaved loop. */
   readonly latency: LoopBounds;
-  /** Calls per contender per block of the warm latency loop. @default 25 */
+  /** Calls per contender per block of the warm latency loop. @default 100 */
   readonly latencyBlock?: number;
   /** Per contender: calls of the call-by-call (cold) loop, 0 to skip it. @default latency.count / 4 */
   readonly coldCount?: number;
@@ -173,7 +173,7 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
     try {
       // Contenders take turns, so each one's CPU over the whole loop is its own calls' CPU.
       const cpu0 = bridges.map(cpuOf);
-      const summaries = await sampleBlocks(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, block: bounds.latencyBlock ?? 25, maxErrors: 10 });
+      const summaries = await sampleBlocks(bridges.map((b, k) => echo(b, firsts[k])), { ...bounds.latency, block: bounds.latencyBlock ?? 100, maxErrors: 10 });
       latency = summaries.map((l, k) => {
         const cpu1 = cpuOf(bridges[k]);
         const calls = l.n + bounds.latency.warmup;
