@@ -34,9 +34,16 @@ import {
   type ImageSummary, type InspectKind, type ListContainersOptions, type LogOptions,
 } from './docker-client.js';
 import { describeEndpoint, dockerOptionsFor, type DockerHostSettings } from './docker-host.js';
+import { createExecExitWatcher } from './exec-exits.js';
 
 /** Environment variable every exec carries so that kill() can find its processes. */
 export const EXEC_MARKER_ENV = 'MCP_GATEWAY_EXEC_ID';
+
+/**
+ * How long a finished exec waits for its `exec_die` event before asking the engine (GET /exec/{id}/json) while the
+ * events stream is live; the event keeps being accepted after that, whichever answers first wins.
+ */
+export const EXIT_EVENT_GRACE_MS = 3;
 
 /** How long container facts from one inspect are reused. */
 export const FACTS_TTL_MS = 2000;
@@ -344,11 +351,12 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
-  /** Creates and starts an exec; null when the container does not exist. */
-  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, withStdin: boolean, signal?: AbortSignal) {
+  /** Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two. */
+  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => void) {
     const created = await call('exec_create', `creating exec in ${containerId}`, () =>
       json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, { body: spec, signal }));
     if (!created) return null;
+    onCreated?.(created.Id);
     const socket = await call('exec_start', `starting exec in ${containerId}`, () => startAttached(created.Id, { Detach: false, Tty: tty }));
     if (!socket) return null;
     return { execId: created.Id, socket };
@@ -356,6 +364,19 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
 
   const inspectExec = (execId: string, what: string, signal?: AbortSignal) =>
     call('exec_inspect', `inspecting exec in ${what}`, () => json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${execId}/json`, { signal }));
+
+  const exits = createExecExitWatcher((query) => send('GET', '/events', { query }).response);
+
+  /** The exit code by inspect: the stream can end a moment before the engine records the exit, so poll briefly. */
+  async function pollExitCode(execId: string, what: string, stop: { done: boolean }, signal?: AbortSignal): Promise<number | null> {
+    for (let i = 0; i < 50 && !stop.done; i += 1) {
+      const info = await inspectExec(execId, what, signal);
+      if (!info) return null;
+      if (!info.Running) return info.ExitCode ?? null;
+      await new Promise((r) => setTimeout(r, Math.min(2 ** i, 50)));
+    }
+    return null;
+  }
 
   return {
     endpoint,
@@ -423,7 +444,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         Cmd: [...o.cmd], AttachStdout: true, AttachStderr: true, AttachStdin: withStdin, Tty: tty,
         ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}),
         Env: [...(o.env ?? []), `${EXEC_MARKER_ENV}=${marker}`],
-      }, tty, withStdin, signal);
+      }, tty, signal, (execId) => exits.expect(execId));
       if (!started) {
         forget(id);
         return null;
@@ -438,14 +459,19 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       return {
         stdout, stderr, done,
         async exitCode(sig) {
-          // The stream can end a moment before the engine records the exit; poll briefly.
-          for (let i = 0; i < 50; i += 1) {
-            const info = await inspectExec(execId, id, sig);
-            if (!info) return null;
-            if (!info.Running) return info.ExitCode ?? null;
-            await new Promise((r) => setTimeout(r, Math.min(2 ** i, 50)));
+          const stop = { done: false };
+          try {
+            const early = await exits.wait(execId, EXIT_EVENT_GRACE_MS);
+            if (early !== undefined) return early;
+            // Ask the engine, and still take the event if it comes first.
+            return await new Promise<number | null>((resolve, reject) => {
+              pollExitCode(execId, id, stop, sig).then(resolve, reject);
+              void exits.wait(execId, Number.POSITIVE_INFINITY).then((code) => { if (code !== undefined) resolve(code); });
+            });
+          } finally {
+            stop.done = true;
+            exits.forget(execId);
           }
-          return null;
         },
         kill() {
           killed ??= (async () => {
@@ -455,7 +481,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
                 // As the exec's own user: reading another user's /proc/<pid>/environ needs CAP_SYS_PTRACE,
                 // which containers do not have, even as root; the same user can read and signal its processes.
                 ...(o.user ? { User: o.user } : {}),
-              }, false, false);
+              }, false);
               if (!killer) return { killed: 0, reason: `container ${id} no longer exists` };
               const out = demux(killer.socket, false);
               const chunks: Buffer[] = [];
@@ -507,6 +533,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     },
 
     close() {
+      exits.close();
       agent.destroy();
       facts.clear();
     },
