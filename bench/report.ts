@@ -148,11 +148,11 @@ export function issue4Markdown(results: UpstreamResult[]): string {
   const rows: string[][] = [];
   for (const r of results) {
     if (!r.available) {
-      rows.push([r.name, 'not available', '', '', '', '', '', r.reason ?? '']);
+      rows.push([r.name, 'not available', '', '', '', '', '', '', r.reason ?? '']);
       continue;
     }
     const tps = r.throughput ?? [];
-    rows.push([r.name, f(r.latency!.p50), f(r.latency!.p95), f(r.coldLatency?.p50), ...[1, 8, 32].map((c) => f(tps.find((t) => t.concurrency === c)?.perSecond, 0)), tps.some((t) => t.errors) ? `errors: ${tps.map((t) => t.errors).join('/')}` : '']);
+    rows.push([r.name, f(r.latency!.p50), f(r.latency!.p95), f(r.coldLatency?.p50), f(r.sessionStart?.p50, 1), ...[1, 8, 32].map((c) => f(tps.find((t) => t.concurrency === c)?.perSecond, 0)), tps.some((t) => t.errors) ? `errors: ${tps.map((t) => t.errors).join('/')}` : '']);
   }
   const cpuRows = results.filter((r) => r.available).map((r) => [r.name,
     ...[r.latency, ...[1, 8, 32].map((c) => r.throughput?.find((t) => t.concurrency === c))].map((x) => `${f(x?.cpuMsPerCall, 3)} (${f(x?.treeCpuMsPerCall, 3)})`)]);
@@ -161,8 +161,8 @@ export function issue4Markdown(results: UpstreamResult[]): string {
   const checks = checkIssue4(results);
   return [
     '### Upstream echo (server-everything over stdio) through each bridge, SDK client over Streamable HTTP',
-    ...(runtimes.length ? [`Every contender: ${runtimes.join('; ')}. Latency (p50, p95): sequential calls in blocks of 100 per contender, order rotating; cold p50: calls alternating between contenders one by one; throughput: slices interleaved, order rotating.`, ''] : []),
-    table(['bridge', 'p50 ms', 'p95 ms', 'cold p50 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
+    ...(runtimes.length ? [`Every contender: ${runtimes.join('; ')}. Latency (p50, p95): sequential calls in blocks of 100 per contender, order rotating; cold p50: calls alternating between contenders one by one; session start: initialize + first echo of a new session; throughput: slices interleaved, order rotating.`, ''] : []),
+    table(['bridge', 'p50 ms', 'p95 ms', 'cold p50 ms', 'session start p50 ms', 'calls/s x1', 'calls/s x8', 'calls/s x32', 'note'], rows),
     '',
     ...(sliceRows.length ? ['calls/s of each slice, in the order they ran:', '', table(['bridge', 'x1', 'x8', 'x32'], sliceRows), ''] : []),
     ...(cpuRows.some((r) => r.slice(1).some((c) => !c.startsWith('n/a'))) ? [

@@ -33,7 +33,7 @@ const MARK_START = '<!-- bench:generated:start -->';
 const MARK_END = '<!-- bench:generated:end -->';
 
 const QUICK: Issue5Bounds = { latency: { warmup: 3, count: 20, maxMs: 10_000 }, throughput: { execCalls: 60, psCalls: 200, maxMs: 1000 }, concurrency: [1, 8, 32], streamBytes: 10_000_000 };
-const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000, slices: 2 };
+const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000, slices: 2, sessionStarts: 3 };
 
 function machine(): Record<string, string> {
   const sh = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000 }).trim(); } catch { return 'unknown'; } };

@@ -35,6 +35,8 @@ export interface UpstreamResult {
   readonly latency?: LatencySummary & { readonly cpuMsPerCall?: number; readonly treeCpuMsPerCall?: number };
   /** Sequential calls alternating call by call between contenders: every call finds its bridge cold. */
   readonly coldLatency?: LatencySummary;
+  /** A new session: initialize plus its first echo (a per-session bridge starts the stdio server for it). */
+  readonly sessionStart?: LatencySummary;
   readonly throughput?: readonly UpstreamThroughput[];
   /** How the contender ran (process, node binary). */
   readonly runtime?: string;
@@ -55,6 +57,8 @@ export interface UpstreamBounds {
   readonly maxMs: number;
   /** Slices per contender and level (maxCalls and maxMs are split among them). @default 4 */
   readonly slices?: number;
+  /** New sessions per contender for the session-start figure, 0 to skip. @default 12 */
+  readonly sessionStarts?: number;
 }
 
 /** Default bounds. */
@@ -185,6 +189,19 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
       await Promise.all(firsts.map((s) => s.close()));
     }
     bridges.forEach((b, k) => log(`${b.name} echo sequential: p50 ${latency[k].p50.toFixed(2)} ms p95 ${latency[k].p95.toFixed(2)} ms (n ${latency[k].n}), CPU ${latency[k].cpuMsPerCall?.toFixed(3)} ms/call (${latency[k].treeCpuMsPerCall?.toFixed(3)} with children)${cold ? `; cold p50 ${cold[k].p50.toFixed(2)} ms` : ''}`));
+    // Session start, contenders taking turns; each session is closed before the next contender's starts.
+    const starts: number[][] = bridges.map(() => []);
+    for (let i = 0; i < (bounds.sessionStarts ?? 12); i += 1) {
+      for (const [k, b] of bridges.entries()) {
+        const t0 = performance.now();
+        const s = await open(b);
+        await echo(b, s)();
+        starts[k].push(performance.now() - t0);
+        await s.close();
+      }
+    }
+    const sessionStart = starts.map((x) => (x.length ? summarize(x) : undefined));
+    bridges.forEach((b, k) => sessionStart[k] && log(`${b.name} session start (initialize + first echo): p50 ${sessionStart[k]!.p50.toFixed(1)} ms p95 ${sessionStart[k]!.p95.toFixed(1)} ms`));
     const throughput: UpstreamThroughput[][] = bridges.map(() => []);
     for (const c of bounds.concurrency) {
       const at = await throughputAt(bridges, c, bounds);
@@ -193,7 +210,8 @@ export async function runIssue4(log: (l: string) => void, bounds: UpstreamBounds
         log(`${bridges[k].name} echo x${c}: ${r.perSecond.toFixed(0)}/s (slices ${r.slices?.join('/')}) p50 ${r.latency.p50.toFixed(2)} ms, CPU ${r.cpuMsPerCall?.toFixed(3)} ms/call (${r.treeCpuMsPerCall?.toFixed(3)} with children)${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`);
       });
     }
-    bridges.forEach((b, k) => results.set(b.name, { name: b.name, available: true, latency: latency[k], ...(cold ? { coldLatency: cold[k] } : {}), throughput: throughput[k], runtime }));
+    bridges.forEach((b, k) => results.set(b.name, { name: b.name, available: true, latency: latency[k], ...(cold ? { coldLatency: cold[k] } : {}),
+      ...(sessionStart[k] ? { sessionStart: sessionStart[k] } : {}), throughput: throughput[k], runtime }));
   } finally {
     const closed = await Promise.allSettled(bridges.map((b) => b.close()));
     const failures = closed.flatMap((c, k) => (c.status === 'rejected' ? [`${bridges[k].name}: ${(c.reason as Error).message}`] : []));
