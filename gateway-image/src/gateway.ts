@@ -22,15 +22,15 @@ import { createSecurity, type Security } from './core/security/create-security.j
 import { ConfigError } from './errors.js';
 import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
 import { createToolSource, type ToolSource } from './core/tool-source.js';
-import { createUpstreams, type Upstreams } from './core/upstreams/index.js';
+import type { Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import type { GatewayConfig } from './load-config.js';
-import { createSessionServer } from './mcp/session-server.js';
+import type { createSessionServer } from './mcp/session-server.js';
 import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
-import { createSseAdapter } from './transports/sse.js';
-import { createStreamableHttpAdapter } from './transports/streamable-http.js';
+import type { createSseAdapter } from './transports/sse.js';
+import type { createStreamableHttpAdapter } from './transports/streamable-http.js';
 
 /** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
 const EDGE_AUDIT_PER_MINUTE = 120;
@@ -59,18 +59,33 @@ export interface Gateway {
   start(): Promise<AddressInfo>;
   /** Stops accepting, closes sessions, flushes the audit log, removes what it started. Bounded. */
   close(): Promise<void>;
-  /** Everything the stdio transport needs to serve one local client. */
-  stdioServer(principal: Principal): Server;
+  /** Everything the stdio transport needs to serve one local client (loads the session side, see below). */
+  stdioServer(principal: Principal): Promise<Server>;
   readonly metrics: GatewayMetrics;
   readonly pipeline: ToolPipeline;
   readonly catalog: ToolCatalog;
   readonly tools: ToolSource;
-  /** Present when mcpServers are configured. */
+  /** Present when mcpServers are configured, once start() has created them. */
   readonly upstreams?: Upstreams;
   readiness(): Promise<Readiness>;
 }
 
-/** Builds a gateway from a validated config. */
+/** What serves MCP sessions: the SDK's Server per session and the Streamable HTTP and SSE adapters. */
+interface SessionSide {
+  newServer(fallbackPrincipal?: Principal): Server;
+  readonly streamable: ReturnType<typeof createStreamableHttpAdapter>;
+  readonly sse: ReturnType<typeof createSseAdapter>;
+}
+
+/**
+ * Builds a gateway from a validated config.
+ *
+ * Two parts are loaded when first needed instead of at start, because an idle gateway (and one driven only through
+ * /rpc) never uses them and they hold most of its memory beyond Node itself: the MCP session side (the SDK's server
+ * and protocol schemas, ~11 MiB resident with the upstream client) on the first /mcp or /sse request or the stdio
+ * server, which waits for the load once (~50 ms); and the upstream servers' module, imported by start() only when
+ * mcpServers are configured.
+ */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
   const { logger } = deps;
   const metrics = createMetrics();
@@ -92,7 +107,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   });
   const catalog = createToolCatalog(tools);
   const instanceId = randomUUID();
-  const upstreams = Object.keys(config.upstreams.mcpServers).length === 0 ? undefined : createUpstreams(config.upstreams, {
+  const upstreamsConfigured = Object.keys(config.upstreams.mcpServers).length > 0;
+  let upstreams: Upstreams | undefined;
+  const createUpstreamsNow = async (): Promise<Upstreams> => (await import('./core/upstreams/index.js')).createUpstreams(config.upstreams, {
     docker: loadDockerode(config.docker),
     logger: logger.child({ component: 'upstreams' }),
     instanceId,
@@ -111,21 +128,39 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       }).catch(() => metrics.auditFailures.inc());
     },
   });
-  const toolSource = createToolSource(catalog, upstreams);
-  if (upstreams) registerUpstreamMetrics(metrics, upstreams);
+  // Upstream tools are asked for at call time: the upstreams exist once start() has created them.
+  const toolSource = createToolSource(catalog, upstreamsConfigured ? {
+    tools: async (sessionId) => (upstreams ? upstreams.tools(sessionId) : []),
+    unavailableTool: (name) => upstreams?.unavailableTool?.(name),
+  } : undefined);
   const pipeline = createPipeline({
     authorizer: security.authorizer, limiter: security.limiter, audit: security.audit, redactor: security.redactor,
     metrics, logger, dryRun: config.dryRun,
   });
   const identity = { name: 'docker-mcp-gateway', version: GATEWAY_VERSION };
-  const newServer = (fallbackPrincipal?: Principal) => createSessionServer({ identity, tools: toolSource, pipeline, upstreams, fallbackPrincipal });
 
   const sessions = createSessionRegistry({ maxSessions: config.server.maxSessions, idleMs: config.server.sessionIdleMs, metrics });
   // Per-session upstream instances live exactly as long as the client session.
-  if (upstreams) sessions.onClosed((id) => { void upstreams.closeSession(id); });
+  if (upstreamsConfigured) sessions.onClosed((id) => { void upstreams?.closeSession(id); });
   const limits = { maxBodyBytes: config.server.maxBodyBytes, maxJsonDepth: config.server.maxJsonDepth };
-  const streamable = createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs });
-  const sse = createSseAdapter({ newServer: () => newServer(), sessions, limits, heartbeatMs: config.server.sseHeartbeatMs, messagesPath: '/messages' });
+
+  let sessionSide: Promise<SessionSide> | undefined;
+  function loadSessionSide(): Promise<SessionSide> {
+    sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js')])
+      .then(([server, streamableHttp, sseHttp]): SessionSide => {
+        const newServer: SessionSide['newServer'] = (fallbackPrincipal) =>
+          server.createSessionServer({ identity, tools: toolSource, pipeline, upstreams, fallbackPrincipal });
+        return {
+          newServer,
+          streamable: streamableHttp.createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs }),
+          sse: sseHttp.createSseAdapter({ newServer: () => newServer(), sessions, limits, heartbeatMs: config.server.sseHeartbeatMs, messagesPath: '/messages' }),
+        };
+      }, (err: unknown) => {
+        sessionSide = undefined;
+        throw err;
+      });
+    return sessionSide;
+  }
   const rpc = createRpcAdapter({ tools: toolSource, pipeline, limits: { ...limits, requireJsonType: false }, identity });
 
   let lastEngineCheck: { at: number; result: { ok: boolean; detail?: string } } | undefined;
@@ -176,9 +211,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
     routes: {
-      mcp: (req, res, p) => streamable.handle(req, res, p),
-      sseOpen: (req, res, p) => sse.open(req, res, p),
-      ssePost: (req, res, p, url) => sse.post(req, res, p, url),
+      mcp: async (req, res, p) => (await loadSessionSide()).streamable.handle(req, res, p),
+      sseOpen: async (req, res, p) => (await loadSessionSide()).sse.open(req, res, p),
+      ssePost: async (req, res, p, url) => (await loadSessionSide()).sse.post(req, res, p, url),
       rpc,
     },
     ready: readiness,
@@ -190,8 +225,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   let sweeper: NodeJS.Timeout | undefined;
 
   return {
-    metrics, pipeline, catalog, readiness, upstreams, tools: toolSource,
-    stdioServer: (principal) => newServer(principal),
+    metrics, pipeline, catalog, readiness, tools: toolSource,
+    get upstreams() { return upstreams; },
+    stdioServer: async (principal) => (await loadSessionSide()).newServer(principal),
     async start() {
       // Serving HTTP with no authentication is refused unless explicitly allowed AND on loopback only.
       try {
@@ -210,6 +246,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       }
       // Fail fast on an unwritable audit directory rather than at the first mutating call.
       await security.audit.open?.();
+      if (upstreamsConfigured && !upstreams) {
+        upstreams = await createUpstreamsNow();
+        registerUpstreamMetrics(metrics, upstreams);
+      }
       await upstreams?.start();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -226,7 +266,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       closing = true;
       clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      await Promise.allSettled([streamable.close(), sse.close(), sessions.closeAll()]);
+      const side = await sessionSide?.catch(() => undefined);
+      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
       http.closeAllConnections();
       await closed;
       await upstreams?.close();

@@ -7,7 +7,6 @@
  * Config errors print every problem and exit 2; SIGTERM/SIGINT close gracefully within a bound.
  */
 import { readFileSync } from 'node:fs';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { selfContainerIdFrom } from './core/security/self-container-id.js';
 import { verifyAuditFiles } from './core/security/verify.js';
 import { ConfigError } from './errors.js';
@@ -62,7 +61,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
   try {
     if (stdio) {
-      const server = gateway.stdioServer({ id: env.USER ?? 'local', authMethod: 'stdio' });
+      // Loaded here, not at the top: HTTP mode never needs it (see createGateway on the session side).
+      const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+      const server = await gateway.stdioServer({ id: env.USER ?? 'local', authMethod: 'stdio' });
       const transport = new StdioServerTransport();
       transport.onclose = () => stop('stdin closed');
       await server.connect(transport);

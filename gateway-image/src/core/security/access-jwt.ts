@@ -7,8 +7,11 @@
  * Unknown kids trigger a refetch at most once per cooldown however many arrive (a flood of random kids
  * cannot turn the gateway into a request amplifier against the certs endpoint), and concurrent misses share
  * one in-flight fetch.
+ *
+ * `jose` is imported when a verifier is created (only when Access is configured), not with this module: a gateway
+ * with bearer tokens only never loads it. The first verification waits for that import if it is still running.
  */
-import { errors as joseErrors, importJWK, jwtVerify, type JWK, type JWTPayload, type JWSHeaderParameters } from 'jose';
+import type { JWK, JWTPayload, JWSHeaderParameters } from 'jose';
 import type { Principal } from '../contracts.js';
 
 /** Options for {@link createAccessVerifier}. */
@@ -70,6 +73,9 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
   let fetches = 0;
+  const jose = import('jose');
+  // A failed import surfaces in verify() (fail closed); never as an unhandled rejection here.
+  jose.catch(() => undefined);
 
   async function load(): Promise<void> {
     fetches++;
@@ -84,7 +90,7 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
       // Only RSA signing keys for RS256; anything else in the set is ignored, never used with another algorithm.
       if (k?.kty !== 'RSA' || typeof k.kid !== 'string' || (k.alg !== undefined && k.alg !== 'RS256') || k.use === 'enc') continue;
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = k;
-      const key = await importJWK({ ...pub, alg: 'RS256' }, 'RS256');
+      const key = await (await jose).importJWK({ ...pub, alg: 'RS256' }, 'RS256');
       if (!(key instanceof Uint8Array)) next.set(k.kid, key);
     }
     keys = next;
@@ -121,8 +127,10 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
         return { ok: false, status: 401, code: 'jwt_malformed', reason: 'Access JWT is malformed' };
       }
       let payload: JWTPayload;
+      let lib: typeof import('jose') | undefined;
       try {
-        ({ payload } = await jwtVerify(token, getKey, {
+        lib = await jose;
+        ({ payload } = await lib.jwtVerify(token, getKey, {
           algorithms: ['RS256'],
           issuer,
           audience,
@@ -131,7 +139,7 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
           currentDate: new Date(now()),
         }));
       } catch (err) {
-        return { ok: false, status: 401, ...classify(err) };
+        return { ok: false, status: 401, ...classify(err, lib?.errors) };
       }
       const email = typeof payload.email === 'string' && payload.email !== '' ? payload.email : undefined;
       const commonName = typeof payload.common_name === 'string' && payload.common_name !== '' ? payload.common_name : undefined;
@@ -155,8 +163,9 @@ class KeyError extends Error {
 }
 
 /** Maps jose errors to stable codes and caller-safe reasons (never the token). */
-function classify(err: unknown): { code: string; reason: string } {
+function classify(err: unknown, joseErrors: typeof import('jose').errors | undefined): { code: string; reason: string } {
   if (err instanceof KeyError) return { code: err.code === 'ERR_NO_KID' ? 'jwt_no_kid' : 'jwt_unknown_kid', reason: err.message };
+  if (!joseErrors) return { code: 'jwt_invalid', reason: 'Access JWT is invalid' };
   if (err instanceof joseErrors.JWTExpired) return { code: 'jwt_expired', reason: 'Access JWT has expired' };
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const claim = err.claim;
