@@ -4,9 +4,8 @@
  *
  *   node --import tsx bench/ab.ts '{"env":{"MCP_DOCKER_AUDIT":"true"}}' '{"config":{"audit":{"fsync":false}}}' [rounds]
  *
- * A variant is `{ env?, config?, jsonResponse? }`: environment, config-file keys merged over the bench policy,
- * and (an experiment on the SDK, not a gateway setting) Streamable HTTP answering POSTs with plain JSON
- * instead of an SSE stream, forced by patching the SDK transport for that variant's requests only.
+ * A variant is `{ image?, env?, config? }`: a gateway image run as a container (else the sources in-process),
+ * environment, and config-file keys merged over the bench policy. The series' order rotates every round.
  */
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
@@ -21,34 +20,17 @@ interface Variant {
   readonly image?: string;
   readonly env?: Record<string, string>;
   readonly config?: Record<string, unknown>;
-  readonly jsonResponse?: boolean;
-}
-
-/** Lets one variant's Streamable HTTP POSTs be answered as JSON (set before each of its calls; calls never overlap). */
-let forceJsonResponse = false;
-async function patchSdkJsonResponse(): Promise<void> {
-  const mod = await import('../gateway-image/node_modules/@modelcontextprotocol/sdk/dist/esm/server/webStandardStreamableHttp.js') as unknown as {
-    WebStandardStreamableHTTPServerTransport: { prototype: { handlePostRequest(...a: unknown[]): Promise<unknown>; _enableJsonResponse?: boolean } };
-  };
-  const proto = mod.WebStandardStreamableHTTPServerTransport.prototype;
-  const original = proto.handlePostRequest;
-  proto.handlePostRequest = function patched(this: typeof proto, ...a: unknown[]) {
-    this._enableJsonResponse = forceJsonResponse;
-    return original.apply(this, a);
-  };
 }
 
 async function main(): Promise<void> {
   const [a = '{}', b = '{}', rounds = '150'] = process.argv.slice(2);
   const target = await startTarget(BASE_IMAGE);
   const variants = [a, b].map((v) => JSON.parse(v) as Variant);
-  if (variants.some((v) => v.jsonResponse)) await patchSdkJsonResponse();
   const gws = await Promise.all(variants.map(async (v) => {
     if (!v.image) return startInProcessGateway({ ...BENCH_CONFIG, ...v.config }, { MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}`, ...v.env });
     const c = await startGatewayContainer(v.image, { ...v.env, ...(v.config ? { MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ ...BENCH_CONFIG, ...v.config }) } : {}) });
     return { url: c.url, close: () => c.remove() };
   }));
-  const as = <T>(k: 0 | 1, fn: () => Promise<T>) => () => { forceJsonResponse = variants[k].jsonResponse === true; return fn(); };
   const raw = createRawEngine();
   try {
     const rpcs = gws.map((g) => createRpcClient(g.url, E2E_TOKEN));
@@ -57,11 +39,11 @@ async function main(): Promise<void> {
     const names = ['raw exec', 'A sdk exec', 'B sdk exec', 'A rpc exec', 'B rpc exec', 'raw ps', 'A rpc ps', 'B rpc ps', 'A sdk ps', 'B sdk ps', 'A rpc ping', 'B rpc ping', 'A sdk ping', 'B sdk ping'];
     const fns = [
       () => raw.exec(target.name, ['echo', 'hi'], '1000:1000'),
-      as(0, () => sdks[0].call('docker_exec', echo)), as(1, () => sdks[1].call('docker_exec', echo)),
-      as(0, () => rpcs[0].call('docker_exec', echo)), as(1, () => rpcs[1].call('docker_exec', echo)),
-      () => raw.listContainers(), as(0, () => rpcs[0].call('docker_ps')), as(1, () => rpcs[1].call('docker_ps')),
-      as(0, () => sdks[0].call('docker_ps')), as(1, () => sdks[1].call('docker_ps')),
-      as(0, () => rpcs[0].request('ping')), as(1, () => rpcs[1].request('ping')), as(0, () => sdks[0].client.ping()), as(1, () => sdks[1].client.ping()),
+      () => sdks[0].call('docker_exec', echo), () => sdks[1].call('docker_exec', echo),
+      () => rpcs[0].call('docker_exec', echo), () => rpcs[1].call('docker_exec', echo),
+      () => raw.listContainers(), () => rpcs[0].call('docker_ps'), () => rpcs[1].call('docker_ps'),
+      () => sdks[0].call('docker_ps'), () => sdks[1].call('docker_ps'),
+      () => rpcs[0].request('ping'), () => rpcs[1].request('ping'), () => sdks[0].client.ping(), () => sdks[1].client.ping(),
     ];
     const res = await sampleInterleaved(fns, { warmup: 10, count: Number(rounds), maxMs: 180_000 });
     res.forEach((r, i) => console.log(`${names[i].padEnd(12)} p50 ${r.p50.toFixed(3).padStart(8)}  p95 ${r.p95.toFixed(3).padStart(8)}  n ${r.n}`));
@@ -71,7 +53,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < 3; round += 1) {
       perSecond.raw.push((await closedLoop(Array.from({ length: 32 }, () => () => raw.listContainers()), { maxCalls: 3000, maxMs: 1500 })).perSecond);
       for (const [k, pool] of [['A', pools[0]], ['B', pools[1]]] as const) {
-        perSecond[k].push((await closedLoop(Array.from({ length: 32 }, () => as(k === 'A' ? 0 : 1, () => pool.call('docker_ps'))), { maxCalls: 3000, maxMs: 1500 })).perSecond);
+        perSecond[k].push((await closedLoop(Array.from({ length: 32 }, () => () => pool.call('docker_ps')), { maxCalls: 3000, maxMs: 1500 })).perSecond);
       }
     }
     for (const [k, v] of Object.entries(perSecond)) console.log(`ps x32 ${k.padEnd(4)} ${v.map((x) => x.toFixed(0)).join(' / ')} calls/s`);

@@ -41,14 +41,21 @@ export interface GatewayUnderTest extends TestContainer {
  */
 export async function waitForHealth(url: string, containerId: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) return;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`gateway did not answer /health within ${timeoutMs / 1000} s; logs:\n${await containerLogs(containerId)}`);
-    const state = await docker('inspect', '-f', '{{.State.Running}}', containerId);
-    if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await containerLogs(containerId)}`);
-    await new Promise((r) => setTimeout(r, 100));
+  // AbortSignal.timeout's timer does not keep the process alive, and while docker-proxy holds an accepted connection
+  // for a gateway that is not listening yet nothing else does: a script (not vitest) would exit silently mid-wait.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    for (;;) {
+      try {
+        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) return;
+      } catch { /* not listening yet */ }
+      if (Date.now() > deadline) throw new Error(`gateway did not answer /health within ${timeoutMs / 1000} s; logs:\n${await containerLogs(containerId)}`);
+      const state = await docker('inspect', '-f', '{{.State.Running}}', containerId);
+      if (state !== 'true') throw new Error(`gateway container exited; logs:\n${await containerLogs(containerId)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 
