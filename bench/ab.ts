@@ -4,13 +4,13 @@
  *
  *   node --import tsx bench/ab.ts '{"env":{"MCP_DOCKER_AUDIT":"true"}}' '{"config":{"audit":{"fsync":false}}}' [rounds]
  *
- * A variant is `{ image?, env?, config? }`: a gateway image run as a container (else the sources in-process),
+ * A variant is `{ image?, network?, env?, config? }`: a gateway image run as a container (else the sources in-process),
  * environment, and config-file keys merged over the bench policy. The series' order rotates every round.
  */
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
 import { createRpcClient, openSdkSession } from './clients.js';
-import { BENCH_CONFIG, removeRunContainers, startGatewayContainer, startTarget } from './containers.js';
+import { BENCH_CONFIG, removeRunContainers, startGatewayContainer, startTarget, type GatewayNetwork } from './containers.js';
 import { startInProcessGateway } from './in-process-gateway.js';
 import { createRawEngine } from './raw-engine.js';
 import { closedLoop, sampleInterleaved } from './stats.js';
@@ -18,6 +18,8 @@ import { closedLoop, sampleInterleaved } from './stats.js';
 interface Variant {
   /** Run this gateway image as a container (as `npm run bench` does) instead of the sources in-process. */
   readonly image?: string;
+  /** With `image`: reach it through its published port (default) or share the host's network. */
+  readonly network?: GatewayNetwork;
   readonly env?: Record<string, string>;
   readonly config?: Record<string, unknown>;
 }
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   const variants = [a, b].map((v) => JSON.parse(v) as Variant);
   const gws = await Promise.all(variants.map(async (v) => {
     if (!v.image) return startInProcessGateway({ ...BENCH_CONFIG, ...v.config }, { MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}`, ...v.env });
-    const c = await startGatewayContainer(v.image, { ...v.env, ...(v.config ? { MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ ...BENCH_CONFIG, ...v.config }) } : {}) });
+    const c = await startGatewayContainer(v.image, { ...v.env, ...(v.config ? { MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ ...BENCH_CONFIG, ...v.config }) } : {}) }, v.network);
     return { url: c.url, close: () => c.remove() };
   }));
   const raw = createRawEngine();

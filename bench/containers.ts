@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { containerLogs, E2E_CONFIG, E2E_TOKEN, waitForHealth } from '../gateway-image/test/e2e/helpers/gateway-container.js';
+import { containerLogs, E2E_CONFIG, E2E_TOKEN, freePort, waitForHealth } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 
 const run = promisify(execFile);
 
@@ -76,9 +76,18 @@ export function startTarget(image: string): Promise<BenchContainer> {
   return runContainer(uniq('bench-target'), [], image, ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 1; done']);
 }
 
+/**
+ * How the bench reaches the gateway container: `published` as the stack publishes it (127.0.0.1 port mapping, so
+ * through docker-proxy, the path of clients on the host), or `host` (the container shares the host's network
+ * namespace and listens on 127.0.0.1 itself: no proxy process in between, like cloudflared reaching the gateway
+ * over the stack's private network).
+ */
+export type GatewayNetwork = 'published' | 'host';
+
 /** Starts the gateway container from `image` (info-level logs, stream limit raised for the 100 MB run) and waits for /health. */
-export async function startGatewayContainer(image: string, env: Record<string, string> = {}): Promise<BenchGateway> {
+export async function startGatewayContainer(image: string, env: Record<string, string> = {}, network: GatewayNetwork = 'published'): Promise<BenchGateway> {
   const gid = statSync('/var/run/docker.sock').gid;
+  const hostPort = network === 'host' ? await freePort() : undefined;
   const allEnv = {
     MCP_GATEWAY_AUTH_TOKENS: `e2e=${E2E_TOKEN}`,
     MCP_GATEWAY_CONFIG_JSON: JSON.stringify(BENCH_CONFIG),
@@ -87,10 +96,11 @@ export async function startGatewayContainer(image: string, env: Record<string, s
     // result cap (MCP_DOCKER_MAX_BYTES) stays at its 1 MiB default: streaming sends everything as progress, and a
     // 100 MB final result would measure JSON serialization of a 100 MB string, not streaming.
     MCP_DOCKER_MAX_STREAM_BYTES: String(128 * 1024 * 1024),
+    ...(hostPort ? { MCP_GATEWAY_HOST: '127.0.0.1', MCP_GATEWAY_PORT: String(hostPort) } : {}),
     ...env,
   };
   const container = await runContainer(uniq('bench-gw'), [
-    '-p', '127.0.0.1::3000', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
+    ...(hostPort ? ['--network', 'host'] : ['-p', '127.0.0.1::3000']), '-v', '/var/run/docker.sock:/var/run/docker.sock', '--group-add', String(gid),
     '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
     // The stack's default memory limit: streaming 100 MB must fit in it.
     '--memory', '512m',
@@ -98,7 +108,7 @@ export async function startGatewayContainer(image: string, env: Record<string, s
   ], image);
   const logs = () => containerLogs(container.id);
   try {
-    const port = Number((await docker(['port', container.id, '3000/tcp'])).split('\n')[0].split(':').pop());
+    const port = hostPort ?? Number((await docker(['port', container.id, '3000/tcp'])).split('\n')[0].split(':').pop());
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, container.id);
     return { ...container, url, logs };

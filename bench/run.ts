@@ -7,6 +7,8 @@
  *   --only issue5|issue4
  *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
  *   --keep-results-md   full bounds, but RESULTS.md is not rewritten (figures only in bench/results/NAME.json)
+ *   --network host|published   how issue 5 reaches the gateway container: sharing the host network and listening on
+ *                       127.0.0.1 (default: the gateway's own cost), or through the published port and docker-proxy
  *
  * Issue 5: starts a target container and the gateway image as a container (both labelled
  * mcp.gateway.bench=1 and removed at the end, also on failure or Ctrl-C), then compares raw Engine API calls with
@@ -20,7 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
-import { buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG } from './containers.js';
+import { buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG, type GatewayNetwork } from './containers.js';
 import { killGatewayProcessesSync } from './gateway-process.js';
 import { createRawEngine } from './raw-engine.js';
 import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
     options: {
       label: { type: 'string', default: 'latest' }, baseline: { type: 'string' }, image: { type: 'string' },
       only: { type: 'string' }, quick: { type: 'boolean', default: false }, 'keep-results-md': { type: 'boolean', default: false },
+      network: { type: 'string', default: 'host' },
     },
   });
   const log = (l: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -89,9 +92,14 @@ async function main(): Promise<number> {
         log(`building ${image} from gateway-image/ (BASE_IMAGE=${BASE_IMAGE}) ...`);
         await buildImage(image, resolve(root, 'gateway-image'), BASE_IMAGE);
       }
-      log('starting the target container and the gateway container ...');
+      const network = values.network as GatewayNetwork;
+      if (network !== 'host' && network !== 'published') throw new Error(`--network ${values.network}: use host or published`);
+      record.machine['issue 5 gateway network'] = network === 'host'
+        ? 'host: the container shares the host network namespace and listens on 127.0.0.1 (no proxy process; cloudflared reaches the deployed gateway over the stack network the same way)'
+        : 'published: 127.0.0.1 port mapping through docker-proxy, as the stack publishes it for clients on the host';
+      log(`starting the target container and the gateway container (network: ${network}) ...`);
       const target = await startTarget(BASE_IMAGE);
-      const gw = await startGatewayContainer(image);
+      const gw = await startGatewayContainer(image, {}, network);
       const raw = createRawEngine({ apiVersion: `v${await docker(['version', '--format', '{{.Server.APIVersion}}'])}` });
       try {
         const gatewayPid = await nodePidOf(gw.id);
