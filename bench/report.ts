@@ -107,6 +107,7 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
     const braw = db?.tp(t.op, 'raw', t.result.concurrency);
     tpRows.push([t.op, t.path, String(t.result.concurrency), f(t.result.perSecond, 0), t.path === 'raw' ? '' : `${f(t.result.perSecond / raw.perSecond)}x`,
       f(t.result.latency.p50), f(t.result.latency.p95), `${t.result.calls}${t.result.errors ? ` (${t.result.errors} err)` : ''}`,
+      t.path === 'raw' ? '' : f(t.gatewayCpuMsPerCall, 3), f(t.clientCpuMsPerCall, 3),
       ...(db ? [b ? f(b.perSecond, 0) : 'n/a', b && braw && t.path !== 'raw' ? `${f(b.perSecond / braw.perSecond)}x` : ''] : [])]);
   }
   const rss = r.rss;
@@ -127,7 +128,8 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
       '',
     ] : []),
     '### Throughput (closed loop; SDK: one session per client; /rpc: one keep-alive socket per client)',
-    table(['op', 'path', 'clients', 'calls/s', 'vs raw', 'p50 ms', 'p95 ms', 'calls', ...(db ? ['before calls/s', 'before vs raw'] : [])], tpRows),
+    'CPU ms per call from /proc (gateway node process, 10 ms ticks) and process.cpuUsage (the bench process: its clients).',
+    table(['op', 'path', 'clients', 'calls/s', 'vs raw', 'p50 ms', 'p95 ms', 'calls', 'gateway CPU ms/call', 'client CPU ms/call', ...(db ? ['before calls/s', 'before vs raw'] : [])], tpRows),
     '',
     '### Gateway RSS (node process in the container, /proc VmRSS)',
     table(['state', 'MiB', ...(base ? ['before'] : [])], [

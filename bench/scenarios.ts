@@ -6,6 +6,7 @@ import type { RawEngine } from './raw-engine.js';
 import { createRpcClient, openSdkSession, readDurationMeans } from './clients.js';
 import { closedLoop, sampleInterleaved, type LatencySummary, type LoopBounds, type ThroughputResult } from './stats.js';
 import { rssMiB, rssSampler } from './containers.js';
+import { cpuMs } from './process-tree.js';
 
 /** What the scenarios run against. */
 export interface Issue5Context {
@@ -42,7 +43,12 @@ export const DEFAULT_BOUNDS: Issue5Bounds = {
 /** Everything issue 5's table needs. */
 export interface Issue5Results {
   readonly latency: Record<'rawExec' | 'sdkExec' | 'rpcExec' | 'rawPs' | 'sdkPs' | 'rpcPs' | 'sdkFloor' | 'rpcFloor', LatencySummary>;
-  readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string } }>;
+  /**
+   * Per row, CPU ms per call of the gateway's node process (/proc) and of this bench process, i.e. the clients
+   * (process.cpuUsage): a path whose client costs more CPU than the whole raw call cannot keep up with raw on
+   * 2 cores however cheap the gateway is.
+   */
+  readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string }; gatewayCpuMsPerCall?: number; clientCpuMsPerCall?: number }>;
   /** The gateway's own view after the latency loops: mean Engine API time per operation and tool time per tool. */
   readonly gatewayDurations?: Record<string, { meanMs: number; count: number }>;
   readonly rss: { idleMiB: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
@@ -64,6 +70,16 @@ export function seqCountFor(bytes: number): number {
     if (seqBytes(mid) >= bytes) hi = mid; else lo = mid + 1;
   }
   return lo;
+}
+
+/** Runs a closed loop and reports, per call, the CPU of the gateway process and of this (client) process. */
+async function withCpu(gatewayPid: number, loop: () => Promise<ThroughputResult>): Promise<{ result: ThroughputResult; gatewayCpuMsPerCall: number; clientCpuMsPerCall: number }> {
+  const g0 = cpuMs(gatewayPid);
+  const c0 = process.cpuUsage();
+  const result = await loop();
+  const c = process.cpuUsage(c0);
+  const calls = Math.max(1, result.calls);
+  return { result, gatewayCpuMsPerCall: (cpuMs(gatewayPid) - g0) / calls, clientCpuMsPerCall: (c.user + c.system) / 1000 / calls };
 }
 
 /** Runs issue 5's benchmark. */
@@ -109,21 +125,22 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
     const maxMs = op === 'exec' ? 2 * bounds.throughput.maxMs : bounds.throughput.maxMs;
     for (const c of bounds.concurrency) {
       const rawCall = op === 'exec' ? () => raw.exec(target, echo, ctx.execUser) : () => raw.listContainers();
-      const rawResult = await closedLoop(Array.from({ length: c }, () => rawCall), { maxCalls, maxMs });
-      throughput.push({ op, path: 'raw', result: rawResult });
+      const rawResult = await withCpu(ctx.gatewayPid, () => closedLoop(Array.from({ length: c }, () => rawCall), { maxCalls, maxMs }));
+      throughput.push({ op, path: 'raw', ...rawResult });
 
       const rpcPool = createRpcClient(ctx.url, ctx.token, c);
       const rpcCall = op === 'exec' ? () => rpcPool.call('docker_exec', { id: target, cmd: echo }) : () => rpcPool.call('docker_ps');
-      throughput.push({ op, path: 'rpc', result: await closedLoop(Array.from({ length: c }, () => rpcCall), { maxCalls, maxMs }) });
+      throughput.push({ op, path: 'rpc', ...await withCpu(ctx.gatewayPid, () => closedLoop(Array.from({ length: c }, () => rpcCall), { maxCalls, maxMs })) });
       rpcPool.close();
 
       const sessions = await Promise.all(Array.from({ length: c }, () => openSdkSession(ctx.url, { token: ctx.token })));
       const sampler = c === 32 ? rssSampler(ctx.gatewayPid) : undefined;
-      const sdkResult = await closedLoop(sessions.map((s) => (op === 'exec' ? () => s.call('docker_exec', { id: target, cmd: echo }) : () => s.call('docker_ps'))), { maxCalls, maxMs });
+      const sdkRow = await withCpu(ctx.gatewayPid, () => closedLoop(sessions.map((s) => (op === 'exec' ? () => s.call('docker_exec', { id: target, cmd: echo }) : () => s.call('docker_ps'))), { maxCalls, maxMs }));
+      const sdkResult = sdkRow.result;
       if (sampler) sessions32PeakMiB = Math.max(sessions32PeakMiB, sampler.stop());
-      throughput.push({ op, path: 'sdk', result: sdkResult });
+      throughput.push({ op, path: 'sdk', ...sdkRow });
       await Promise.all(sessions.map((s) => s.close()));
-      log(`throughput ${op} x${c}: raw ${rawResult.perSecond.toFixed(0)}/s, rpc ${throughput.at(-2)!.result.perSecond.toFixed(0)}/s, sdk ${sdkResult.perSecond.toFixed(0)}/s`);
+      log(`throughput ${op} x${c}: raw ${rawResult.result.perSecond.toFixed(0)}/s, rpc ${throughput.at(-2)!.result.perSecond.toFixed(0)}/s, sdk ${sdkResult.perSecond.toFixed(0)}/s`);
     }
   }
   // 32 sessions open and idle, after the load.
