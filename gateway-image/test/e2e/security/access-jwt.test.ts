@@ -52,12 +52,15 @@ describe('security: Cloudflare Access JWT forgeries (JWKS on 127.0.0.1, built im
     return { iss: ISSUER, aud: [AUD], email: 'mallory@example.com', iat: now, nbf: now - 60, exp: now + 600 };
   };
 
-  /** Calls docker_ps over /rpc with only the Access header (and optional extra headers). */
-  function withJwt(jwt: string | undefined, headers: Record<string, string> = {}): Promise<Response> {
+  /**
+   * Calls docker_exec `echo via-jwt-<marker>` over /rpc with only the Access header (and optional extra headers). The
+   * marker tells this call's exec apart from an earlier test's, which may fall inside the event window's 50 ms margin.
+   */
+  function withJwt(jwt: string | undefined, headers: Record<string, string> = {}, marker = 'control'): Promise<Response> {
     return fetch(`${gw.url}/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(jwt ? { 'cf-access-jwt-assertion': jwt } : {}), ...headers },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'docker_exec', arguments: { id: target.name, cmd: ['echo', 'via-jwt'] } } }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'docker_exec', arguments: { id: target.name, cmd: ['echo', `via-jwt-${marker}`] } } }),
       signal: AbortSignal.timeout(15_000),
     });
   }
@@ -72,14 +75,15 @@ describe('security: Cloudflare Access JWT forgeries (JWKS on 127.0.0.1, built im
   async function expectRejected(jwt: string | undefined, reason: string, headers: Record<string, string> = {}): Promise<void> {
     const before = await authFailures(reason);
     const since = eventClock();
-    const res = await withJwt(jwt, headers);
+    const marker = randomUUID();
+    const res = await withJwt(jwt, headers, marker);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="mcp-gateway"/);
     const body = await res.json();
     expect(body.error.code).toBe(-32001);
     expect(body.error.message).toMatch(/^authentication required/);
     expect(await authFailures(reason)).toBe(before + 1);
-    expect(await execsSince(target.name, since)).toEqual([]);
+    expect((await execsSince(target.name, since)).filter((e) => e.includes(marker))).toEqual([]);
   }
 
   beforeAll(async () => {
@@ -179,10 +183,11 @@ describe('security: Cloudflare Access JWT forgeries (JWKS on 127.0.0.1, built im
 
   it('a valid user JWT is accepted; the audit log records the email as principal', async () => {
     const since = eventClock();
-    const res = await withJwt(await sign({ email: 'Alice@Example.com' }));
+    const marker = randomUUID();
+    const res = await withJwt(await sign({ email: 'Alice@Example.com' }), {}, marker);
     expect(res.status).toBe(200);
-    expect((await res.json()).result.structuredContent).toMatchObject({ exitCode: 0, stdout: 'via-jwt\n' });
-    expect(await execsSince(target.name, since)).toEqual(['exec_create: echo via-jwt']);
+    expect((await res.json()).result.structuredContent).toMatchObject({ exitCode: 0, stdout: `via-jwt-${marker}\n` });
+    expect((await execsSince(target.name, since)).filter((e) => e.includes('via-jwt'))).toEqual([`exec_create: echo via-jwt-${marker}`]);
     const rec = await waitForAudit(gw, (r) => r.tool === 'docker_exec' && r.principal === 'alice@example.com' && r.phase === 'outcome');
     expect(rec).toMatchObject({ authMethod: 'cf-access-jwt', decision: 'allow', exitCode: 0 });
   });

@@ -74,8 +74,9 @@ describe('security: rate and concurrency limits (built image, real engine)', () 
     });
 
     it('a second call of the same principal is refused with limits.concurrency; a third principal at the overall cap with limits.concurrency-total', async () => {
-      const slow = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sleep', '3'] });
-      await waitForProcess(target.name, 'sleep 3');
+      // Long enough to still hold its slot while the steps below run on a loaded machine (3 s was not, once).
+      const slow = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sleep', '8'] });
+      await waitForProcess(target.name, 'sleep 8');
       const since = eventClock();
       const seq = await lastSeq(gw);
 

@@ -86,9 +86,13 @@ export async function execIds(container: string): Promise<string[]> {
   return (JSON.parse(out) as string[] | null) ?? [];
 }
 
-/** A point in time for {@link execsSince}, in the engine's event clock (seconds since the epoch). */
+/**
+ * A point in time for {@link execsSince}, in the engine's event clock (seconds since the epoch; the engine shares
+ * this machine's clock). The margin covers millisecond rounding only: an exec of the test before, answered just
+ * before this moment, was created at least its own run time (~40 ms) earlier and must stay outside the window.
+ */
 export function eventClock(): string {
-  return (Date.now() / 1000 - 0.05).toFixed(3);
+  return (Date.now() / 1000 - 0.005).toFixed(3);
 }
 
 /**
@@ -100,7 +104,7 @@ export async function execsSince(container: string, since: string): Promise<stri
   const until = (Date.now() / 1000 + 0.5).toFixed(3);
   const out = await docker('events', '--since', since, '--until', until, '--filter', `container=${container}`, '--filter', 'type=container', '--format', '{{.Action}}');
   // Leaves out the tests' own probes: audit reads and the process listing of processes() (`ps -o pid,args`), which
-  // may land inside the window because `since` starts 50 ms early.
+  // may land inside the window because `since` starts a few ms early.
   return out.split('\n').filter((a) => a.startsWith('exec_create') && !a.includes(AUDIT_DIR) && a.trim() !== 'exec_create: ps -o pid,args');
 }
 
