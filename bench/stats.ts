@@ -53,33 +53,44 @@ export async function sampleLatency(fn: () => Promise<unknown>, bounds: LoopBoun
 }
 
 /**
- * Runs the given callables interleaved (a, b, c, b, c, a, c, a, b, ...) so that drift on a shared machine hits
- * every series alike; returns one summary per callable.
+ * Per-series samples and failures of a sampling loop: `time(k)` runs series k's callable once and records its
+ * duration; a failed call is reported next to the figures, and more than `maxErrors` in all end the run.
  */
-export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds & { maxErrors?: number }): Promise<LatencySummary[]> {
-  for (let i = 0; i < bounds.warmup; i += 1) for (const fn of fns) await fn();
+function seriesRecorder(fns: ReadonlyArray<() => Promise<unknown>>, maxErrors = 3) {
   const samples: number[][] = fns.map(() => []);
   const errors = fns.map(() => 0);
   const firstErrors: Array<string | undefined> = fns.map(() => undefined);
-  const deadline = performance.now() + bounds.maxMs;
-  for (let i = 0; i < bounds.count && performance.now() < deadline; i += 1) {
-    // The order rotates every round: whichever series runs right after another process's call pays its wake-up,
-    // and a fixed order put that cost on the same series every time (~0.3 ms on ping in the A/B runs).
-    for (let j = 0; j < fns.length; j += 1) {
-      const k = (j + i) % fns.length;
+  return {
+    samples,
+    async time(k: number): Promise<void> {
       const t0 = performance.now();
       try {
         await fns[k]();
         samples[k].push(performance.now() - t0);
       } catch (err) {
-        // A failed call is reported next to the figures; too many end the run.
         errors[k] += 1;
         firstErrors[k] ??= `${(err as Error).message} (after ${(performance.now() - t0).toFixed(0)} ms)`;
-        if (errors.reduce((a, b) => a + b, 0) > (bounds.maxErrors ?? 3)) throw new Error(`too many failed calls: ${firstErrors.filter(Boolean).join('; ')}`);
+        if (errors.reduce((x, y) => x + y, 0) > maxErrors) throw new Error(`too many failed calls: ${firstErrors.filter(Boolean).join('; ')}`);
       }
-    }
+    },
+    summaries: (): LatencySummary[] => samples.map((sm, k) => ({ ...summarize(sm), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) })),
+  };
+}
+
+/**
+ * Runs the given callables interleaved (a, b, c, b, c, a, c, a, b, ...) so that drift on a shared machine hits
+ * every series alike; returns one summary per callable.
+ */
+export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds & { maxErrors?: number }): Promise<LatencySummary[]> {
+  for (let i = 0; i < bounds.warmup; i += 1) for (const fn of fns) await fn();
+  const rec = seriesRecorder(fns, bounds.maxErrors);
+  const deadline = performance.now() + bounds.maxMs;
+  for (let i = 0; i < bounds.count && performance.now() < deadline; i += 1) {
+    // The order rotates every round: whichever series runs right after another process's call pays its wake-up,
+    // and a fixed order put that cost on the same series every time (~0.3 ms on ping in the A/B runs).
+    for (let j = 0; j < fns.length; j += 1) await rec.time((j + i) % fns.length);
   }
-  return samples.map((s, k) => ({ ...summarize(s), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) }));
+  return rec.summaries();
 }
 
 /**
@@ -90,27 +101,15 @@ export async function sampleInterleaved(fns: ReadonlyArray<() => Promise<unknown
  */
 export async function sampleBlocks(fns: ReadonlyArray<() => Promise<unknown>>, bounds: LoopBounds & { block: number; maxErrors?: number }): Promise<LatencySummary[]> {
   for (const fn of fns) for (let i = 0; i < bounds.warmup; i += 1) await fn();
-  const samples: number[][] = fns.map(() => []);
-  const errors = fns.map(() => 0);
-  const firstErrors: Array<string | undefined> = fns.map(() => undefined);
+  const rec = seriesRecorder(fns, bounds.maxErrors);
   const deadline = performance.now() + bounds.maxMs;
-  for (let round = 0; samples.some((s) => s.length < bounds.count) && performance.now() < deadline; round += 1) {
+  for (let round = 0; rec.samples.some((sm) => sm.length < bounds.count) && performance.now() < deadline; round += 1) {
     for (let j = 0; j < fns.length; j += 1) {
       const k = (j + round) % fns.length;
-      for (let i = 0; i < bounds.block && samples[k].length < bounds.count; i += 1) {
-        const t0 = performance.now();
-        try {
-          await fns[k]();
-          samples[k].push(performance.now() - t0);
-        } catch (err) {
-          errors[k] += 1;
-          firstErrors[k] ??= `${(err as Error).message} (after ${(performance.now() - t0).toFixed(0)} ms)`;
-          if (errors.reduce((a, b) => a + b, 0) > (bounds.maxErrors ?? 3)) throw new Error(`too many failed calls: ${firstErrors.filter(Boolean).join('; ')}`);
-        }
-      }
+      for (let i = 0; i < bounds.block && rec.samples[k].length < bounds.count; i += 1) await rec.time(k);
     }
   }
-  return samples.map((s, k) => ({ ...summarize(s), ...(errors[k] ? { errors: errors[k], firstError: firstErrors[k] } : {}) }));
+  return rec.summaries();
 }
 
 /** Result of a closed-loop load run. */

@@ -5,7 +5,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processes, runTarget, uniq, type TestContainer } from './helpers/docker-cli.js';
+import { processes, runTarget, uniq, waitForProcess, type TestContainer } from './helpers/docker-cli.js';
 import { E2E_TOKEN, startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
 import { connectClient, data } from './helpers/mcp-client.js';
 
@@ -134,18 +134,10 @@ describe('Docker tools over Streamable HTTP (SDK client, real engine)', () => {
     const abort = new AbortController();
     const call = client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['sleep', '4322'] } }, undefined, { signal: abort.signal });
     // Wait until the process exists in the container, then cancel.
-    const deadline = Date.now() + 10_000;
-    while (!(await processes(target.name)).some((p) => p.includes('sleep 4322'))) {
-      if (Date.now() > deadline) throw new Error('exec never started');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForProcess(target.name, 'sleep 4322');
     abort.abort();
     await expect(call).rejects.toThrow();
-    const gone = Date.now() + 10_000;
-    while ((await processes(target.name)).some((p) => p.includes('sleep 4322'))) {
-      if (Date.now() > gone) throw new Error('cancelled exec still running');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForProcess(target.name, 'sleep 4322', false);
   });
 
   it('an exec whose client disconnects (the POST is dropped, no cancel notification) is killed', async () => {
@@ -156,18 +148,10 @@ describe('Docker tools over Streamable HTTP (SDK client, real engine)', () => {
       headers: { authorization: `Bearer ${E2E_TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
       body: JSON.stringify({ jsonrpc: '2.0', id: 'dropped', method: 'tools/call', params: { name: 'docker_exec', arguments: { id: target.name, cmd: ['sleep', '4323'] } } }),
     });
-    const deadline = Date.now() + 10_000;
-    while (!(await processes(target.name)).some((p) => p.includes('sleep 4323'))) {
-      if (Date.now() > deadline) throw new Error('exec never started');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForProcess(target.name, 'sleep 4323');
     abort.abort();
     await expect(call).rejects.toThrow();
-    const gone = Date.now() + 10_000;
-    while ((await processes(target.name)).some((p) => p.includes('sleep 4323'))) {
-      if (Date.now() > gone) throw new Error('exec of a disconnected client still running');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForProcess(target.name, 'sleep 4323', false);
     // The session itself is unharmed.
     expect(data(await client.callTool({ name: 'health', arguments: {} })).docker.reachable).toBe(true);
   });

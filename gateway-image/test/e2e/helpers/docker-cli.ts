@@ -56,6 +56,18 @@ export async function processes(container: string): Promise<string[]> {
   return (await docker('exec', container, 'ps', '-o', 'pid,args')).split('\n').slice(1).map((l) => l.trim());
 }
 
+/**
+ * Waits (bounded, 10 s) until a process whose command line contains `needle` is running in the container, or with
+ * `present: false` until none is (an exec that was killed).
+ */
+export async function waitForProcess(container: string, needle: string, present = true): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await processes(container)).some((p) => p.includes(needle)) !== present) {
+    if (Date.now() > deadline) throw new Error(present ? `${needle} never started in ${container}` : `${needle} still running in ${container}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A unique suffix for container names in this run. */
 export function uniq(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

@@ -4,20 +4,11 @@
  * exec is in flight. Refused calls never reach Docker and are audited with their rule id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processes, runTarget, uniq, type TestContainer } from '../helpers/docker-cli.js';
+import { runTarget, uniq, waitForProcess, type TestContainer } from '../helpers/docker-cli.js';
 import { E2E_CONFIG, E2E_TOKEN, VIEWER_TOKEN, rpcCall, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { eventClock, execsSince, expectDenied, lastSeq, waitForDenial } from './security-helpers.js';
 
 const THIRD_TOKEN = 'third-token-0123456789abcdef';
-
-/** Waits (bounded) until `cmd` shows in the container's process list. */
-async function waitForProcess(container: string, needle: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await processes(container)).some((p) => p.includes(needle))) {
-    if (Date.now() > deadline) throw new Error(`${needle} never started in ${container}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('security: rate and concurrency limits (built image, real engine)', () => {
   let target: TestContainer;
