@@ -142,6 +142,26 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
+/**
+ * VmRSS of a bare Node HTTP server (`http.createServer().listen()`, nothing else loaded) run with `image`'s node,
+ * user and libraries under the gateway's memory limit, taken as soon as it listens, as the gateway's idle figure is
+ * taken as soon as it answers /health: the floor every Node server starts from, measured in the same run.
+ */
+export async function bareNodeRssMiB(image: string): Promise<number> {
+  const c = await runContainer(uniq('bench-bare-node'), ['--memory', '512m', '--network', 'none', '--entrypoint', 'node'], image,
+    ['-e', "require('node:http').createServer((q, s) => s.end()).listen(3000, '127.0.0.1', () => console.log('listening'))"]);
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!(await containerLogs(c.id)).includes('listening')) {
+      if (Date.now() > deadline) throw new Error(`bare node server in ${image} did not listen within 15 s: ${await containerLogs(c.id)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return rssMiB(Number(await docker(['inspect', '-f', '{{.State.Pid}}', c.id]))).rss;
+  } finally {
+    await c.remove();
+  }
+}
+
 /** Samples VmRSS every `everyMs` until stopped; returns the peak seen. */
 export function rssSampler(pid: number, everyMs = 50): { stop(): number } {
   let peak = rssMiB(pid).rss;

@@ -22,7 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
-import { buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG, type GatewayNetwork } from './containers.js';
+import { bareNodeRssMiB, buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG, type GatewayNetwork } from './containers.js';
 import { killGatewayProcessesSync } from './gateway-process.js';
 import { createRawEngine } from './raw-engine.js';
 import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
@@ -98,13 +98,14 @@ async function main(): Promise<number> {
         ? 'host: the container shares the host network namespace and listens on 127.0.0.1 (no proxy process; cloudflared reaches the deployed gateway over the stack network the same way)'
         : 'published: 127.0.0.1 port mapping through docker-proxy, as the stack publishes it for clients on the host';
       log(`starting the target container and the gateway container (network: ${network}) ...`);
+      const bareNodeMiB = await bareNodeRssMiB(image);
       const target = await startTarget(BASE_IMAGE);
       const gw = await startGatewayContainer(image, {}, network);
       const raw = createRawEngine({ apiVersion: `v${await docker(['version', '--format', '{{.Server.APIVersion}}'])}` });
       try {
         const gatewayPid = await nodePidOf(gw.id);
         record.issue5 = await runIssue5({
-          raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, log,
+          raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, bareNodeMiB, log,
         }, values.quick ? QUICK : DEFAULT_BOUNDS);
       } catch (err) {
         const logFile = resolve(here, 'results', `${values.label}-gateway.log`);

@@ -20,6 +20,8 @@ export interface Issue5Context {
   readonly gatewayPid: number;
   /** User the gateway runs execs as (config exec.defaultUser), so the raw exec does the same. */
   readonly execUser: string;
+  /** VmRSS of a bare Node HTTP server from the same image under the same limit (containers.ts bareNodeRssMiB). */
+  readonly bareNodeMiB?: number;
   readonly log: (line: string) => void;
 }
 
@@ -51,7 +53,7 @@ export interface Issue5Results {
   readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string }; gatewayCpuMsPerCall?: number; clientCpuMsPerCall?: number }>;
   /** The gateway's own view after the latency loops: mean Engine API time per operation and tool time per tool. */
   readonly gatewayDurations?: Record<string, { meanMs: number; count: number }>;
-  readonly rss: { idleMiB: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
+  readonly rss: { idleMiB: number; bareNodeMiB?: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
 }
 
 /** `seq 1 N` prints about this many bytes (digits plus newline per number). */
@@ -87,7 +89,7 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   const { raw, target, log } = ctx;
   const echo = ['echo', 'hi'];
   const idleMiB = rssMiB(ctx.gatewayPid).rss;
-  log(`gateway RSS idle: ${idleMiB.toFixed(1)} MiB`);
+  log(`gateway RSS idle: ${idleMiB.toFixed(1)} MiB${ctx.bareNodeMiB ? ` (bare node HTTP server: ${ctx.bareNodeMiB.toFixed(1)} MiB)` : ''}`);
 
   const sdk = await openSdkSession(ctx.url, { token: ctx.token });
   const rpc = createRpcClient(ctx.url, ctx.token);
@@ -171,6 +173,6 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
 
   return {
     latency, throughput, gatewayDurations,
-    rss: { idleMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
+    rss: { idleMiB, bareNodeMiB: ctx.bareNodeMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
   };
 }
