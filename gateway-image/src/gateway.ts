@@ -125,7 +125,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,
         tool: `${e.server}${config.upstreams.upstreams.separator}${e.tool}`, phase: 'outcome', decision: 'allow',
         ruleId: `block-secrets.${e.direction}`, redactions: e.count,
-      }).catch(() => metrics.auditFailures.inc());
+      }, { durable: false }).catch(() => metrics.auditFailures.inc());
     },
   });
   // Upstream tools are asked for at call time: the upstreams exist once start() has created them.
@@ -204,7 +204,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     void security.audit.append({
       time: new Date(now).toISOString(), traceId: r.requestId, principal: `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: 'none',
       tool: `http:${r.path}`, phase: 'decision', decision: 'deny', ruleId: r.ruleId, reason: r.reason,
-    }).catch(() => metrics.auditFailures.inc());
+    }, { durable: false }).catch(() => metrics.auditFailures.inc());
   }
 
   let closing = false;

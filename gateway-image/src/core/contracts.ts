@@ -138,10 +138,20 @@ export interface AuditEvent {
   readonly redactions?: number;
 }
 
+/** How an audit record must be written before append() resolves. */
+export interface AuditAppendOptions {
+  /**
+   * true (the default): on disk (synced) before append() resolves; a mutating call's decision needs this.
+   * false: in the file before append() resolves, so it survives a crash of the gateway (not yet of the machine),
+   * and synced with the next durable record or within the sink's sync delay, whichever comes first.
+   */
+  readonly durable?: boolean;
+}
+
 /** Tamper-evident append-only audit log. */
 export interface AuditSink {
-  /** Resolves once the record is durably written; rejects if it could not be. */
-  append(event: AuditEvent): Promise<void>;
+  /** Resolves once the record is written as `options.durable` asks (durable by default); rejects if it could not be. */
+  append(event: AuditEvent, options?: AuditAppendOptions): Promise<void>;
   /** False while the sink cannot write (mutating tools are then refused, /ready reports it). */
   healthy(): boolean;
   close(): Promise<void>;

@@ -63,6 +63,7 @@ export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Secu
         file: config.audit.file,
         retentionDays: config.audit.retentionDays,
         fsync: config.audit.fsync,
+        syncDelayMs: config.audit.syncDelayMs,
         now: deps.now,
         onError: deps.onAuditError,
       })

@@ -231,8 +231,10 @@ const auditSchema = z.strictObject({
   file: z.string().min(1).default('/var/log/mcp-gateway/audit.log'),
   /** Days a daily file is kept. @default 30 */
   retentionDays: z.number().int().positive().default(30),
-  /** fsync after each write batch (group commit). @default true */
+  /** Sync (fdatasync) a mutating call's decision record before the call runs, and every other record within syncDelayMs. @default true */
   fsync: z.boolean().default(true),
+  /** Longest time a record other than a mutating call's decision stays written but not yet synced, in ms. @default 1000 */
+  syncDelayMs: z.number().int().min(0).max(60_000).default(1000),
 });
 
 /** Redaction. */

@@ -9,8 +9,14 @@ import { ToolArgumentsError, createPipeline } from '../../../src/core/pipeline.j
 function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimiter['acquire']; healthy?: boolean; appendFails?: boolean; dryRun?: boolean } = {}) {
   const steps: string[] = [];
   const events: AuditEvent[] = [];
+  const durability: string[] = [];
   const audit: AuditSink = {
-    append: async (e) => { steps.push(`audit:${e.phase}:${e.decision}`); if (over.appendFails) throw new Error('disk full'); events.push(e); },
+    append: async (e, o) => {
+      steps.push(`audit:${e.phase}:${e.decision}`);
+      durability.push(`${e.phase}:${e.decision}:${o?.durable === false ? 'written' : 'durable'}`);
+      if (over.appendFails) throw new Error('disk full');
+      events.push(e);
+    },
     healthy: () => over.healthy ?? true,
     close: async () => undefined,
   };
@@ -31,7 +37,7 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
     run: async (args, ctx) => { steps.push(`run:${JSON.stringify(args)}:${ctx.dryRun}`); return { content: [{ type: 'text', text: 'ok' }], structuredContent: { exitCode: 0, bytes: 3 } }; },
   });
   const input = { principal: { id: 'alice', authMethod: 'bearer' as const }, signal: new AbortController().signal };
-  return { steps, events, pipeline, tool, input, metrics };
+  return { steps, events, durability, pipeline, tool, input, metrics };
 }
 
 describe('tool pipeline', () => {
@@ -42,6 +48,16 @@ describe('tool pipeline', () => {
     expect(h.steps).toEqual(['authorize', 'limit', 'audit:decision:allow', 'run:{"n":1,"secret":"x"}:false', 'redact', 'audit:outcome:allow', 'release']);
     expect(h.events[0]).toMatchObject({ principal: 'alice', tool: 'docker_exec', target: 'web-1', args: { n: 1, secret: '<redacted>' } });
     expect(h.events[1]).toMatchObject({ phase: 'outcome', exitCode: 0, bytes: 3, isError: false });
+  });
+
+  it('only a mutating call\'s decision must be durable before the call runs; outcomes, read-only calls and denials need not', async () => {
+    const h = harness();
+    await h.pipeline.call(h.tool(true), {}, h.input);
+    await h.pipeline.call(h.tool(false), {}, h.input);
+    expect(h.durability).toEqual(['decision:allow:durable', 'outcome:allow:written', 'decision:allow:written', 'outcome:allow:written']);
+    const d = harness({ authorize: async () => ({ allow: false, ruleId: 'r', reason: 'no' }) });
+    await d.pipeline.call(d.tool(true), {}, d.input);
+    expect(d.durability).toEqual(['decision:deny:written']);
   });
 
   it('throws ToolArgumentsError naming the field, before any policy or audit', async () => {
