@@ -60,17 +60,15 @@ function formatIssues(error: z.ZodError): string[] {
 export function createPipeline(deps: PipelineDeps): ToolPipeline {
   const { metrics, logger } = deps;
 
-  // Only a mutating call's decision must be on disk before the call goes on (mustPersist); every other record is
-  // in the file when append() resolves and synced shortly after (AuditAppendOptions), which saves a disk sync
-  // per record on the hot path.
-  const record = (event: AuditEvent, mustPersist: boolean): Promise<void> => {
-    const p = deps.audit.append(event, { durable: mustPersist }).catch((err: unknown) => {
+  // Every record is in the file before the call goes on (a crash of the gateway loses none; that costs a
+  // synchronous write of a few microseconds). Only a mutating call's decision also waits for the disk sync
+  // (mustPersist) and fails the call if it cannot be made; the others are synced within the audit log's delay.
+  const record = (event: AuditEvent, mustPersist: boolean): Promise<void> =>
+    deps.audit.append(event, { durable: mustPersist }).catch((err: unknown) => {
       metrics.auditFailures.inc();
       logger.error({ err, traceId: event.traceId, tool: event.tool }, 'audit record could not be written');
       if (mustPersist) throw err;
     });
-    return mustPersist ? p : Promise.resolve();
-  };
 
   return {
     async call(tool, rawArgs, input) {

@@ -154,11 +154,16 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let chainLoaded = false;
   let ok = true;
   let closed = false;
-  // Bytes written since the last fdatasync, and the timer that syncs them when no durable record comes first.
+  // Whether records are written but not synced; how many writes so far (a sync covers the writes before it); the
+  // timer that syncs when no durable record comes first.
   let dirty = false;
+  let writes = 0;
   let syncTimer: ReturnType<typeof setTimeout> | undefined;
-  // An entry without body only opens the file (open() goes through the same queue so it never races a write) or,
-  // when durable, only syncs (the sync timer).
+  // Durable appends waiting for a sync that starts after their write; the sync loop in flight.
+  const syncWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  let syncing: Promise<void> | undefined;
+  // Appends that arrived while the file was not open for today (first open, daily rotation, recovery after a
+  // failure), written in order once it is; an entry without body only opens the file (open()).
   const queue: Array<{ body?: Record<string, unknown>; durable: boolean; resolve: () => void; reject: (e: unknown) => void }> = [];
   let draining: Promise<void> | undefined;
 
@@ -191,8 +196,12 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     const today = utcDate(now());
     if (fh && fileDate === today) return;
     if (fh) {
-      await fh.close().catch(() => undefined);
+      // Daily rotation: what yesterday's file holds unsynced is synced before it is left.
+      const old = fh;
       fh = undefined;
+      if (dirty) await old.datasync();
+      dirty = false;
+      await old.close().catch(() => undefined);
     }
     await fsp.mkdir(dir, { recursive: true });
     if (!chainLoaded) await loadChain();
@@ -229,51 +238,86 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     }
   }
 
-  async function writeBatch(batch: typeof queue): Promise<void> {
-    await ensureOpen();
+  /** Writes records to the open file, synchronously, in order; throws on failure (nothing is counted then). */
+  function writeRecords(bodies: ReadonlyArray<Record<string, unknown>>): void {
     let s = seq;
     let prev = prevHash;
     const lines: string[] = [];
-    for (const { body } of batch) {
-      if (!body) continue;
+    for (const body of bodies) {
       const rec: Record<string, unknown> = { ...body, seq: s + 1, prevHash: prev };
       rec.hash = recordHash(rec);
       lines.push(JSON.stringify(rec));
       s += 1;
       prev = rec.hash as string;
     }
-    const sync = doSync && batch.some((b) => b.durable);
-    if (lines.length === 0) {
-      // An open-only entry: while unhealthy, opening is not proof (a full disk still opens files); probe a write.
-      if (!ok) await probeWritable();
-      if (sync && dirty) await syncNow();
-      return;
-    }
     const buf = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     // A short write (a disk filling up) leaves a partial line; the error that follows reopens the file and trims it.
     for (let off = 0; off < buf.length;) off += writeSync(fh!.fd, buf, off, buf.length - off);
-    // The records are in the file: a failed sync below must not let the next batch reuse their seq.
     goodSize += buf.length;
     seq = s;
     prevHash = prev;
+    writes += 1;
     dirty = doSync;
-    if (sync) await syncNow();
-    else if (dirty) scheduleSync();
   }
 
-  async function syncNow(): Promise<void> {
-    clearTimeout(syncTimer);
-    syncTimer = undefined;
-    await fh!.datasync();
-    dirty = false;
+  /** After a failure: unhealthy, reported, and the handle dropped so the next append reopens (and trims). */
+  function failed(err: unknown): Error {
+    ok = false;
+    opts.onError?.(err);
+    const h = fh;
+    fh = undefined;
+    fileDate = undefined;
+    void h?.close().catch(() => undefined);
+    return new Error(`audit log ${filePath ?? opts.file} could not be written: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** What an append waits for once its record is written: a sync when durable, else nothing (the timer syncs). */
+  function afterWrite(durable: boolean): Promise<void> {
+    if (doSync && durable) return requestSync();
+    if (dirty) scheduleSync();
+    return Promise.resolve();
+  }
+
+  /** Resolves after a sync that started after this call (group commit: every waiter then shares the next sync). */
+  function requestSync(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      syncWaiters.push({ resolve, reject });
+      if (!syncing) startSyncs();
+    });
+  }
+
+  function startSyncs(): void {
+    syncing = runSyncs().finally(() => {
+      syncing = undefined;
+      // A waiter may have come between the loop's last check and here.
+      if (syncWaiters.length > 0) startSyncs();
+    });
+  }
+
+  async function runSyncs(): Promise<void> {
+    while (syncWaiters.length > 0) {
+      const waiters = syncWaiters.splice(0, syncWaiters.length);
+      const before = writes;
+      clearTimeout(syncTimer);
+      syncTimer = undefined;
+      try {
+        if (!fh) throw new Error('the file is not open');
+        await fh.datasync();
+        // Records written while the sync ran are not covered by it.
+        if (writes === before) dirty = false;
+        else if (dirty) scheduleSync();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        const e = failed(err);
+        for (const w of waiters) w.reject(e);
+      }
+    }
   }
 
   function scheduleSync(): void {
     syncTimer ??= setTimeout(() => {
       syncTimer = undefined;
-      if (closed || !dirty) return;
-      queue.push({ durable: true, resolve: () => undefined, reject: () => undefined });
-      void kick();
+      if (!closed && dirty && fh) requestSync().catch(() => undefined);
     }, syncDelayMs);
     // Never what keeps the process alive: close() syncs what is left.
     syncTimer.unref?.();
@@ -282,21 +326,19 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, queue.length);
+      const bodies = batch.flatMap((b) => (b.body ? [b.body] : []));
       try {
-        await writeBatch(batch);
+        await ensureOpen();
+        // An open-only batch: while unhealthy, opening is not proof (a full disk still opens files); probe a write.
+        if (bodies.length > 0) writeRecords(bodies);
+        else if (!ok) await probeWritable();
         ok = true;
-        for (const b of batch) b.resolve();
       } catch (err) {
-        ok = false;
-        opts.onError?.(err);
-        // Drop the handle so the next append reopens (and trims a partial write).
-        const h = fh;
-        fh = undefined;
-        fileDate = undefined;
-        await h?.close().catch(() => undefined);
-        const e = new Error(`audit log ${filePath ?? opts.file} could not be written: ${err instanceof Error ? err.message : String(err)}`);
+        const e = failed(err);
         for (const b of batch) b.reject(e);
+        continue;
       }
+      for (const b of batch) afterWrite(b.body ? b.durable : false).then(b.resolve, b.reject);
     }
   }
 
@@ -329,8 +371,18 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       } catch (err) {
         return Promise.reject(new Error(`audit event cannot be serialized: ${err instanceof Error ? err.message : String(err)}`));
       }
+      const durable = options?.durable ?? true;
+      // The common case: the file is open for today and nothing queued is ahead, so the record is written now.
+      if (fh && !draining && queue.length === 0 && fileDate === utcDate(now())) {
+        try {
+          writeRecords([body]);
+        } catch (err) {
+          return Promise.reject(failed(err));
+        }
+        return afterWrite(durable);
+      }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ body, durable: options?.durable ?? true, resolve, reject });
+        queue.push({ body, durable, resolve, reject });
         void kick();
       });
     },
@@ -345,7 +397,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       closed = true;
       clearTimeout(syncTimer);
       syncTimer = undefined;
-      while (draining) await draining;
+      while (draining || syncing) await (draining ?? syncing);
       const h = fh;
       fh = undefined;
       try {

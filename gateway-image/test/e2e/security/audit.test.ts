@@ -1,6 +1,7 @@
 /**
  * Negative suite, audit log: `verify-audit` (run inside the gateway container, as an operator would) passes on the
  * untouched log and names the first broken line after an edit or a deletion; no argument value can forge a line;
+ * a SIGKILL right after an answer loses no record;
  * when the audit directory is full, mutating tools are refused with `audit.unavailable` while read-only ones keep
  * working, /ready says why and /metrics counts the failures; dry run audits exec and runs nothing.
  */
@@ -89,6 +90,27 @@ describe('security: audit log (built image, real engine)', () => {
       expect(report.ok).toBe(false);
       expect(report.records).toBe(1);
       expect(report.firstBroken).toEqual({ file, line: 2, reason: 'hash does not match the record (record altered)' });
+    });
+  });
+
+  describe('a gateway killed with SIGKILL right after it answers', () => {
+    it('loses no record (every record is in the file before the answer) and its chain verifies after a restart', async () => {
+      const gw = await startGateway();
+      try {
+        await rpcCall(gw, 'docker_ps', {});
+        await rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['echo', 'before-kill'] });
+        await rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sh', '-c', 'id'] });
+        await docker('kill', '-s', 'KILL', gw.id);
+        await docker('start', gw.id);
+        const records = await auditRecords(gw);
+        const calls = records.map((r) => `${r.tool}:${r.phase}:${r.decision}`);
+        expect(calls).toEqual(['docker_ps:decision:allow', 'docker_ps:outcome:allow', 'docker_exec:decision:allow', 'docker_exec:outcome:allow', 'docker_exec:decision:deny']);
+        const { code, report } = await verifyAudit(gw, AUDIT_DIR);
+        expect(code).toBe(0);
+        expect(report.records).toBe(records.length);
+      } finally {
+        await gw.remove();
+      }
     });
   });
 

@@ -47,8 +47,9 @@ export async function auditRecords(gw: { id: string }): Promise<AuditLine[]> {
 }
 
 /**
- * Waits (bounded) for an audit record matching `match` and returns it. Denial records are written without
- * holding the response back, so they may land a few milliseconds after the answer.
+ * Waits (bounded) for an audit record matching `match` and returns it. A tool call's records are in the file before
+ * its answer; the gateway's edge denials (authentication, Origin/Host) are written as the request is refused, and
+ * the wait also covers them.
  */
 export async function waitForAudit(gw: { id: string }, match: (r: AuditLine) => boolean, timeoutMs = 10_000): Promise<AuditLine> {
   const deadline = Date.now() + timeoutMs;

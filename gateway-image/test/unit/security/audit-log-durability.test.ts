@@ -76,6 +76,18 @@ describe.runIf(process.platform === 'linux')('audit log durability', () => {
     expect(readFileSync(log.currentFile()!, 'utf8').trim().split('\n')).toHaveLength(4);
   });
 
+  it('a record that need not be durable does not wait for a sync in flight', async () => {
+    const log = createAuditLog({ file: join(dir, 'audit.log'), syncDelayMs: 60_000 });
+    await log.open();
+    let durableDone = false;
+    const durable = log.append(event(1)).then(() => { durableDone = true; });
+    await log.append(event(2), { durable: false });
+    expect(durableDone).toBe(false);
+    expect(readFileSync(log.currentFile()!, 'utf8').trim().split('\n')).toHaveLength(2);
+    await durable;
+    await log.close();
+  });
+
   it('with fsync off, a plain append descriptor and never a sync', async () => {
     const log = createAuditLog({ file: join(dir, 'audit.log'), fsync: false });
     await log.open();
