@@ -143,11 +143,12 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
 }
 
 /**
- * VmRSS of a bare Node HTTP server (`http.createServer().listen()`, nothing else loaded) run with `image`'s node,
- * user and libraries under the gateway's memory limit, taken as soon as it listens, as the gateway's idle figure is
- * taken as soon as it answers /health: the floor every Node server starts from, measured in the same run.
+ * VmRSS of a bare Node HTTP server (`http.createServer().listen()` in a CommonJS script, nothing else loaded) run
+ * with `image`'s node, user and libraries under the gateway's memory limit: as soon as it listens (the gateway's
+ * fresh figure is read as soon as it answers /health) and `settleMs` later. The floor every Node server starts from,
+ * measured in the same run. (An ES module entry adds ~11 MB: Node's ESM loader.)
  */
-export async function bareNodeRssMiB(image: string): Promise<number> {
+export async function bareNodeRss(image: string, settleMs: number): Promise<{ freshMiB: number; settledMiB: number }> {
   const c = await runContainer(uniq('bench-bare-node'), ['--memory', '512m', '--network', 'none', '--entrypoint', 'node'], image,
     ['-e', "require('node:http').createServer((q, s) => s.end()).listen(3000, '127.0.0.1', () => console.log('listening'))"]);
   try {
@@ -156,7 +157,10 @@ export async function bareNodeRssMiB(image: string): Promise<number> {
       if (Date.now() > deadline) throw new Error(`bare node server in ${image} did not listen within 15 s: ${await containerLogs(c.id)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    return rssMiB(Number(await docker(['inspect', '-f', '{{.State.Pid}}', c.id]))).rss;
+    const pid = Number(await docker(['inspect', '-f', '{{.State.Pid}}', c.id]));
+    const freshMiB = rssMiB(pid).rss;
+    await new Promise((r) => setTimeout(r, settleMs));
+    return { freshMiB, settledMiB: rssMiB(pid).rss };
   } finally {
     await c.remove();
   }

@@ -56,7 +56,12 @@ export function checkIssue5(r: Issue5Results): TargetCheck[] {
     { target: '/rpc docker_ps p50 <= raw + 1 ms', measured: `+${f(L.rpcPs.p50 - L.rawPs.p50)} ms`, met: L.rpcPs.p50 - L.rawPs.p50 <= 1 },
     { target: 'gateway handler cost (tool - raw - floor, p50) <= 0.5 ms', measured: `max ${f(maxHandler)} ms (sdk exec ${f(handler.sdkExec)}, sdk ps ${f(handler.sdkPs)}, rpc exec ${f(handler.rpcExec)}, rpc ps ${f(handler.rpcPs)})`, met: maxHandler <= 0.5 },
     { target: 'throughput at 32 clients >= 0.8x raw', measured: `min ${f(minTp32)}x (exec sdk ${f(tpRatio('exec', 'sdk', 32))}, rpc ${f(tpRatio('exec', 'rpc', 32))}; ps sdk ${f(tpRatio('ps', 'sdk', 32))}, rpc ${f(tpRatio('ps', 'rpc', 32))})`, met: minTp32 >= 0.8 },
-    { target: 'RSS idle <= 60 MB', measured: `${f(r.rss.idleMiB, 1)} MiB${r.rss.bareNodeMiB ? ` (bare node HTTP server ${f(r.rss.bareNodeMiB, 1)} MiB)` : ''}`, met: r.rss.idleMiB <= 60 },
+    {
+      target: 'RSS idle <= 60 MB',
+      measured: `${f(r.rss.idleSettledMiB ?? r.rss.idleMiB, 1)} MiB settled, ${f(r.rss.idleMiB, 1)} MiB fresh` +
+        `${r.rss.bareNodeMiB ? ` (bare node HTTP server ${f(r.rss.bareNodeSettledMiB ?? r.rss.bareNodeMiB, 1)} MiB)` : ''}`,
+      met: (r.rss.idleSettledMiB ?? r.rss.idleMiB) <= 60,
+    },
     { target: 'RSS while streaming 100 MB <= 150 MB', measured: `${f(r.rss.streamPeakMiB, 1)} MiB peak`, met: r.rss.streamPeakMiB <= 150 },
   ];
 }
@@ -134,7 +139,8 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
     '### Gateway RSS (node process in the container, /proc VmRSS)',
     table(['state', 'MiB', ...(base ? ['before'] : [])], [
       ['idle (fresh)', f(rss.idleMiB, 1), ...(base ? [f(base.rss.idleMiB, 1)] : [])],
-      ['reference: bare Node HTTP server, same image and memory limit', rss.bareNodeMiB ? f(rss.bareNodeMiB, 1) : 'n/a', ...(base ? [base.rss.bareNodeMiB ? f(base.rss.bareNodeMiB, 1) : 'n/a'] : [])],
+      ['idle, settled (after the idle wait: V8 has freed start-up garbage)', rss.idleSettledMiB ? f(rss.idleSettledMiB, 1) : 'n/a', ...(base ? [base.rss.idleSettledMiB ? f(base.rss.idleSettledMiB, 1) : 'n/a'] : [])],
+      ['reference: bare Node HTTP server (CommonJS), same image and limit, fresh / settled', rss.bareNodeMiB ? `${f(rss.bareNodeMiB, 1)} / ${f(rss.bareNodeSettledMiB, 1)}` : 'n/a', ...(base ? [base.rss.bareNodeMiB ? f(base.rss.bareNodeMiB, 1) : 'n/a'] : [])],
       ['peak under 32 SDK sessions (load)', f(rss.sessions32PeakMiB, 1), ...(base ? [f(base.rss.sessions32PeakMiB, 1)] : [])],
       ['32 sessions open, idle', f(rss.sessions32AfterMiB, 1), ...(base ? [f(base.rss.sessions32AfterMiB, 1)] : [])],
       [`peak while streaming ${rss.streamBytes} B (${f(rss.streamSeconds, 1)} s, ${rss.streamProgressEvents} progress events)`, f(rss.streamPeakMiB, 1), ...(base ? [f(base.rss.streamPeakMiB, 1)] : [])],

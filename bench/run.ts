@@ -22,7 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { E2E_TOKEN } from '../gateway-image/test/e2e/helpers/gateway-container.js';
 import { BASE_IMAGE } from '../gateway-image/test/e2e/helpers/images.js';
-import { bareNodeRssMiB, buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG, type GatewayNetwork } from './containers.js';
+import { bareNodeRss, buildImage, docker, nodePidOf, removeRunContainers, startGatewayContainer, startTarget, BENCH_CONFIG, type GatewayNetwork } from './containers.js';
 import { killGatewayProcessesSync } from './gateway-process.js';
 import { createRawEngine } from './raw-engine.js';
 import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
@@ -34,7 +34,7 @@ const root = resolve(here, '..');
 const MARK_START = '<!-- bench:generated:start -->';
 const MARK_END = '<!-- bench:generated:end -->';
 
-const QUICK: Issue5Bounds = { latency: { warmup: 3, count: 20, maxMs: 10_000 }, throughput: { execCalls: 60, psCalls: 200, maxMs: 1000 }, concurrency: [1, 8, 32], streamBytes: 10_000_000 };
+const QUICK: Issue5Bounds = { idleSettleMs: 0, latency: { warmup: 3, count: 20, maxMs: 10_000 }, throughput: { execCalls: 60, psCalls: 200, maxMs: 1000 }, concurrency: [1, 8, 32], streamBytes: 10_000_000 };
 const QUICK_UPSTREAM: UpstreamBounds = { latency: { warmup: 5, count: 50, maxMs: 3000 }, concurrency: [1, 8, 32], maxCalls: 500, maxMs: 1000, slices: 2, sessionStarts: 3 };
 
 function machine(): Record<string, string> {
@@ -98,15 +98,16 @@ async function main(): Promise<number> {
         ? 'host: the container shares the host network namespace and listens on 127.0.0.1 (no proxy process; cloudflared reaches the deployed gateway over the stack network the same way)'
         : 'published: 127.0.0.1 port mapping through docker-proxy, as the stack publishes it for clients on the host';
       log(`starting the target container and the gateway container (network: ${network}) ...`);
-      const bareNodeMiB = await bareNodeRssMiB(image);
+      const bounds = values.quick ? QUICK : DEFAULT_BOUNDS;
+      const bareNode = await bareNodeRss(image, bounds.idleSettleMs);
       const target = await startTarget(BASE_IMAGE);
       const gw = await startGatewayContainer(image, {}, network);
       const raw = createRawEngine({ apiVersion: `v${await docker(['version', '--format', '{{.Server.APIVersion}}'])}` });
       try {
         const gatewayPid = await nodePidOf(gw.id);
         record.issue5 = await runIssue5({
-          raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, bareNodeMiB, log,
-        }, values.quick ? QUICK : DEFAULT_BOUNDS);
+          raw, target: target.name, url: gw.url, token: E2E_TOKEN, gatewayPid, execUser: BENCH_CONFIG.exec.defaultUser, bareNode, log,
+        }, bounds);
       } catch (err) {
         const logFile = resolve(here, 'results', `${values.label}-gateway.log`);
         mkdirSync(dirname(logFile), { recursive: true });

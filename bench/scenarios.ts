@@ -20,8 +20,8 @@ export interface Issue5Context {
   readonly gatewayPid: number;
   /** User the gateway runs execs as (config exec.defaultUser), so the raw exec does the same. */
   readonly execUser: string;
-  /** VmRSS of a bare Node HTTP server from the same image under the same limit (containers.ts bareNodeRssMiB). */
-  readonly bareNodeMiB?: number;
+  /** VmRSS of a bare Node HTTP server from the same image under the same limit, fresh and settled (containers.ts bareNodeRss). */
+  readonly bareNode?: { readonly freshMiB: number; readonly settledMiB: number };
   readonly log: (line: string) => void;
 }
 
@@ -32,10 +32,16 @@ export interface Issue5Bounds {
   readonly concurrency: readonly number[];
   /** Bytes the streaming run asks `seq` to print (about). */
   readonly streamBytes: number;
+  /**
+   * How long the fresh gateway stays idle before the settled RSS is read: V8 frees start-up garbage after a few
+   * seconds without work (its memory reducer; ~8 s here), so "idle" is read both fresh and settled.
+   */
+  readonly idleSettleMs: number;
 }
 
 /** Default bounds: a few minutes in all. */
 export const DEFAULT_BOUNDS: Issue5Bounds = {
+  idleSettleMs: 12_000,
   latency: { warmup: 20, count: 300, maxMs: 90_000 },
   throughput: { execCalls: 800, psCalls: 4000, maxMs: 4000 },
   concurrency: [1, 8, 32],
@@ -53,7 +59,7 @@ export interface Issue5Results {
   readonly throughput: Array<{ op: 'exec' | 'ps'; path: 'raw' | 'sdk' | 'rpc'; result: ThroughputResult & { firstError?: string }; gatewayCpuMsPerCall?: number; clientCpuMsPerCall?: number }>;
   /** The gateway's own view after the latency loops: mean Engine API time per operation and tool time per tool. */
   readonly gatewayDurations?: Record<string, { meanMs: number; count: number }>;
-  readonly rss: { idleMiB: number; bareNodeMiB?: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
+  readonly rss: { idleMiB: number; idleSettledMiB?: number; bareNodeMiB?: number; bareNodeSettledMiB?: number; sessions32PeakMiB: number; sessions32AfterMiB: number; streamPeakMiB: number; streamBytes: number; streamSeconds: number; streamProgressEvents: number; afterMiB: number };
 }
 
 /** `seq 1 N` prints about this many bytes (digits plus newline per number). */
@@ -89,7 +95,10 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   const { raw, target, log } = ctx;
   const echo = ['echo', 'hi'];
   const idleMiB = rssMiB(ctx.gatewayPid).rss;
-  log(`gateway RSS idle: ${idleMiB.toFixed(1)} MiB${ctx.bareNodeMiB ? ` (bare node HTTP server: ${ctx.bareNodeMiB.toFixed(1)} MiB)` : ''}`);
+  await new Promise((r) => setTimeout(r, bounds.idleSettleMs));
+  const idleSettledMiB = rssMiB(ctx.gatewayPid).rss;
+  log(`gateway RSS idle: ${idleMiB.toFixed(1)} MiB fresh, ${idleSettledMiB.toFixed(1)} MiB after ${bounds.idleSettleMs} ms` +
+    `${ctx.bareNode ? ` (bare node HTTP server: ${ctx.bareNode.freshMiB.toFixed(1)} / ${ctx.bareNode.settledMiB.toFixed(1)} MiB)` : ''}`);
 
   const sdk = await openSdkSession(ctx.url, { token: ctx.token });
   const rpc = createRpcClient(ctx.url, ctx.token);
@@ -173,6 +182,6 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
 
   return {
     latency, throughput, gatewayDurations,
-    rss: { idleMiB, bareNodeMiB: ctx.bareNodeMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
+    rss: { idleMiB, idleSettledMiB, bareNodeMiB: ctx.bareNode?.freshMiB, bareNodeSettledMiB: ctx.bareNode?.settledMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
   };
 }
