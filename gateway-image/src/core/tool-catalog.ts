@@ -1,9 +1,10 @@
 /**
- * The tools a session can see, with their tools/list entries computed once (JSON Schema from zod is not
- * free; tools/list is called often).
+ * The tools a session can see, with their tools/list entries computed once, on first use (JSON Schema from zod is
+ * not free; tools/list is called often).
  */
 import { z } from 'zod';
 import type { ToolDefinition } from './contracts.js';
+import { once } from './once.js';
 
 /** One tools/list entry. */
 export interface ListedTool {
@@ -37,6 +38,7 @@ export function createToolCatalog(tools: readonly ToolDefinition[]): ToolCatalog
     if (byName.has(t.name)) throw new Error(`duplicate tool name ${t.name}`);
     byName.set(t.name, t);
   }
-  const listed = tools.map(listedTool);
-  return { get: (name) => byName.get(name), list: () => listed };
+  // On the first tools/list, not at start-up: an idle gateway never generates them.
+  const listed = once(() => tools.map(listedTool));
+  return { get: (name) => byName.get(name), list: () => listed() };
 }

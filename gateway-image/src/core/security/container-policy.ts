@@ -12,73 +12,79 @@ import { promises as fsp, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Decision } from '../contracts.js';
+import { once } from '../once.js';
 import type { SecurityConfig } from './security-config.js';
 
-const portBinding = z.strictObject({ HostIp: z.string().optional(), HostPort: z.string().optional() });
-const mount = z.strictObject({
-  Type: z.enum(['bind', 'volume', 'tmpfs']),
-  Source: z.string().optional(),
-  Target: z.string().startsWith('/'),
-  ReadOnly: z.boolean().optional(),
-});
+// Built on first use (see once.ts), i.e. only by gateways with upstream image servers: ~1,000 zod constructions.
+function buildContainerSpecSchema() {
+  const portBinding = z.strictObject({ HostIp: z.string().optional(), HostPort: z.string().optional() });
+  const mount = z.strictObject({
+    Type: z.enum(['bind', 'volume', 'tmpfs']),
+    Source: z.string().optional(),
+    Target: z.string().startsWith('/'),
+    ReadOnly: z.boolean().optional(),
+  });
 
-/** HostConfig subset the gateway may set. Dangerous fields are present only so they can be denied with a clear rule. */
-export const hostConfigSchema = z.strictObject({
-  Binds: z.array(z.string()).optional(),
-  Mounts: z.array(mount).optional(),
-  PortBindings: z.record(z.string(), z.array(portBinding).nullable()).optional(),
-  PublishAllPorts: z.boolean().optional(),
-  Privileged: z.boolean().optional(),
-  PidMode: z.string().optional(),
-  IpcMode: z.string().optional(),
-  UTSMode: z.string().optional(),
-  NetworkMode: z.string().optional(),
-  UsernsMode: z.string().optional(),
-  CgroupnsMode: z.string().optional(),
-  CapAdd: z.array(z.string()).nullable().optional(),
-  CapDrop: z.array(z.string()).nullable().optional(),
-  Devices: z.array(z.unknown()).nullable().optional(),
-  SecurityOpt: z.array(z.string()).nullable().optional(),
-  ReadonlyRootfs: z.boolean().optional(),
-  Memory: z.number().int().nonnegative().optional(),
-  MemorySwap: z.number().int().min(-1).optional(),
-  ShmSize: z.number().int().nonnegative().optional(),
-  /** `name:ip` entries; `host-gateway` lets the container reach the host's published loopback ports via the bridge. */
-  ExtraHosts: z.array(z.string()).optional(),
-  NanoCpus: z.number().int().nonnegative().optional(),
-  PidsLimit: z.number().int().optional(),
-  AutoRemove: z.boolean().optional(),
-  Init: z.boolean().optional(),
-  Tmpfs: z.record(z.string(), z.string()).optional(),
-  RestartPolicy: z.strictObject({ Name: z.enum(['', 'no', 'always', 'unless-stopped', 'on-failure']), MaximumRetryCount: z.number().int().optional() }).optional(),
-  LogConfig: z.strictObject({ Type: z.string(), Config: z.record(z.string(), z.string()).optional() }).optional(),
-});
+  /** HostConfig subset the gateway may set. Dangerous fields are present only so they can be denied with a clear rule. */
+  const hostConfigSchema = z.strictObject({
+    Binds: z.array(z.string()).optional(),
+    Mounts: z.array(mount).optional(),
+    PortBindings: z.record(z.string(), z.array(portBinding).nullable()).optional(),
+    PublishAllPorts: z.boolean().optional(),
+    Privileged: z.boolean().optional(),
+    PidMode: z.string().optional(),
+    IpcMode: z.string().optional(),
+    UTSMode: z.string().optional(),
+    NetworkMode: z.string().optional(),
+    UsernsMode: z.string().optional(),
+    CgroupnsMode: z.string().optional(),
+    CapAdd: z.array(z.string()).nullable().optional(),
+    CapDrop: z.array(z.string()).nullable().optional(),
+    Devices: z.array(z.unknown()).nullable().optional(),
+    SecurityOpt: z.array(z.string()).nullable().optional(),
+    ReadonlyRootfs: z.boolean().optional(),
+    Memory: z.number().int().nonnegative().optional(),
+    MemorySwap: z.number().int().min(-1).optional(),
+    ShmSize: z.number().int().nonnegative().optional(),
+    /** `name:ip` entries; `host-gateway` lets the container reach the host's published loopback ports via the bridge. */
+    ExtraHosts: z.array(z.string()).optional(),
+    NanoCpus: z.number().int().nonnegative().optional(),
+    PidsLimit: z.number().int().optional(),
+    AutoRemove: z.boolean().optional(),
+    Init: z.boolean().optional(),
+    Tmpfs: z.record(z.string(), z.string()).optional(),
+    RestartPolicy: z.strictObject({ Name: z.enum(['', 'no', 'always', 'unless-stopped', 'on-failure']), MaximumRetryCount: z.number().int().optional() }).optional(),
+    LogConfig: z.strictObject({ Type: z.string(), Config: z.record(z.string(), z.string()).optional() }).optional(),
+  });
 
-/** The container create body the gateway builds (Engine API field names). */
-export const containerSpecSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).optional(),
-  Image: z.string().min(1),
-  Cmd: z.array(z.string()).optional(),
-  Entrypoint: z.array(z.string()).optional(),
-  Env: z.array(z.string()).optional(),
-  User: z.string().optional(),
-  WorkingDir: z.string().optional(),
-  Labels: z.record(z.string(), z.string()).optional(),
-  ExposedPorts: z.record(z.string(), z.strictObject({})).optional(),
-  Tty: z.boolean().optional(),
-  OpenStdin: z.boolean().optional(),
-  StdinOnce: z.boolean().optional(),
-  AttachStdin: z.boolean().optional(),
-  AttachStdout: z.boolean().optional(),
-  AttachStderr: z.boolean().optional(),
-  StopSignal: z.string().optional(),
-  StopTimeout: z.number().int().optional(),
-  HostConfig: hostConfigSchema.default({}),
-  NetworkingConfig: z.strictObject({ EndpointsConfig: z.record(z.string(), z.strictObject({ Aliases: z.array(z.string()).optional() })) }).optional(),
-});
+  return z.strictObject({
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).optional(),
+    Image: z.string().min(1),
+    Cmd: z.array(z.string()).optional(),
+    Entrypoint: z.array(z.string()).optional(),
+    Env: z.array(z.string()).optional(),
+    User: z.string().optional(),
+    WorkingDir: z.string().optional(),
+    Labels: z.record(z.string(), z.string()).optional(),
+    ExposedPorts: z.record(z.string(), z.strictObject({})).optional(),
+    Tty: z.boolean().optional(),
+    OpenStdin: z.boolean().optional(),
+    StdinOnce: z.boolean().optional(),
+    AttachStdin: z.boolean().optional(),
+    AttachStdout: z.boolean().optional(),
+    AttachStderr: z.boolean().optional(),
+    StopSignal: z.string().optional(),
+    StopTimeout: z.number().int().optional(),
+    HostConfig: hostConfigSchema.default({}),
+    NetworkingConfig: z.strictObject({ EndpointsConfig: z.record(z.string(), z.strictObject({ Aliases: z.array(z.string()).optional() })) }).optional(),
+  });
+}
+
+/** The container create body the gateway builds (Engine API field names), built once on first use. */
+export const containerSpecSchema = once(buildContainerSpecSchema);
 
 /** A container spec the gateway built. */
-export type ContainerSpec = z.input<typeof containerSpecSchema>;
+export type ContainerSpec = z.input<ReturnType<typeof buildContainerSpecSchema>>;
 
 /** Dependencies for {@link checkContainerSpec}. */
 export interface ContainerPolicyDeps {
@@ -130,7 +136,7 @@ export async function checkContainerSpec(
   cfg: Pick<SecurityConfig, 'containers'>,
   deps: ContainerPolicyDeps = {},
 ): Promise<Decision> {
-  const parsed = containerSpecSchema.safeParse(spec);
+  const parsed = containerSpecSchema().safeParse(spec);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     return deny('container.schema', `container spec rejected at ${i.path.join('.') || '(root)'}: ${i.message}`);

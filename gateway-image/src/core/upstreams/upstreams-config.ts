@@ -10,6 +10,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { once } from '../once.js';
 
 /** How long an upstream instance lives and who shares it. */
 export const LIFECYCLES = ['per-session', 'shared', 'per-call'] as const;
@@ -22,69 +23,78 @@ export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const common = {
-  /** Shown to clients in front of each tool description. @default - the upstream's own descriptions only */
-  description: z.string().optional(),
-  /** Only these upstream tool names (unprefixed) are exposed. @default - all tools the upstream lists */
-  enabled_tools: z.array(z.string()).optional(),
-  /** Scan tool arguments and results for secret-looking values and redact them. @default false */
-  block_secrets: z.boolean().default(false),
-  /** @default 'per-session' - isolates clients from each other and keeps stateful servers working */
-  lifecycle: z.enum(LIFECYCLES).default('per-session'),
-  /** Fetch the tool list (and keep a `shared` instance running) at gateway start. @default - settings.eagerStart */
-  eager: z.boolean().optional(),
-};
+/**
+ * The three kinds of server entry, built on first use (see once.ts): only configs with `mcpServers` parse them.
+ * `image`: a container of a local image (`docker run -i --rm --init` with hardened defaults); `command`: a child
+ * process (npx, uvx, node ...); `remote`: a server reached over the network.
+ */
+const serverSchemas = once(() => {
+  const common = {
+    /** Shown to clients in front of each tool description. @default - the upstream's own descriptions only */
+    description: z.string().optional(),
+    /** Only these upstream tool names (unprefixed) are exposed. @default - all tools the upstream lists */
+    enabled_tools: z.array(z.string()).optional(),
+    /** Scan tool arguments and results for secret-looking values and redact them. @default false */
+    block_secrets: z.boolean().default(false),
+    /** @default 'per-session' - isolates clients from each other and keeps stateful servers working */
+    lifecycle: z.enum(LIFECYCLES).default('per-session'),
+    /** Fetch the tool list (and keep a `shared` instance running) at gateway start. @default - settings.eagerStart */
+    eager: z.boolean().optional(),
+  };
 
-/** A server run as a container of a local image (`docker run -i --rm --init` with hardened defaults). */
-export const ImageServerSchema = z.strictObject({
-  image: z.string().min(1),
-  /** Replaces the image's CMD (the entrypoint is kept). @default - the image's CMD */
-  command: z.string().min(1).optional(),
-  /** Appended to `command`, or replaces the CMD when `command` is unset. @default [] */
-  args: z.array(z.string()).default([]),
-  /** Environment of the container: only these variables. @default {} */
-  environment: z.record(z.string(), z.string()).default({}),
-  /** `--network none`. @default false - bridge network plus host.docker.internal */
-  block_network: z.boolean().default(false),
-  /** Memory limit: bytes, or a number with b/k/m/g. @default '512m' */
-  memory: z.union([z.number().int().positive(), z.string()]).default('512m'),
-  /** CPU limit in cores. @default 1 */
-  cpus: z.number().positive().max(64).default(1),
-  /** Process limit. @default 256 */
-  pids_limit: z.number().int().min(16).max(65_536).default(256),
-  /** Bind mounts `host:container[:ro|rw]`, checked by the container policy. @default [] */
-  volumes: z.array(z.string()).default([]),
-  ...common,
-});
+  /** A server run as a container of a local image (`docker run -i --rm --init` with hardened defaults). */
+  const image = z.strictObject({
+    image: z.string().min(1),
+    /** Replaces the image's CMD (the entrypoint is kept). @default - the image's CMD */
+    command: z.string().min(1).optional(),
+    /** Appended to `command`, or replaces the CMD when `command` is unset. @default [] */
+    args: z.array(z.string()).default([]),
+    /** Environment of the container: only these variables. @default {} */
+    environment: z.record(z.string(), z.string()).default({}),
+    /** `--network none`. @default false - bridge network plus host.docker.internal */
+    block_network: z.boolean().default(false),
+    /** Memory limit: bytes, or a number with b/k/m/g. @default '512m' */
+    memory: z.union([z.number().int().positive(), z.string()]).default('512m'),
+    /** CPU limit in cores. @default 1 */
+    cpus: z.number().positive().max(64).default(1),
+    /** Process limit. @default 256 */
+    pids_limit: z.number().int().min(16).max(65_536).default(256),
+    /** Bind mounts `host:container[:ro|rw]`, checked by the container policy. @default [] */
+    volumes: z.array(z.string()).default([]),
+    ...common,
+  });
 
-/** A server spawned as a child process (npx, uvx, node ...). */
-export const CommandServerSchema = z.strictObject({
-  command: z.string().min(1),
-  /** @default [] */
-  args: z.array(z.string()).default([]),
-  /** Environment of the process: only these variables plus PATH and HOME. @default {} */
-  environment: z.record(z.string(), z.string()).default({}),
-  /** Working directory. @default - the gateway's working directory */
-  cwd: z.string().optional(),
-  ...common,
-});
+  /** A server spawned as a child process (npx, uvx, node ...). */
+  const command = z.strictObject({
+    command: z.string().min(1),
+    /** @default [] */
+    args: z.array(z.string()).default([]),
+    /** Environment of the process: only these variables plus PATH and HOME. @default {} */
+    environment: z.record(z.string(), z.string()).default({}),
+    /** Working directory. @default - the gateway's working directory */
+    cwd: z.string().optional(),
+    ...common,
+  });
 
-/** A server reached over the network. */
-export const RemoteServerSchema = z.strictObject({
-  url: z.string().url(),
-  /** Sent with every request (e.g. Authorization). Never logged. @default {} */
-  headers: z.record(z.string(), z.string()).default({}),
-  /** @default 'streamable-http' */
-  transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
-  ...common,
+  /** A server reached over the network. */
+  const remote = z.strictObject({
+    url: z.string().url(),
+    /** Sent with every request (e.g. Authorization). Never logged. @default {} */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** @default 'streamable-http' */
+    transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
+    ...common,
+  });
+  return { image, command, remote };
 });
+type ServerSchemas = ReturnType<typeof serverSchemas>;
 
 /** An image server entry after parsing. */
-export type ImageServerConfig = z.infer<typeof ImageServerSchema> & { readonly kind: 'image' };
+export type ImageServerConfig = z.infer<ServerSchemas['image']> & { readonly kind: 'image' };
 /** A command server entry after parsing. */
-export type CommandServerConfig = z.infer<typeof CommandServerSchema> & { readonly kind: 'command' };
+export type CommandServerConfig = z.infer<ServerSchemas['command']> & { readonly kind: 'command' };
 /** A remote server entry after parsing. */
-export type RemoteServerConfig = z.infer<typeof RemoteServerSchema> & { readonly kind: 'remote' };
+export type RemoteServerConfig = z.infer<ServerSchemas['remote']> & { readonly kind: 'remote' };
 /** One parsed upstream server entry, tagged with its kind. */
 export type UpstreamServerConfig = ImageServerConfig | CommandServerConfig | RemoteServerConfig;
 
@@ -202,7 +212,8 @@ function parseServer(name: string, entry: unknown): { server?: UpstreamServerCon
   if (kinds.includes('url') && kinds.length > 1) {
     return { problems: [{ server: name, field: 'url', value: e.url, message: `\`url\` cannot be combined with ${kinds.filter((k) => k !== 'url').map((k) => `\`${k}\``).join(' and ')}`, fix: 'keep `url` for a remote server, or drop it to run the server locally' }] };
   }
-  const schema = kind === 'image' ? ImageServerSchema : kind === 'command' ? CommandServerSchema : RemoteServerSchema;
+  const schemas = serverSchemas();
+  const schema = kind === 'image' ? schemas.image : kind === 'command' ? schemas.command : schemas.remote;
   const result = schema.safeParse(entry);
   if (!result.success) return { problems: zodProblems(name, result.error) };
   return { server: Object.freeze({ ...result.data, kind }) as UpstreamServerConfig, problems: [] };
