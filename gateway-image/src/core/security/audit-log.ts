@@ -196,10 +196,11 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     const today = utcDate(now());
     if (fh && fileDate === today) return;
     if (fh) {
-      // Daily rotation: what yesterday's file holds unsynced is synced before it is left.
+      // Daily rotation: what yesterday's file holds unsynced is synced before it is left (while it is still the
+      // open file, so a sync already waiting on it finds it; no record is written meanwhile: the queue is draining).
       const old = fh;
-      fh = undefined;
       if (dirty) await old.datasync();
+      fh = undefined;
       dirty = false;
       await old.close().catch(() => undefined);
     }

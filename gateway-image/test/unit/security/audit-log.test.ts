@@ -184,6 +184,19 @@ describe('audit log: rotation and retention', () => {
     expect(await verifyAuditFiles(dir)).toEqual({ ok: true, records: 3, files: [f1, f2] });
     expect(datedFileName(join(dir, 'x.jsonl'), '2026-01-02')).toBe(join(dir, 'x-2026-01-02.jsonl'));
   });
+  it('rotates with records not yet synced (durable: false, some appended together): nothing lost, chain intact', async () => {
+    const clock = { t: T0 };
+    const log = createAuditLog({ file: join(dir, 'audit.log'), now: () => clock.t, syncDelayMs: 60_000 });
+    await Promise.all([log.append(ev(1), { durable: false }), log.append(ev(2), { durable: false }), log.append(ev(3))]);
+    await log.append(ev(4), { durable: false });
+    expect(log.unsynced()).toBe(true);
+    clock.t += DAY;
+    await Promise.all([log.append(ev(5), { durable: false }), log.append(ev(6))]);
+    expect(log.unsynced()).toBe(false);
+    await log.close();
+    expect(lines(join(dir, 'audit-2026-11-20.log'))).toHaveLength(4);
+    expect(await verifyAuditFiles(dir)).toMatchObject({ ok: true, records: 6 });
+  });
   it('a deleted daily file in the middle is detected', async () => {
     const clock = { t: T0 };
     const log = mk(clock);
