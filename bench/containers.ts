@@ -146,7 +146,7 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
  * VmRSS of a bare Node HTTP server (`http.createServer().listen()` in a CommonJS script, nothing else loaded) run
  * with `image`'s node, user and libraries under the gateway's memory limit: as soon as it listens (the gateway's
  * fresh figure is read as soon as it answers /health) and `settleMs` later. The floor every Node server starts from,
- * measured in the same run. (An ES module entry adds ~11 MB: Node's ESM loader.)
+ * measured in the same run. (The same server as an ES module is ~11 MB more, pages a real app touches anyway.)
  */
 export async function bareNodeRss(image: string, settleMs: number): Promise<{ freshMiB: number; settledMiB: number }> {
   const c = await runContainer(uniq('bench-bare-node'), ['--memory', '512m', '--network', 'none', '--entrypoint', 'node'], image,
