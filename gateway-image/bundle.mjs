@@ -11,7 +11,24 @@
 // as before. dockerode is loaded with require() at run time (only for ssh:// hosts and image upstreams) and so
 // stays in node_modules, which the image keeps (production dependencies only).
 import { rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
+
+// Node built-ins are loaded with require(), not imported: importing one from an ES module builds its ES module
+// facade, which reads every export, lazy getters included, and `http.WebSocket` is a getter that loads undici and
+// compiles its HTTP parser to WebAssembly at start-up (~4 MB of an idle gateway for a client it does not use).
+const builtinsByRequire = {
+  name: 'node-builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined;
+      // The require() inside the stand-in below: the real built-in, at run time.
+      if (args.namespace === 'node-builtin') return { path: args.path, external: true };
+      return { path: args.path, namespace: 'node-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
 
 const outdir = new URL('./dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
@@ -26,7 +43,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
-  // Bundled CommonJS packages call require() for Node built-ins; an ES module has none, so each chunk gets one.
+  plugins: [builtinsByRequire],
+  // Bundled CommonJS packages and the stand-ins above call require(); an ES module has none, so each chunk gets one.
   banner: { js: "import { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
