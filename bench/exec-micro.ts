@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     for (const [i, r] of res.entries()) console.log(`${['raw', 'engine client'][i].padEnd(14)} p50 ${r.p50.toFixed(3)}  p95 ${r.p95.toFixed(3)}  n ${r.n}`);
   } finally {
     engine.close();
-    raw.close?.();
+    raw.close();
     await removeRunContainers();
   }
 }

@@ -154,10 +154,11 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let chainLoaded = false;
   let ok = true;
   let closed = false;
-  // Whether records are written but not synced; how many writes so far (a sync covers the writes before it); the
-  // timer that syncs when no durable record comes first.
-  let dirty = false;
+  // Writes so far and how many of them a finished sync covers (a sync covers the writes made before it started);
+  // the timer that syncs when no durable record comes first.
   let writes = 0;
+  let syncedWrites = 0;
+  const unsynced = () => doSync && writes !== syncedWrites;
   let syncTimer: ReturnType<typeof setTimeout> | undefined;
   // Durable appends waiting for a sync that starts after their write; the sync loop in flight.
   const syncWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -199,9 +200,10 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       // Daily rotation: what yesterday's file holds unsynced is synced before it is left (while it is still the
       // open file, so a sync already waiting on it finds it; no record is written meanwhile: the queue is draining).
       const old = fh;
-      if (dirty) await old.datasync();
+      const upTo = writes;
+      if (unsynced()) await old.datasync();
       fh = undefined;
-      dirty = false;
+      syncedWrites = upTo;
       await old.close().catch(() => undefined);
     }
     await fsp.mkdir(dir, { recursive: true });
@@ -258,7 +260,6 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     seq = s;
     prevHash = prev;
     writes += 1;
-    dirty = doSync;
   }
 
   /** After a failure: unhealthy, reported, and the handle dropped so the next append reopens (and trims). */
@@ -275,7 +276,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   /** What an append waits for once its record is written: a sync when durable, else nothing (the timer syncs). */
   function afterWrite(durable: boolean): Promise<void> {
     if (doSync && durable) return requestSync();
-    if (dirty) scheduleSync();
+    if (unsynced()) scheduleSync();
     return Promise.resolve();
   }
 
@@ -305,8 +306,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         if (!fh) throw new Error('the file is not open');
         await fh.datasync();
         // Records written while the sync ran are not covered by it.
-        if (writes === before) dirty = false;
-        else if (dirty) scheduleSync();
+        syncedWrites = before;
+        if (unsynced()) scheduleSync();
         for (const w of waiters) w.resolve();
       } catch (err) {
         const e = failed(err);
@@ -318,7 +319,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   function scheduleSync(): void {
     syncTimer ??= setTimeout(() => {
       syncTimer = undefined;
-      if (!closed && dirty && fh) requestSync().catch(() => undefined);
+      if (!closed && unsynced() && fh) requestSync().catch(() => undefined);
     }, syncDelayMs);
     // Never what keeps the process alive: close() syncs what is left.
     syncTimer.unref?.();
@@ -358,7 +359,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
     healthy: () => ok && !closed,
     currentFile: () => filePath,
     tail: () => ({ seq, hash: prevHash }),
-    unsynced: () => dirty,
+    unsynced,
     append(event, options) {
       if (closed) return Promise.reject(new Error('audit log is closed'));
       let body: Record<string, unknown>;
@@ -402,8 +403,9 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       const h = fh;
       fh = undefined;
       try {
-        if (h && dirty) await h.datasync();
-        dirty = false;
+        const upTo = writes;
+        if (h && unsynced()) await h.datasync();
+        syncedWrites = upTo;
       } finally {
         await h?.close();
       }
