@@ -11,6 +11,7 @@
 // as before. dockerode is loaded with require() at run time (only for ssh:// hosts and image upstreams) and so
 // stays in node_modules, which the image keeps (production dependencies only).
 import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
 
@@ -30,6 +31,23 @@ const builtinsByRequire = {
   },
 };
 
+// zod's `locales` namespace re-exports all of its ~48 locale modules (~290 KB of source, kept in the heap of every
+// gateway) so that `z.locales.de()` works. The gateway's messages are English only and English is zod's default,
+// so the namespace is built with `en` alone; everything else in zod is untouched.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]v4[\\/]/.test(args.importer)) return undefined;
+      return { path: join(dirname(args.importer), '../locales/en.js').replace(/en\.js$/, 'index-en-only.js'), namespace: 'zod-locales' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path.replace(/index-en-only\.js$/, 'en.js'))};`,
+      loader: 'js', resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 const outdir = new URL('./dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
 await build({
@@ -43,7 +61,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
-  plugins: [builtinsByRequire],
+  plugins: [builtinsByRequire, zodEnglishOnly],
   // Bundled CommonJS packages and the stand-ins above call require(); an ES module has none, so each chunk gets one.
   banner: { js: "import { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);" },
   logLevel: 'warning',

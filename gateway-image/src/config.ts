@@ -13,57 +13,62 @@ import { ConfigError } from './errors.js';
 
 const MiB = 1024 * 1024;
 
-/** Schema of the sections this file owns. */
-export const baseConfigSchema = z.object({
-  server: z.object({
-    /** Listen address. The image sets 0.0.0.0; the stack publishes the port on 127.0.0.1 only. */
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(3000),
-    /** Largest request body accepted, in bytes (413 above). */
-    maxBodyBytes: z.number().int().min(1024).max(64 * MiB).default(MiB),
-    /** Deepest JSON nesting accepted in a request body. */
-    maxJsonDepth: z.number().int().min(4).max(1000).default(64),
-    headersTimeoutMs: z.number().int().min(1000).default(10_000),
-    requestTimeoutMs: z.number().int().min(1000).default(60_000),
-    keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
-    /** Interval of SSE comment heartbeats; Cloudflare cuts idle streams after ~100 s. */
-    sseHeartbeatMs: z.number().int().min(1000).default(15_000),
-    /** Open MCP sessions (Streamable HTTP + SSE) at most; new ones get 503 beyond it. */
-    maxSessions: z.number().int().min(1).default(256),
-    /** Sessions with no request for this long are closed. */
-    sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
-  }).strict().prefault({}),
-  docker: z.object({
-    /** unix:///path, tcp://host:port (TLS via certPath/tlsVerify) or ssh://user@host. */
-    host: z.string().min(1).default('unix:///var/run/docker.sock'),
-    certPath: z.string().optional(),
-    tlsVerify: z.boolean().default(false),
-  }).strict().prefault({}),
-  tools: z.object({
-    /** Buffered output cap per call (exec, logs), in bytes. */
-    maxBytes: z.number().int().min(1024).max(256 * MiB).default(MiB),
-    /**
-     * Most bytes one streaming call may send before its command is stopped. Streamed output is held in memory on its
-     * way out (see bench/RESULTS.md "Open work"), so this keeps one call from exhausting the container's memory.
-     */
-    maxStreamBytes: z.number().int().min(1024).max(1024 * MiB).default(16 * MiB),
-    /** Size of one streamed chunk (progress notification), in bytes. */
-    chunkBytes: z.number().int().min(256).max(4 * MiB).default(16 * 1024),
-    /** Default exec timeout. */
-    timeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
-    /** Longest `followSeconds` a logs call may ask for. */
-    maxFollowSeconds: z.number().int().min(1).max(3600).default(300),
-    /** docker_start / docker_stop / docker_restart are offered only when true. */
-    enableLifecycle: z.boolean().default(false),
-  }).strict().prefault({}),
-  logging: z.object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** JSON lines (true) or pretty single-line text (false). */
-    structured: z.boolean().default(true),
-  }).strict().prefault({}),
-  /** Policy and audit run, nothing executes, results say so. */
-  dryRun: z.boolean().default(false),
-});
+/**
+ * Schema of the sections this file owns. Built on each call and not kept, as the security sections' schema is
+ * (security-config.ts): the config is parsed once.
+ */
+export function baseConfigSchema() {
+  return z.object({
+    server: z.object({
+      /** Listen address. The image sets 0.0.0.0; the stack publishes the port on 127.0.0.1 only. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(3000),
+      /** Largest request body accepted, in bytes (413 above). */
+      maxBodyBytes: z.number().int().min(1024).max(64 * MiB).default(MiB),
+      /** Deepest JSON nesting accepted in a request body. */
+      maxJsonDepth: z.number().int().min(4).max(1000).default(64),
+      headersTimeoutMs: z.number().int().min(1000).default(10_000),
+      requestTimeoutMs: z.number().int().min(1000).default(60_000),
+      keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
+      /** Interval of SSE comment heartbeats; Cloudflare cuts idle streams after ~100 s. */
+      sseHeartbeatMs: z.number().int().min(1000).default(15_000),
+      /** Open MCP sessions (Streamable HTTP + SSE) at most; new ones get 503 beyond it. */
+      maxSessions: z.number().int().min(1).default(256),
+      /** Sessions with no request for this long are closed. */
+      sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
+    }).strict().prefault({}),
+    docker: z.object({
+      /** unix:///path, tcp://host:port (TLS via certPath/tlsVerify) or ssh://user@host. */
+      host: z.string().min(1).default('unix:///var/run/docker.sock'),
+      certPath: z.string().optional(),
+      tlsVerify: z.boolean().default(false),
+    }).strict().prefault({}),
+    tools: z.object({
+      /** Buffered output cap per call (exec, logs), in bytes. */
+      maxBytes: z.number().int().min(1024).max(256 * MiB).default(MiB),
+      /**
+       * Most bytes one streaming call may send before its command is stopped. Streamed output is held in memory on its
+       * way out (see bench/RESULTS.md "Open work"), so this keeps one call from exhausting the container's memory.
+       */
+      maxStreamBytes: z.number().int().min(1024).max(1024 * MiB).default(16 * MiB),
+      /** Size of one streamed chunk (progress notification), in bytes. */
+      chunkBytes: z.number().int().min(256).max(4 * MiB).default(16 * 1024),
+      /** Default exec timeout. */
+      timeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+      /** Longest `followSeconds` a logs call may ask for. */
+      maxFollowSeconds: z.number().int().min(1).max(3600).default(300),
+      /** docker_start / docker_stop / docker_restart are offered only when true. */
+      enableLifecycle: z.boolean().default(false),
+    }).strict().prefault({}),
+    logging: z.object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** JSON lines (true) or pretty single-line text (false). */
+      structured: z.boolean().default(true),
+    }).strict().prefault({}),
+    /** Policy and audit run, nothing executes, results say so. */
+    dryRun: z.boolean().default(false),
+  });
+}
 
 type Parser = (raw: string) => unknown;
 const int: Parser = (raw) => (/^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN);
@@ -96,7 +101,7 @@ export const ENV_VARS: ReadonlyArray<readonly [string, readonly string[], Parser
 ];
 
 /** The parsed, frozen base configuration. */
-export type BaseConfig = z.infer<typeof baseConfigSchema>;
+export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
 
 /** Where the raw configuration comes from; injected so tests need no files or real env. */
 export interface ConfigSources {

@@ -14,10 +14,7 @@ export interface GatewayConfig extends BaseConfig {
   readonly upstreams: UpstreamsConfig;
 }
 
-const BASE_KEYS = Object.keys(baseConfigSchema.shape);
-const SECURITY_KEYS = Object.keys(securityConfigSchema.shape);
 const OTHER_KEYS = ['mcpServers', 'upstreams'];
-const KNOWN_KEYS = [...BASE_KEYS, ...SECURITY_KEYS, ...OTHER_KEYS];
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
@@ -53,6 +50,12 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
 
 /** Reads, merges and validates; throws ConfigError listing every problem. */
 export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
+  // Built here and dropped after the parse (config.ts and security-config.ts say why).
+  const baseSchema = baseConfigSchema();
+  const securitySchema = securityConfigSchema();
+  const BASE_KEYS = Object.keys(baseSchema.shape);
+  const SECURITY_KEYS = Object.keys(securitySchema.shape);
+  const KNOWN_KEYS = [...BASE_KEYS, ...SECURITY_KEYS, ...OTHER_KEYS];
   const issues: string[] = [];
   const file = readConfigFile(sources, issues);
   for (const key of Object.keys(file)) {
@@ -69,9 +72,9 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
   issues.push(...envSecurity.issues);
   mergeInto(rawSecurity, envSecurity.values as Record<string, unknown>);
 
-  const base = baseConfigSchema.safeParse(rawBase);
+  const base = baseSchema.safeParse(rawBase);
   if (!base.success) issues.push(...formatZodIssues(base.error, rawBase));
-  const security = securityConfigSchema.safeParse(rawSecurity);
+  const security = securitySchema.safeParse(rawSecurity);
   if (!security.success) issues.push(...formatZodIssues(security.error, rawSecurity));
   const upstreams = parseUpstreamsConfig({ mcpServers: file.mcpServers, upstreams: file.upstreams });
   issues.push(...upstreams.problems.map((p) => formatProblem(p).replace(/^- /, '')));

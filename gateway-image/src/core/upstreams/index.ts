@@ -5,7 +5,6 @@ export {
   validateUpstreams,
   formatProblem,
   UpstreamsConfigError,
-  UpstreamSettingsSchema,
   type UpstreamsConfig,
   type UpstreamServerConfig,
   type UpstreamSettings,

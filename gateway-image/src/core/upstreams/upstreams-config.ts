@@ -98,35 +98,37 @@ export type RemoteServerConfig = z.infer<ServerSchemas['remote']> & { readonly k
 /** One parsed upstream server entry, tagged with its kind. */
 export type UpstreamServerConfig = ImageServerConfig | CommandServerConfig | RemoteServerConfig;
 
-/** Gateway-level settings for all upstreams. */
-export const UpstreamSettingsSchema = z.strictObject({
-  /** Between server and tool name in exposed tool and prompt names. @default '__' */
-  separator: z.string().regex(/^[A-Za-z0-9_.-]{1,4}$/).default('__'),
-  /** Instances with no call for this long are stopped (0 = never). @default 300 */
-  idleTimeoutSeconds: z.number().int().min(0).default(300),
-  /** Running instances per server; more calls/sessions get a clear error. @default 16 */
-  maxInstancesPerServer: z.number().int().min(1).max(1_000).default(16),
-  /** A tool call without progress for this long is cancelled upstream and fails. @default 60000 */
-  callTimeoutMs: z.number().int().min(100).default(60_000),
-  /** Start + MCP initialize must finish within this. @default 30000 */
-  initTimeoutMs: z.number().int().min(100).default(30_000),
-  /** Fetch every server's tool list at start. @default false - servers start on first use */
-  eagerStart: z.boolean().default(false),
-  /** Let the engine pull missing images. @default false - unknown images are a config error */
-  allowPull: z.boolean().default(false),
-  /**
-   * Identifies this gateway deployment on the engine across restarts; start-up reaps upstream containers with
-   * the same owner and a different instance id. Give concurrently running gateways on one engine distinct ids.
-   * @default 'mcp-gateway'
-   */
-  ownerId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('mcp-gateway'),
-  /** First restart delay after a crash; doubles per consecutive crash. @default 500 */
-  restartBackoffMs: z.number().int().min(0).default(500),
-  /** Upper bound of the restart delay. @default 30000 */
-  restartBackoffMaxMs: z.number().int().min(0).default(30_000),
-});
+/** Gateway-level settings for all upstreams. Built per parse and not kept (the config is parsed once). */
+function upstreamSettingsSchema() {
+  return z.strictObject({
+    /** Between server and tool name in exposed tool and prompt names. @default '__' */
+    separator: z.string().regex(/^[A-Za-z0-9_.-]{1,4}$/).default('__'),
+    /** Instances with no call for this long are stopped (0 = never). @default 300 */
+    idleTimeoutSeconds: z.number().int().min(0).default(300),
+    /** Running instances per server; more calls/sessions get a clear error. @default 16 */
+    maxInstancesPerServer: z.number().int().min(1).max(1_000).default(16),
+    /** A tool call without progress for this long is cancelled upstream and fails. @default 60000 */
+    callTimeoutMs: z.number().int().min(100).default(60_000),
+    /** Start + MCP initialize must finish within this. @default 30000 */
+    initTimeoutMs: z.number().int().min(100).default(30_000),
+    /** Fetch every server's tool list at start. @default false - servers start on first use */
+    eagerStart: z.boolean().default(false),
+    /** Let the engine pull missing images. @default false - unknown images are a config error */
+    allowPull: z.boolean().default(false),
+    /**
+     * Identifies this gateway deployment on the engine across restarts; start-up reaps upstream containers with
+     * the same owner and a different instance id. Give concurrently running gateways on one engine distinct ids.
+     * @default 'mcp-gateway'
+     */
+    ownerId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('mcp-gateway'),
+    /** First restart delay after a crash; doubles per consecutive crash. @default 500 */
+    restartBackoffMs: z.number().int().min(0).default(500),
+    /** Upper bound of the restart delay. @default 30000 */
+    restartBackoffMaxMs: z.number().int().min(0).default(30_000),
+  });
+}
 /** Parsed gateway-level upstream settings. */
-export type UpstreamSettings = z.infer<typeof UpstreamSettingsSchema>;
+export type UpstreamSettings = z.infer<ReturnType<typeof upstreamSettingsSchema>>;
 
 /** The whole upstream part of the gateway config. */
 export interface UpstreamsConfig {
@@ -179,7 +181,7 @@ export function parseUpstreamsConfig(raw: { mcpServers?: unknown; upstreams?: un
   problems: UpstreamConfigProblem[];
 } {
   const problems: UpstreamConfigProblem[] = [];
-  const settingsResult = UpstreamSettingsSchema.safeParse(raw.upstreams ?? {});
+  const settingsResult = upstreamSettingsSchema().safeParse(raw.upstreams ?? {});
   if (!settingsResult.success) problems.push(...zodProblems('upstreams', settingsResult.error));
   const servers: Record<string, UpstreamServerConfig> = {};
   const rawServers = raw.mcpServers ?? {};

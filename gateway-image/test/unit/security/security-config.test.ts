@@ -16,36 +16,36 @@ describe('securityConfigSchema defaults', () => {
     expect(c.containers.allowedBindPaths).toEqual([]);
   });
   it('rejects unknown keys at every level', () => {
-    expect(securityConfigSchema.safeParse({ auth: { tokenz: [] } }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ nope: 1 }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ exec: { mode: 'allowlist', extra: 1 } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ auth: { tokenz: [] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ nope: 1 }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ exec: { mode: 'allowlist', extra: 1 } }).success).toBe(false);
   });
   it('requires tokens of at least 16 characters, or a sha256 digest, not both', () => {
-    expect(securityConfigSchema.safeParse({ auth: { tokens: [{ name: 'a', token: 'short' }] } }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ auth: { tokens: [{ name: 'a', token: 'x'.repeat(16) }] } }).success).toBe(true);
-    expect(securityConfigSchema.safeParse({ auth: { tokens: [{ name: 'a', sha256: 'a'.repeat(64) }] } }).success).toBe(true);
-    expect(securityConfigSchema.safeParse({ auth: { tokens: [{ name: 'a', sha256: 'a'.repeat(64), token: 'x'.repeat(16) }] } }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ auth: { tokens: [{ name: 'a' }] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ auth: { tokens: [{ name: 'a', token: 'short' }] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ auth: { tokens: [{ name: 'a', token: 'x'.repeat(16) }] } }).success).toBe(true);
+    expect(securityConfigSchema().safeParse({ auth: { tokens: [{ name: 'a', sha256: 'a'.repeat(64) }] } }).success).toBe(true);
+    expect(securityConfigSchema().safeParse({ auth: { tokens: [{ name: 'a', sha256: 'a'.repeat(64), token: 'x'.repeat(16) }] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ auth: { tokens: [{ name: 'a' }] } }).success).toBe(false);
   });
   it('validates the Access team domain and defaults its timings', () => {
-    expect(securityConfigSchema.safeParse({ auth: { access: { teamDomain: 'https://x.cloudflareaccess.com', aud: 'a' } } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ auth: { access: { teamDomain: 'https://x.cloudflareaccess.com', aud: 'a' } } }).success).toBe(false);
     const ok = parseSecurityConfig({ auth: { access: { teamDomain: 'team.cloudflareaccess.com', aud: 'abc' } } });
     expect(ok.auth.access).toMatchObject({ clockToleranceSeconds: 30, jwksCooldownSeconds: 30, required: false });
   });
   it('refuses CORS wildcard', () => {
-    expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['*'] } }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['https://app.example.com'] } }).success).toBe(true);
-    expect(securityConfigSchema.safeParse({ http: { corsOrigins: ['null'] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ http: { corsOrigins: ['*'] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ http: { corsOrigins: ['https://app.example.com'] } }).success).toBe(true);
+    expect(securityConfigSchema().safeParse({ http: { corsOrigins: ['null'] } }).success).toBe(false);
   });
   it('validates allowed origins and hosts', () => {
-    expect(securityConfigSchema.safeParse({ http: { allowedOrigins: ['https://a.example.com', 'http://localhost:8080/'], allowedHosts: ['gateway:3000', 'mcp.example.com', '[::1]:3000'] } }).success).toBe(true);
+    expect(securityConfigSchema().safeParse({ http: { allowedOrigins: ['https://a.example.com', 'http://localhost:8080/'], allowedHosts: ['gateway:3000', 'mcp.example.com', '[::1]:3000'] } }).success).toBe(true);
     for (const o of ['a.example.com', 'https://a.example.com/path', '*', 'ftp://x']) {
-      expect(securityConfigSchema.safeParse({ http: { allowedOrigins: [o] } }).success).toBe(false);
+      expect(securityConfigSchema().safeParse({ http: { allowedOrigins: [o] } }).success).toBe(false);
     }
-    for (const h of ['https://x', 'a/b', 'x:y']) expect(securityConfigSchema.safeParse({ http: { allowedHosts: [h] } }).success).toBe(false);
+    for (const h of ['https://x', 'a/b', 'x:y']) expect(securityConfigSchema().safeParse({ http: { allowedHosts: [h] } }).success).toBe(false);
   });
   it('refuses bindings to unknown roles and an unknown default role', () => {
-    const r = securityConfigSchema.safeParse({ policy: { bindings: [{ emails: ['a@b.c'], roles: ['ghost'] }], defaultRole: 'nobody' } });
+    const r = securityConfigSchema().safeParse({ policy: { bindings: [{ emails: ['a@b.c'], roles: ['ghost'] }], defaultRole: 'nobody' } });
     expect(r.success).toBe(false);
     const msgs = r.success ? [] : r.error.issues.map((i) => i.message);
     expect(msgs.join('\n')).toMatch(/unknown role "ghost"/);
@@ -57,8 +57,8 @@ describe('securityConfigSchema defaults', () => {
     expect(c2.policy.roles.ops.allowSecrets).toBe(false);
   });
   it('requires absolute denied paths and bind paths', () => {
-    expect(securityConfigSchema.safeParse({ exec: { deniedPaths: ['proc'] } }).success).toBe(false);
-    expect(securityConfigSchema.safeParse({ containers: { allowedBindPaths: ['data'] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ exec: { deniedPaths: ['proc'] } }).success).toBe(false);
+    expect(securityConfigSchema().safeParse({ containers: { allowedBindPaths: ['data'] } }).success).toBe(false);
   });
 });
 
@@ -104,7 +104,7 @@ describe('securityEnvOverrides', () => {
     expect(values.limits).toEqual({ perMinute: { docker_ps: 120, docker_inspect: 60 }, execPerMinute: 10, logsPerMinute: 5, maxConcurrent: 4 });
     expect(values.audit).toEqual({ enabled: true, file: '/data/audit.log', retentionDays: 7 });
     // The merged result parses with the schema.
-    expect(securityConfigSchema.safeParse(values).success).toBe(true);
+    expect(securityConfigSchema().safeParse(values).success).toBe(true);
   });
   it('returns nothing for an empty environment', () => {
     expect(securityEnvOverrides({})).toEqual({ values: {}, issues: [] });
