@@ -44,6 +44,11 @@ export interface ToolContext {
   readonly progress?: (p: ToolProgress) => void | Promise<void>;
   /** True when MCP_DOCKER_DRY_RUN is on: policy and audit run, nothing executes. */
   readonly dryRun: boolean;
+  /**
+   * Only for a tool that declares {@link ToolDefinition.preparesDuringDecisionSync}: settles when the call's
+   * decision record is on disk (rejects when it cannot be synced). The tool awaits it before anything takes effect.
+   */
+  readonly decisionSynced?: Promise<void>;
 }
 
 /** A tool's answer, in MCP CallToolResult shape. */
@@ -73,6 +78,12 @@ export interface ToolDefinition<Args extends Record<string, unknown> = Record<st
   readonly annotations: ToolAnnotations;
   /** Mutating tools are audited before they run and refused when the audit log cannot be written. */
   readonly mutating: boolean;
+  /**
+   * A mutating tool whose first step changes nothing (docker_exec creates the exec instance, which runs nothing,
+   * before it starts it) may run while its decision record is being synced, and awaits `ctx.decisionSynced` before
+   * its first effect. The sync then costs the call nothing: it overlaps a round trip the call makes anyway.
+   */
+  readonly preparesDuringDecisionSync?: boolean;
   /** The container (id or name) the call targets, for scope checks and audit; undefined for tools without one. */
   target?(args: Args): string | undefined;
   run(args: Args, ctx: ToolContext): Promise<ToolResult>;

@@ -8,7 +8,9 @@
  * - authorize before limits: a denied call must not consume the caller's budget, and denials are cheap;
  * - limits before audit: a rate-limited call is still audited (as a denial) but never reaches Docker;
  * - the decision record is written BEFORE a mutating tool runs: if it cannot be written the call is
- *   refused (no unrecorded change to a container); read-only calls continue and are recorded best-effort;
+ *   refused (no unrecorded change to a container); read-only calls continue and are recorded best-effort.
+ *   A tool that prepares without effect (preparesDuringDecisionSync) starts while the record is synced and
+ *   waits for the sync before its first effect; a failed sync refuses the call all the same;
  * - redact before the outcome record and before returning: neither the audit log nor the model sees secrets.
  * Any error inside authorize or audit is a denial (fail closed).
  */
@@ -120,24 +122,36 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
       if (!slot.ok) return deny(slot, slot.retryAfterMs !== undefined ? ` (retry after ${Math.ceil(slot.retryAfterMs / 1000)} s)` : '');
 
       try {
-        // 4. audit the decision; mutating tools need it durable first
+        // 4. audit the decision; mutating tools need it durable before they take effect
         if (tool.mutating && !deps.audit.healthy()) {
           return deny({ ruleId: 'audit.unavailable', reason: 'the audit log cannot be written, so mutating tools are refused; read-only tools still work' });
         }
-        try {
-          await record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'allow', ruleId: decision.ruleId, args: auditArgs, ...(deps.dryRun ? { dryRun: true } : {}) }, tool.mutating);
-        } catch {
-          return deny({ ruleId: 'audit.unavailable', reason: 'the audit record could not be written, so this mutating call was refused' });
+        const unrecorded = () => deny({ ruleId: 'audit.unavailable', reason: 'the audit record could not be written, so this mutating call was refused' });
+        const decided = record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'allow', ruleId: decision.ruleId, args: auditArgs, ...(deps.dryRun ? { dryRun: true } : {}) }, tool.mutating);
+        // A write that failed at once (a full disk) turns the log unhealthy before append returns: such a call is
+        // refused before the tool starts. Only the sync overlaps the tool's preparation.
+        const overlapped = tool.mutating && tool.preparesDuringDecisionSync === true && deps.audit.healthy();
+        if (overlapped) {
+          // Handled below, after the tool ran; until the tool awaits it, a rejection must not count as unhandled.
+          decided.catch(() => undefined);
+        } else {
+          try {
+            await decided;
+          } catch {
+            return unrecorded();
+          }
         }
 
         // 5. execute
         let result: ToolResult;
         try {
-          result = await tool.run(args, ctx);
+          result = await tool.run(args, overlapped ? { ...ctx, decisionSynced: decided } : ctx);
         } catch (err) {
           logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
           result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
         }
+        // The tool stopped at decisionSynced when the sync failed: nothing took effect, the call is refused.
+        if (overlapped && !(await decided.then(() => true, () => false))) return unrecorded();
 
         // 6. redact
         const { result: safe, redactions } = deps.redactor.redactResult(tool.name, result, ctx);

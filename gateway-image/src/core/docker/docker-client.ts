@@ -56,6 +56,11 @@ export interface ExecOptions {
   readonly tty?: boolean;
   /** Written to the process's stdin, then stdin is closed. */
   readonly stdin?: string;
+  /**
+   * The exec is created at once (that runs nothing) and started only when this settles: the call's decision record
+   * is then on disk. If it rejects, the exec is never started and execInContainer rejects with its reason.
+   */
+  readonly beforeStart?: Promise<void>;
 }
 
 /** A running exec: its output streams and the means to end it. */

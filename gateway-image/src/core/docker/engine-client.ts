@@ -352,11 +352,20 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
   }
 
   /** Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two. */
-  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => void) {
+  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>) {
     const created = await call('exec_create', `creating exec in ${containerId}`, () =>
       json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, { body: spec, signal }));
     if (!created) return null;
-    onCreated?.(created.Id);
+    const undo = onCreated?.(created.Id);
+    if (beforeStart) {
+      // An exec that is created but never started runs nothing; the engine drops it with its container.
+      try {
+        await beforeStart;
+      } catch (err) {
+        undo?.();
+        throw err;
+      }
+    }
     const socket = await call('exec_start', `starting exec in ${containerId}`, () => startAttached(created.Id, { Detach: false, Tty: tty }));
     if (!socket) return null;
     return { execId: created.Id, socket };
@@ -444,7 +453,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         Cmd: [...o.cmd], AttachStdout: true, AttachStderr: true, AttachStdin: withStdin, Tty: tty,
         ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}),
         Env: [...(o.env ?? []), `${EXEC_MARKER_ENV}=${marker}`],
-      }, tty, signal, (execId) => exits.expect(execId));
+      }, tty, signal, (execId) => { exits.expect(execId); return () => exits.forget(execId); }, o.beforeStart);
       if (!started) {
         forget(id);
         return null;

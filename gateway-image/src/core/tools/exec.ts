@@ -37,13 +37,14 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
     inputSchema: execArgs(deps),
     annotations: { title: 'Exec in container', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     mutating: true,
+    preparesDuringDecisionSync: true,
     target: (a) => a.id,
     async run(a, ctx) {
       if (ctx.dryRun) return okResult({ dryRun: true, executed: false, id: a.id, cmd: a.cmd });
       const started = performance.now();
       const timeoutMs = a.timeoutMs ?? deps.limits.timeoutMs;
       try {
-        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin }, ctx.signal);
+        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin, beforeStart: ctx.decisionSynced }, ctx.signal);
         if (!handle) return notFound('container', a.id);
         let stopReason: 'timeout' | 'output-cap' | 'stream-limit' | 'cancelled' | undefined;
         let kill: ReturnType<typeof handle.kill> | undefined;

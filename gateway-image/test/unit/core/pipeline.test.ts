@@ -6,7 +6,7 @@ import type { AuditEvent, AuditSink, Authorizer, CallLimiter, Redactor, ToolDefi
 import { createMetrics } from '../../../src/core/metrics.js';
 import { ToolArgumentsError, createPipeline } from '../../../src/core/pipeline.js';
 
-function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimiter['acquire']; healthy?: boolean; appendFails?: boolean; dryRun?: boolean } = {}) {
+function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimiter['acquire']; healthy?: boolean; appendFails?: boolean; dryRun?: boolean; syncGate?: Promise<void> } = {}) {
   const steps: string[] = [];
   const events: AuditEvent[] = [];
   const durability: string[] = [];
@@ -14,6 +14,10 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
     append: async (e, o) => {
       steps.push(`audit:${e.phase}:${e.decision}`);
       durability.push(`${e.phase}:${e.decision}:${o?.durable === false ? 'written' : 'durable'}`);
+      if (o?.durable !== false && over.syncGate) {
+        await over.syncGate;
+        steps.push(`synced:${e.phase}`);
+      }
       if (over.appendFails) throw new Error('disk full');
       events.push(e);
     },
@@ -36,8 +40,19 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
     target: () => 'web-1',
     run: async (args, ctx) => { steps.push(`run:${JSON.stringify(args)}:${ctx.dryRun}`); return { content: [{ type: 'text', text: 'ok' }], structuredContent: { exitCode: 0, bytes: 3 } }; },
   });
+  // A mutating tool that prepares (no effect) while its decision is synced, then waits for the sync to act.
+  const preparingTool: ToolDefinition = {
+    ...tool(true),
+    preparesDuringDecisionSync: true,
+    run: async (_args, ctx) => {
+      steps.push('prepare');
+      await ctx.decisionSynced;
+      steps.push('effect');
+      return { content: [{ type: 'text', text: 'ok' }] };
+    },
+  };
   const input = { principal: { id: 'alice', authMethod: 'bearer' as const }, signal: new AbortController().signal };
-  return { steps, events, durability, pipeline, tool, input, metrics };
+  return { steps, events, durability, pipeline, tool, preparingTool, input, metrics };
 }
 
 describe('tool pipeline', () => {
@@ -58,6 +73,30 @@ describe('tool pipeline', () => {
     const d = harness({ authorize: async () => ({ allow: false, ruleId: 'r', reason: 'no' }) });
     await d.pipeline.call(d.tool(true), {}, d.input);
     expect(d.durability).toEqual(['decision:deny:written']);
+  });
+
+  it('a tool that prepares during the decision sync starts before the sync ends and acts only after it', async () => {
+    let synced!: () => void;
+    const h = harness({ syncGate: new Promise<void>((r) => { synced = r; }) });
+    const call = h.pipeline.call(h.preparingTool, {}, h.input);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(h.steps).toEqual(['authorize', 'limit', 'audit:decision:allow', 'prepare']);
+    synced();
+    expect((await call).isError).toBeUndefined();
+    expect(h.steps).toEqual(['authorize', 'limit', 'audit:decision:allow', 'prepare', 'synced:decision', 'effect', 'redact', 'audit:outcome:allow', 'release']);
+    // Without the flag, a mutating tool does not start before the sync.
+    const plain = harness({ syncGate: Promise.resolve() });
+    await plain.pipeline.call(plain.tool(true), {}, plain.input);
+    expect(plain.steps.indexOf('synced:decision')).toBeLessThan(plain.steps.findIndex((x) => x.startsWith('run')));
+  });
+
+  it('a failed decision sync refuses a preparing tool\'s call, and its effect never happens', async () => {
+    const h = harness({ appendFails: true });
+    const r = await h.pipeline.call(h.preparingTool, {}, h.input);
+    expect(r.content[0].text).toMatch(/^Denied \(audit.unavailable\): the audit record could not be written/);
+    expect(h.steps).toContain('prepare');
+    expect(h.steps).not.toContain('effect');
+    expect(h.steps.filter((x) => x === 'release')).toHaveLength(1);
   });
 
   it('throws ToolArgumentsError naming the field, before any policy or audit', async () => {
