@@ -333,7 +333,15 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const done = new Promise<void>((resolve) => {
-      const finish = () => { stdout.end(); stderr.end(); resolve(); };
+      // Once: 'end' is followed by 'close', and ending an ended stream again builds an error (stack and all) per exec.
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
       source.once('end', finish);
       source.once('close', finish);
       source.once('error', finish);
