@@ -28,6 +28,15 @@ export interface ToolProgress {
   readonly message?: string;
 }
 
+/** Requests an MCP server may send to its client in the middle of a tool call, which the gateway relays. */
+export type ClientRequestMethod = 'sampling/createMessage' | 'elicitation/create';
+
+/**
+ * Sends a request to the client of the current call (over the call's own session, related to the call) and resolves
+ * with the client's result; rejects, saying why, when the client cannot answer (it did not declare the capability).
+ */
+export type AskClient = (method: ClientRequestMethod, params: Record<string, unknown>, signal?: AbortSignal) => Promise<Record<string, unknown>>;
+
 /** Everything a tool implementation gets besides its validated arguments. */
 export interface ToolContext {
   readonly principal: Principal;
@@ -49,6 +58,8 @@ export interface ToolContext {
    * decision record is on disk (rejects when it cannot be synced). The tool awaits it before anything takes effect.
    */
   readonly decisionSynced?: Promise<void>;
+  /** Present when the call came over an MCP session (not /rpc): lets an upstream server's sampling or elicitation reach the client. */
+  readonly askClient?: AskClient;
 }
 
 /** A tool's answer, in MCP CallToolResult shape. */

@@ -47,6 +47,7 @@ export interface CallInput {
   readonly traceId?: string;
   readonly signal: AbortSignal;
   readonly progress?: ToolContext['progress'];
+  readonly askClient?: ToolContext['askClient'];
 }
 
 /** Runs tool calls through the chain. */
@@ -97,7 +98,7 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
       } else {
         args = (rawArgs ?? {}) as Record<string, unknown>;
       }
-      const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, dryRun: deps.dryRun };
+      const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, askClient: input.askClient, dryRun: deps.dryRun };
       const target = tool.target?.(args);
       const auditArgs = deps.redactor.redactArgs(tool.name, args);
       const deny = async (d: Pick<Decision, 'ruleId' | 'reason'>, hint = ''): Promise<ToolResult> => {

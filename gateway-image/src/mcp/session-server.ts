@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
+  CallToolRequestSchema, CreateMessageResultSchema, ElicitResultSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
   ListResourcesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
   type CallToolResult, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource, type ResourceTemplate,
-  type ServerNotification,
+  type ServerNotification, type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Principal, ToolProgress } from '../core/contracts.js';
+import type { AskClient, Principal, ToolProgress } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
 import type { ToolSource } from '../core/tool-source.js';
 
@@ -98,9 +98,21 @@ export function createSessionServer(deps: SessionServerDeps): Server {
       const sent = extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } } as ServerNotification).catch(() => undefined);
       return drained ? drained() : sent;
     };
+    // An upstream's sampling or elicitation during this call goes to this client, related to the call (so a Streamable
+    // HTTP client gets it on the call's own response stream), if the client said it can answer it.
+    const askClient: AskClient = async (method, params, signal) => {
+      const caps = server.getClientCapabilities();
+      const needed = method === 'sampling/createMessage' ? 'sampling' : 'elicitation';
+      if (!caps?.[needed]) {
+        const who = server.getClientVersion()?.name ?? 'the client';
+        throw rpcError(ErrorCode.InvalidRequest, `${who} (the client of this call) does not support ${needed}, so ${method} cannot be answered`);
+      }
+      const schema = method === 'sampling/createMessage' ? CreateMessageResultSchema : ElicitResultSchema;
+      return (await extra.sendRequest({ method, params } as ServerRequest, schema, { signal })) as Record<string, unknown>;
+    };
     try {
       const result = await deps.pipeline.call(tool, request.params.arguments, {
-        principal, sessionId: extra.sessionId, traceId: randomUUID(), signal: extra.signal, progress,
+        principal, sessionId: extra.sessionId, traceId: randomUUID(), signal: extra.signal, progress, askClient,
       });
       return result as CallToolResult;
     } catch (err) {

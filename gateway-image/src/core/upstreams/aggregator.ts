@@ -14,7 +14,7 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
+import type { AskClient, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
 import { redactDeep } from './block-secrets.js';
 import type { ListKind, UpstreamInstance } from './upstream-instance.js';
 import { UpstreamCallError } from './upstream-instance.js';
@@ -30,7 +30,8 @@ export interface SecretsRedactedEvent {
   readonly tool: string;
   readonly traceId: string;
   readonly sessionId?: string;
-  readonly direction: 'arguments' | 'result';
+  /** arguments/result of the call; client-request/client-response of a sampling or elicitation relayed during it. */
+  readonly direction: 'arguments' | 'result' | 'client-request' | 'client-response';
   readonly count: number;
 }
 
@@ -308,6 +309,7 @@ export class Aggregator {
               signal: ctx.signal,
               timeoutMs: settings.callTimeoutMs,
               onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+              caller: { sessionId: ctx.sessionId, ask: this.askFor(server, tool.name, ctx, cfg.block_secrets === true) },
             }),
           );
           let out = toToolResult(result);
@@ -321,6 +323,19 @@ export class Aggregator {
           return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
         }
       },
+    };
+  }
+
+  /** The call's way to its client, redacting both ways for a block_secrets server (the request carries upstream content to the model). */
+  private askFor(server: string, tool: string, ctx: ToolContext, blockSecrets: boolean): AskClient | undefined {
+    const ask = ctx.askClient;
+    if (!ask || !blockSecrets) return ask;
+    return async (method, params, signal) => {
+      const sent = redactDeep(params);
+      this.reportRedactions(server, tool, ctx, 'client-request', sent.redactions);
+      const answer = redactDeep(await ask(method, sent.value, signal));
+      this.reportRedactions(server, tool, ctx, 'client-response', answer.redactions);
+      return answer.value;
     };
   }
 

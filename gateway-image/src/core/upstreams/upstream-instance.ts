@@ -6,6 +6,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
   ErrorCode,
   McpError,
   PromptListChangedNotificationSchema,
@@ -17,6 +19,7 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
+import type { AskClient, ClientRequestMethod } from '../contracts.js';
 import type { LaunchedUpstream, Launcher } from './launcher.js';
 import type { UpstreamServerConfig } from './upstreams-config.js';
 
@@ -55,6 +58,31 @@ export interface UpstreamRequestOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
   readonly onprogress?: (p: Progress) => void;
+  /** Who made this call: the upstream's sampling and elicitation requests while it runs are relayed to them. */
+  readonly caller?: UpstreamCaller;
+}
+
+/** The client a call came from, as far as relaying the upstream's requests goes. */
+export interface UpstreamCaller {
+  /** MCP session of the call; undefined for /rpc. */
+  readonly sessionId?: string;
+  /** Absent when the call has no way back to its client (/rpc). */
+  readonly ask?: AskClient;
+}
+
+/**
+ * Whom an upstream's request goes to: the client of the calls in flight on this instance. Outside any call, or with
+ * calls of several sessions in flight (a `shared` instance under concurrent sessions), nobody can be told apart,
+ * and the upstream gets an error that says so rather than a guess. Returns the ask function or the error message.
+ */
+export function pickCaller(callers: ReadonlyArray<UpstreamCaller>, method: ClientRequestMethod, server: string): AskClient | string {
+  if (callers.length === 0) return `upstream "${server}" sent ${method} outside a tool call; the gateway relays it only to the client of a call in flight`;
+  const sessions = new Set(callers.map((c) => c.sessionId));
+  if (sessions.size > 1) {
+    return `upstream "${server}" sent ${method} while calls of ${sessions.size} clients were in flight on it, so it cannot be told whose it is; give the server lifecycle per-session to relay it`;
+  }
+  const ask = [...callers].reverse().find((c) => c.ask)?.ask;
+  return ask ?? `upstream "${server}" sent ${method} during a call made through /rpc, which has no channel back to its client; call the tool over an MCP session (/mcp or /sse)`;
 }
 
 /** Version we announce to upstreams. */
@@ -73,9 +101,15 @@ export class UpstreamInstance {
   private readonly client: Client;
   private closing = false;
   private exitNote?: string;
+  /** The callers of the calls in flight, for relaying the upstream's requests (see pickCaller). */
+  private readonly callers: UpstreamCaller[] = [];
 
   constructor(private readonly opts: UpstreamInstanceOptions) {
-    this.client = new Client(CLIENT_INFO, { capabilities: {}, ...(opts.schemaValidator ? { jsonSchemaValidator: opts.schemaValidator } : {}) });
+    // Sampling and elicitation are declared so servers offer the tools that use them; each request is relayed to the
+    // client of the call that caused it, and refused with a reason when that client cannot answer.
+    this.client = new Client(CLIENT_INFO, { capabilities: { sampling: {}, elicitation: {} }, ...(opts.schemaValidator ? { jsonSchemaValidator: opts.schemaValidator } : {}) });
+    this.client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.relay('sampling/createMessage', req.params, extra.signal) as never);
+    this.client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.relay('elicitation/create', req.params, extra.signal) as never);
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools', this));
     this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources', this));
     this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts', this));
@@ -133,6 +167,7 @@ export class UpstreamInstance {
     }
     this.inFlight++;
     this.lastActive = Date.now();
+    if (opts.caller) this.callers.push(opts.caller);
     try {
       return await fn({
         timeout: opts.timeoutMs,
@@ -142,9 +177,18 @@ export class UpstreamInstance {
     } catch (err) {
       throw await this.explain(what, err, opts);
     } finally {
+      if (opts.caller) this.callers.splice(this.callers.indexOf(opts.caller), 1);
       this.inFlight--;
       this.lastActive = Date.now();
     }
+  }
+
+  /** Relays an upstream's request to the client of the call in flight, or answers it with an error saying why not. */
+  private async relay(method: ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const ask = pickCaller(this.callers, method, this.opts.name);
+    if (typeof ask === 'string') throw new McpError(ErrorCode.InvalidRequest, ask);
+    this.opts.logger.debug({ upstream: this.opts.name, method }, 'relaying an upstream request to the client');
+    return ask(method, params, signal);
   }
 
   /** The lists the upstream serves, via its client. */

@@ -3,11 +3,12 @@
  * read-only node_modules), driven by the official SDK client over Streamable HTTP: its tools next to the Docker
  * tools, calls, progress, cancellation, resources, prompts, and enabled_tools.
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../helpers/docker-cli.js';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
+import { E2E_TOKEN, rpcCall, startGateway, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { connectClient, data } from '../helpers/mcp-client.js';
 import { EVERYTHING_IN_GATEWAY, FAULTY_IN_GATEWAY, firstText, gatewayConfig, ownerIdFor, removeOwned, topArgs, upstreamMounts, waitFor } from './harness.js';
 
@@ -110,6 +111,43 @@ describe('server-everything as a command server, through the gateway (SDK client
     expect(await waitFor(() => changed > 0, 10_000)).toBe(true);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('faulty__fresh');
     expect(firstText(await client.callTool({ name: 'faulty__fresh', arguments: {} }))).toBe('fresh');
+  });
+
+  it('relays the upstream\'s sampling and elicitation to the client of the call, over the call\'s own stream', async () => {
+    // A client that can answer both, as an LLM host would (here: canned answers, recording what it was asked).
+    const asked: string[] = [];
+    const host = new Client({ name: 'sampling-host', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
+    host.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+      asked.push(`sampling: ${JSON.stringify(req.params.messages[0].content)}`);
+      return { model: 'e2e-model', role: 'assistant', content: { type: 'text', text: 'sampled through the gateway' } };
+    });
+    host.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(`elicitation: ${req.params.message}`);
+      return { action: 'accept', content: { name: 'Ada Lovelace' } };
+    });
+    await host.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${E2E_TOKEN}` } } }));
+    try {
+      const names = (await host.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['everything__trigger-sampling-request', 'everything__trigger-elicitation-request']));
+      const sampled = await host.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'say hi', maxTokens: 20 } });
+      expect(sampled.isError).toBeFalsy();
+      expect(firstText(sampled)).toContain('sampled through the gateway');
+      const elicited = await host.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
+      expect(elicited.isError).toBeFalsy();
+      expect(JSON.stringify(elicited.content)).toContain('Ada Lovelace');
+      expect(asked).toEqual([expect.stringMatching(/^sampling: .*say hi/), expect.stringMatching(/^elicitation: /)]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a client without sampling, and a call through /rpc, get an error that says why instead of a hang', async () => {
+    const r = await client.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'x', maxTokens: 5 } });
+    expect(r.isError).toBe(true);
+    expect(firstText(r)).toMatch(/e2e-test \(the client of this call\) does not support sampling/);
+    const viaRpc = await rpcCall(gw, 'everything__trigger-sampling-request', { prompt: 'x', maxTokens: 5 });
+    expect(viaRpc.result?.isError).toBe(true);
+    expect(viaRpc.result?.content[0].text).toMatch(/through \/rpc, which has no channel back to its client/);
   });
 
   it('reports the upstream in /ready and /metrics', async () => {
