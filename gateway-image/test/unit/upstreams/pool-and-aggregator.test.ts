@@ -3,13 +3,14 @@
  * linked in-memory transports) standing in for processes and containers.
  */
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type Dockerode from 'dockerode';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ToolContext } from '../../../src/core/contracts.js';
-import { createUpstreams, parseUpstreamsConfig, type Upstreams } from '../../../src/core/upstreams/index.js';
+import type { AskClient, ToolContext } from '../../../src/core/contracts.js';
+import { createUpstreams, parseUpstreamsConfig, type Upstreams, type UpstreamsDeps } from '../../../src/core/upstreams/index.js';
 import type { Launcher, UpstreamExit } from '../../../src/core/upstreams/launcher.js';
 
 const logger = pino({ level: 'silent' });
@@ -46,6 +47,12 @@ function memoryLauncher(started: Started[], opts: { failStarts?: number } = {}):
       }
       return { content: [{ type: 'text', text: 'slow done' }] };
     });
+    // Asks the client of the call for a completion, as sampling servers do; prompt "leak" adds a key of the server's own.
+    mcp.registerTool('ask', { inputSchema: { prompt: z.string() } }, async ({ prompt }, extra) => {
+      const asked = prompt === 'leak' ? 'leak AKIAZZZZZZZZZZZZZZZZ' : prompt;
+      const r = await extra.sendRequest({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: asked } }], maxTokens: 10 } }, CreateMessageResultSchema);
+      return { content: [{ type: 'text', text: `sampled: ${(r.content as { text: string }).text}` }] };
+    });
     mcp.registerTool('grow', {}, async () => {
       mcp.registerTool('grown', {}, async () => ({ content: [{ type: 'text', text: 'new' }] }));
       return { content: [{ type: 'text', text: 'grew' }] };
@@ -70,10 +77,10 @@ afterEach(async () => {
   open = [];
 });
 
-async function make(mcpServers: Record<string, unknown>, settings: Record<string, unknown> = {}, launcher?: Launcher, reserved: string[] = []) {
+async function make(mcpServers: Record<string, unknown>, settings: Record<string, unknown> = {}, launcher?: Launcher, reserved: string[] = [], deps: Partial<UpstreamsDeps> = {}) {
   const { config, problems } = parseUpstreamsConfig({ mcpServers, upstreams: settings });
   if (!config) throw new Error(JSON.stringify(problems));
-  const u = createUpstreams(config, { docker: {} as Dockerode, logger, instanceId: 'unit', launcher, reservedToolNames: reserved });
+  const u = createUpstreams(config, { docker: {} as Dockerode, logger, instanceId: 'unit', launcher, reservedToolNames: reserved, ...deps });
   open.push(u);
   await u.start();
   return u;
@@ -212,7 +219,7 @@ describe('aggregation', () => {
       ['b__die'],
     );
     const defs = await u.tools();
-    expect(defs.map((d) => d.name).sort()).toEqual(['a__echo', 'a__write', 'b__echo', 'b__grow', 'b__slow', 'b__write']);
+    expect(defs.map((d) => d.name).sort()).toEqual(['a__echo', 'a__write', 'b__ask', 'b__echo', 'b__grow', 'b__slow', 'b__write']);
     const echo = defs.find((d) => d.name === 'a__echo')!;
     expect(echo).toMatchObject({ mutating: false, annotations: { readOnlyHint: true, title: 'Echo' }, description: '[a: Alpha]' });
     expect(echo.jsonSchema).toMatchObject({ type: 'object', properties: { message: { type: 'string' } }, required: ['message'] });
@@ -251,6 +258,28 @@ describe('aggregation', () => {
     expect(after.some((t) => t.name === 'a__grown')).toBe(true);
     expect(await u.tools()).toBe(after);
     off();
+  });
+
+  it('relays an upstream\'s sampling to the client of the call; block_secrets redacts it both ways and reports it', async () => {
+    const events: Array<{ direction: string; count: number }> = [];
+    const u = await make({ a: cmd({ lifecycle: 'shared' }), s: cmd({ lifecycle: 'shared', block_secrets: true }) }, {}, memoryLauncher([]), [],
+      { onSecretsRedacted: (e) => events.push({ direction: e.direction, count: e.count }) });
+    const seen: Array<Record<string, unknown>> = [];
+    const askClient: AskClient = async (method, params) => {
+      seen.push({ method, ...params });
+      return { model: 'm', role: 'assistant', content: { type: 'text', text: 'fine, key AKIAABCDEFGHIJKLMNOP' } };
+    };
+    expect(text(await (await tool(u, 'a__ask')).run({ prompt: 'hello' }, ctx({ askClient })))).toBe('sampled: fine, key AKIAABCDEFGHIJKLMNOP');
+    expect(seen[0]).toMatchObject({ method: 'sampling/createMessage', messages: [{ content: { text: 'hello' } }] });
+    expect(events).toEqual([]);
+    const r = await (await tool(u, 's__ask')).run({ prompt: 'leak' }, ctx({ askClient }));
+    expect(seen[1]).toMatchObject({ messages: [{ content: { text: 'leak <redacted>' } }] });
+    expect(text(r)).toBe('sampled: fine, key <redacted>');
+    expect(events).toEqual([{ direction: 'client-request', count: 1 }, { direction: 'client-response', count: 1 }]);
+    // Without a way back to the client (a /rpc call), the upstream gets the reason and the tool says it.
+    const noWay = await (await tool(u, 'a__ask')).run({ prompt: 'x' }, ctx());
+    expect(noWay.isError).toBe(true);
+    expect(text(noWay)).toMatch(/through \/rpc, which has no channel back to its client/);
   });
 
   it('dry run does not call the upstream', async () => {
