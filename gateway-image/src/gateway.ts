@@ -25,7 +25,6 @@ import { createToolSource, type ToolSource } from './core/tool-source.js';
 import type { Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import type { GatewayConfig } from './load-config.js';
-import type { createSessionServer } from './mcp/session-server.js';
 import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
@@ -148,8 +147,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   function loadSessionSide(): Promise<SessionSide> {
     sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js')])
       .then(([server, streamableHttp, sseHttp]): SessionSide => {
-        const newServer: SessionSide['newServer'] = (fallbackPrincipal) =>
-          server.createSessionServer({ identity, tools: toolSource, pipeline, upstreams, fallbackPrincipal });
+        const newServer: SessionSide['newServer'] = server.createSessionServerFactory({ identity, tools: toolSource, pipeline, upstreams });
         return {
           newServer,
           streamable: streamableHttp.createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs }),

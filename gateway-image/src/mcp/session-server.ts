@@ -11,8 +11,10 @@ import {
   type CallToolResult, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource, type ResourceTemplate,
   type ServerNotification, type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { AskClient, Principal, ToolProgress } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
+import { SharedSchemaValidator } from '../core/shared-schema-validator.js';
 import type { ToolSource } from '../core/tool-source.js';
 
 /** Identity this server reports in `initialize`. */
@@ -41,6 +43,14 @@ export interface SessionServerDeps {
   readonly upstreams?: UpstreamContent;
   /** Used when the transport did not attach one (stdio). */
   readonly fallbackPrincipal?: Principal;
+  /** Share one across sessions (see {@link createSessionServerFactory}). @default - the SDK's, an Ajv instance per server */
+  readonly schemaValidator?: jsonSchemaValidator;
+}
+
+/** Creates session servers that share what can be shared across sessions: one JSON Schema validator. */
+export function createSessionServerFactory(deps: Omit<SessionServerDeps, 'fallbackPrincipal' | 'schemaValidator'>): (fallbackPrincipal?: Principal) => Server {
+  const schemaValidator = new SharedSchemaValidator();
+  return (fallbackPrincipal) => createSessionServer({ ...deps, fallbackPrincipal, schemaValidator });
 }
 
 /**
@@ -69,6 +79,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
       capabilities: { tools: { listChanged: true }, logging: {}, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) },
       instructions: 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' +
         (up ? ' Tools named <server>__<tool> belong to other MCP servers this gateway aggregates.' : ''),
+      ...(deps.schemaValidator ? { jsonSchemaValidator: deps.schemaValidator } : {}),
     },
   );
 

@@ -12,7 +12,7 @@ import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
 import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
 import { launchRemote } from './remote-launcher.js';
-import { SharedSchemaValidator } from './shared-schema-validator.js';
+import { SharedSchemaValidator } from '../shared-schema-validator.js';
 import type { ListKind } from './upstream-instance.js';
 import { UpstreamPool, type UpstreamServerStatus } from './upstream-pool.js';
 import { type UpstreamsConfig, UpstreamsConfigError, validateUpstreams } from './upstreams-config.js';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DockerStreamDemuxer } from '../../../src/core/upstreams/docker-stream-demuxer.js';
-import { SharedSchemaValidator } from '../../../src/core/upstreams/shared-schema-validator.js';
+import { SharedSchemaValidator } from '../../../src/core/shared-schema-validator.js';
 import { StreamTransport } from '../../../src/core/upstreams/stream-transport.js';
 
 const frame = (type: number, text: string) => {

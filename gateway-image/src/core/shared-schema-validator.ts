@@ -1,8 +1,9 @@
 /**
- * One JSON Schema validator provider for every upstream client of a gateway. The SDK's Client builds its own
- * Ajv instance (with ajv-formats) per client and compiles each tool's output schema whenever it lists tools;
- * with per-session and per-call instances that was one Ajv plus one compile per schema for every instance
- * started. Here the Ajv instance is shared and compiled validators are reused by schema text.
+ * One JSON Schema validator provider for every SDK Client (upstreams) and Server (sessions) of a gateway. The SDK
+ * builds an Ajv instance (with ajv-formats) per Client and per Server otherwise (~0.3 ms and ~25 KB each), and a
+ * Client compiles each tool's output schema whenever it lists tools: with per-session and per-call upstream
+ * instances that was one Ajv plus one compile per schema for every instance started, and one Ajv per client session.
+ * Here the Ajv instance is built on first use and shared, and compiled validators are reused by schema text.
  */
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
