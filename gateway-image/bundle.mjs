@@ -48,6 +48,20 @@ const zodEnglishOnly = {
   },
 };
 
+// The SDK's SSE transport imports raw-body (and with it iconv-lite: ~500 KB of source, held in the heap once the first
+// SSE session loads it) to read a POST body when none is given. The gateway always gives it the body it has read and
+// bounded itself (transports/sse.ts, http-io.ts), so raw-body is replaced by a stand-in that says so if ever reached.
+const noRawBody = {
+  name: 'no-raw-body',
+  setup(b) {
+    b.onResolve({ filter: /^raw-body$/ }, () => ({ path: 'raw-body', namespace: 'no-raw-body' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-raw-body' }, () => ({
+      contents: "export default function getRawBody() { return Promise.reject(new Error('raw-body is not bundled: the gateway reads request bodies itself (http-io.ts)')); }",
+      loader: 'js',
+    }));
+  },
+};
+
 const outdir = new URL('./dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
 await build({
@@ -61,7 +75,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
-  plugins: [builtinsByRequire, zodEnglishOnly],
+  plugins: [builtinsByRequire, zodEnglishOnly, noRawBody],
   // Bundled CommonJS packages and the stand-ins above call require(); an ES module has none, so each chunk gets one.
   banner: { js: "import { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);" },
   logLevel: 'warning',
