@@ -132,27 +132,21 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
         // A write that failed at once (a full disk) turns the log unhealthy before append returns: such a call is
         // refused before the tool starts. Only the sync overlaps the tool's preparation.
         const overlapped = tool.mutating && tool.preparesDuringDecisionSync === true && deps.audit.healthy();
-        if (overlapped) {
-          // Handled below, after the tool ran; until the tool awaits it, a rejection must not count as unhandled.
-          decided.catch(() => undefined);
-        } else {
-          try {
-            await decided;
-          } catch {
-            return unrecorded();
-          }
-        }
+        // Settles true once the decision is on disk; also marks a rejection as handled until the tool awaits it.
+        const recorded = decided.then(() => true, () => false);
+        if (!overlapped && !(await recorded)) return unrecorded();
 
         // 5. execute
         let result: ToolResult;
         try {
           result = await tool.run(args, overlapped ? { ...ctx, decisionSynced: decided } : ctx);
         } catch (err) {
-          logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
+          // A tool stopped by a failed decision sync threw its reason: that is the refusal below, not a fault.
+          if (await recorded) logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
           result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
         }
         // The tool stopped at decisionSynced when the sync failed: nothing took effect, the call is refused.
-        if (overlapped && !(await decided.then(() => true, () => false))) return unrecorded();
+        if (!(await recorded)) return unrecorded();
 
         // 6. redact
         const { result: safe, redactions } = deps.redactor.redactResult(tool.name, result, ctx);

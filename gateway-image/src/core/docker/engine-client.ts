@@ -369,6 +369,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       // An exec that is created but never started runs nothing; the engine drops it with its container.
       try {
         await beforeStart;
+        // A call cancelled while its record was synced does not start its command.
+        signal?.throwIfAborted();
       } catch (err) {
         undo?.();
         throw err;

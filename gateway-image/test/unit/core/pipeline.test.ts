@@ -29,10 +29,11 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
     redactResult: (_t, r) => { steps.push('redact'); return { result: r, redactions: 0 }; },
   };
   const metrics = createMetrics({ defaultMetrics: false });
+  const logs: string[] = [];
   const pipeline = createPipeline({
     authorizer: { authorize: over.authorize ?? (async () => { steps.push('authorize'); return { allow: true, ruleId: 'ok', reason: '' }; }) },
     limiter: { acquire: over.acquire ?? (() => { steps.push('limit'); return { ok: true, release: () => steps.push('release') }; }) },
-    audit, redactor, metrics, logger: pino({ level: 'silent' }), dryRun: over.dryRun ?? false,
+    audit, redactor, metrics, logger: pino({ level: 'error' }, { write: (line: string) => { logs.push(line); } }), dryRun: over.dryRun ?? false,
   });
   const tool = (mutating: boolean): ToolDefinition => ({
     name: mutating ? 'docker_exec' : 'docker_ps', description: '', annotations: {}, mutating,
@@ -52,7 +53,7 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
     },
   };
   const input = { principal: { id: 'alice', authMethod: 'bearer' as const }, signal: new AbortController().signal };
-  return { steps, events, durability, pipeline, tool, preparingTool, input, metrics };
+  return { steps, events, durability, pipeline, tool, preparingTool, input, metrics, logs };
 }
 
 describe('tool pipeline', () => {
@@ -97,6 +98,9 @@ describe('tool pipeline', () => {
     expect(h.steps).toContain('prepare');
     expect(h.steps).not.toContain('effect');
     expect(h.steps.filter((x) => x === 'release')).toHaveLength(1);
+    // The tool threw the sync's reason: logged as the audit failure it is, not as a fault of the tool.
+    expect(h.logs.join('')).toMatch(/audit record could not be written/);
+    expect(h.logs.join('')).not.toMatch(/tool failed unexpectedly/);
   });
 
   it('throws ToolArgumentsError naming the field, before any policy or audit', async () => {
