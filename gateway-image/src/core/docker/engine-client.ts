@@ -359,7 +359,10 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
-  /** Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two. */
+  /**
+   * Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two and returns
+   * how to undo itself; `beforeStart` (the call's decision record being synced) is awaited before the start.
+   */
   async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>) {
     const created = await call('exec_create', `creating exec in ${containerId}`, () =>
       json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, { body: spec, signal }));
