@@ -27,6 +27,8 @@ describe('server-everything as a command server, through the gateway (SDK client
         filtered: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared', enabled_tools: ['echo', 'get-sum'] },
         // Registers tools at run time (tools/list_changed).
         faulty: { command: 'node', args: [FAULTY_IN_GATEWAY, 'ok'], lifecycle: 'shared' },
+        // The default lifecycle, for the relay of sampling from an instance of the client's own.
+        mine: { command: 'node', args: [EVERYTHING_IN_GATEWAY], enabled_tools: ['trigger-sampling-request'] },
       }, { callTimeoutMs: 20_000, initTimeoutMs: 20_000 }),
     });
     client = await connectClient(gw.url);
@@ -132,10 +134,14 @@ describe('server-everything as a command server, through the gateway (SDK client
       const sampled = await host.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'say hi', maxTokens: 20 } });
       expect(sampled.isError).toBeFalsy();
       expect(firstText(sampled)).toContain('sampled through the gateway');
+      // From a per-session instance (started for this client's session) the same way.
+      const own = await host.callTool({ name: 'mine__trigger-sampling-request', arguments: { prompt: 'again', maxTokens: 20 } });
+      expect(own.isError).toBeFalsy();
+      expect(firstText(own)).toContain('sampled through the gateway');
       const elicited = await host.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
       expect(elicited.isError).toBeFalsy();
       expect(JSON.stringify(elicited.content)).toContain('Ada Lovelace');
-      expect(asked).toEqual([expect.stringMatching(/^sampling: .*say hi/), expect.stringMatching(/^elicitation: /)]);
+      expect(asked).toEqual([expect.stringMatching(/^sampling: .*say hi/), expect.stringMatching(/^sampling: .*again/), expect.stringMatching(/^elicitation: /)]);
     } finally {
       await host.close();
     }
