@@ -17,15 +17,16 @@ start() {
     echo "docker-engine: an engine already answers ($(docker version --format '{{.Server.Version}}'))"
     return 0
   fi
-  if ! command -v dockerd >/dev/null 2>&1; then
+  # openssl: the e2e test of DOCKER_HOST=tcp:// with TLS makes its certificates with it.
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ]; then
-      echo "docker-engine: dockerd is not installed and we are not root; install docker.io and retry" >&2
+      echo "docker-engine: dockerd or openssl is not installed and we are not root; install docker.io and openssl and retry" >&2
       exit 1
     fi
-    echo "docker-engine: installing Debian's docker.io"
+    echo "docker-engine: installing Debian's docker.io (and openssl)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq docker.io busybox-static tini >/dev/null
+    apt-get install -y -qq docker.io busybox-static tini openssl >/dev/null
   fi
   echo "docker-engine: starting dockerd (log: $state_dir/dockerd.log)"
   # setsid: the daemon must outlive this shell but stay stoppable by pid.

@@ -21,9 +21,10 @@
  * - Daily files `<stem>-YYYY-MM-DD<ext>` (UTC) with retention; injectable clock.
  */
 import { createHash } from 'node:crypto';
-import { promises as fsp, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { AuditEvent, AuditSink } from '../contracts.js';
+import { makeDir, openFile, readDir, removeFile, type AuditFile } from './audit-file.js';
 
 /** prevHash of the very first record. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -104,14 +105,14 @@ const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * complete record (`last`; 'invalid' when that line is not a record, undefined when there is none).
  */
 async function readTail(path: string): Promise<{ goodSize: number; last?: { seq: number; hash: string } | 'invalid' }> {
-  const fh = await fsp.open(path, 'r');
+  const fh = await openFile(path, 'r');
   try {
-    const { size } = await fh.stat();
+    const size = await fh.size();
     let chunk = 64 * 1024;
     for (;;) {
       const start = Math.max(0, size - chunk);
       const buf = Buffer.alloc(size - start);
-      await fh.read(buf, 0, buf.length, start);
+      await fh.read(buf, start);
       const lastNl = buf.lastIndexOf(0x0a);
       const prevNl = lastNl > 0 ? buf.lastIndexOf(0x0a, lastNl - 1) : -1;
       if ((lastNl < 0 || prevNl < 0) && start > 0) {
@@ -145,7 +146,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const dir = dirname(opts.file);
   const pattern = datedFilePattern(opts.file);
 
-  let fh: fsp.FileHandle | undefined;
+  let fh: AuditFile | undefined;
   let fileDate: string | undefined;
   let filePath: string | undefined;
   let goodSize = 0;
@@ -170,14 +171,14 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
 
   async function applyRetention(today: string): Promise<void> {
     const cutoff = utcDate(Date.parse(`${today}T00:00:00Z`) - retentionDays * 86_400_000);
-    for (const name of await fsp.readdir(dir)) {
+    for (const name of await readDir(dir)) {
       const m = pattern.exec(name);
-      if (m && m[1] <= cutoff) await fsp.unlink(join(dir, name));
+      if (m && m[1] <= cutoff) await removeFile(join(dir, name));
     }
   }
 
   async function loadChain(): Promise<void> {
-    const dated = (await fsp.readdir(dir)).filter((n) => pattern.test(n)).sort();
+    const dated = (await readDir(dir)).filter((n) => pattern.test(n)).sort();
     for (let i = dated.length - 1; i >= 0; i--) {
       const { last } = await readTail(join(dir, dated[i]));
       if (last === 'invalid') {
@@ -206,13 +207,13 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       syncedWrites = upTo;
       await old.close().catch(() => undefined);
     }
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     if (!chainLoaded) await loadChain();
     const path = datedFileName(opts.file, today);
-    const handle = await fsp.open(path, 'a', 0o600);
+    const handle = await openFile(path, 'a', 0o600);
     try {
       // Trim a record left half-written by a failed write or a crash: it was never acknowledged.
-      const { size } = await handle.stat();
+      const size = await handle.size();
       const keep = size > 0 ? (await readTail(path)).goodSize : 0;
       if (keep < size) await handle.truncate(keep);
       goodSize = keep;
@@ -231,13 +232,13 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   /** Writes, syncs and removes a scratch file next to the log: proves the directory takes writes, adds no record. */
   async function probeWritable(): Promise<void> {
     const probe = join(dir, `.${basename(opts.file)}.probe`);
-    const h = await fsp.open(probe, 'w', 0o600);
+    const h = await openFile(probe, 'w', 0o600);
     try {
-      await h.write(PROBE_BYTES, 0, PROBE_BYTES.length, 0);
+      await h.write(PROBE_BYTES, 0);
       if (doSync) await h.datasync();
     } finally {
       await h.close().catch(() => undefined);
-      await fsp.unlink(probe).catch(() => undefined);
+      await removeFile(probe).catch(() => undefined);
     }
   }
 
