@@ -388,9 +388,15 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         throw err;
       }
     }
-    const socket = await call('exec_start', `starting exec in ${containerId}`, () => startAttached(created.Id, { Detach: false, Tty: tty }));
-    if (!socket) return null;
-    return { execId: created.Id, socket };
+    const execId = created.Id;
+    // A start that fails or finds the exec gone undoes onCreated too (else the exit watcher keeps the exec registered).
+    const socket = await call('exec_start', `starting exec in ${containerId}`, () => startAttached(execId, { Detach: false, Tty: tty }))
+      .catch((err: unknown) => { undo?.(); throw err; });
+    if (!socket) {
+      undo?.();
+      return null;
+    }
+    return { execId, socket };
   }
 
   const inspectExec = (execId: string, what: string, signal?: AbortSignal) =>
