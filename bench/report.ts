@@ -31,36 +31,47 @@ export interface TargetCheck {
 export function derive(r: Issue5Results) {
   const L = r.latency;
   const tp = (op: 'exec' | 'ps', path: 'raw' | 'sdk' | 'rpc', c: number) => r.throughput.find((t) => t.op === op && t.path === path && t.result.concurrency === c)?.result;
+  // Each call against the floor measured in its own interleaved group (runs before session 5: the quiet floor only).
   const handler = {
-    sdkExec: L.sdkExec.p50 - L.rawExec.p50 - L.sdkFloor.p50,
+    sdkExec: L.sdkExec.p50 - L.rawExec.p50 - (L.sdkFloorExec ?? L.sdkFloor).p50,
     sdkPs: L.sdkPs.p50 - L.rawPs.p50 - L.sdkFloor.p50,
-    rpcExec: L.rpcExec.p50 - L.rawExec.p50 - L.rpcFloor.p50,
+    rpcExec: L.rpcExec.p50 - L.rawExec.p50 - (L.rpcFloorExec ?? L.rpcFloor).p50,
     rpcPs: L.rpcPs.p50 - L.rawPs.p50 - L.rpcFloor.p50,
   };
+  // What the protocol alone costs around an exec: raw + the no-op round trip between execs, over raw. No gateway on
+  // this client does better than this ratio (undefined for runs without the exec-group floor).
+  const sdkExecBound = L.sdkFloorExec ? (L.rawExec.p50 + L.sdkFloorExec.p50) / L.rawExec.p50 : undefined;
   const tpRatio = (op: 'exec' | 'ps', path: 'sdk' | 'rpc', c: number) => {
     const g = tp(op, path, c);
     const raw = tp(op, 'raw', c);
     return g && raw ? g.perSecond / raw.perSecond : Number.NaN;
   };
-  return { handler, tp, tpRatio };
+  return { handler, tp, tpRatio, sdkExecBound };
 }
 
 /** Issue 5's targets, checked. */
 export function checkIssue5(r: Issue5Results): TargetCheck[] {
   const L = r.latency;
-  const { handler, tpRatio } = derive(r);
+  const { handler, tpRatio, sdkExecBound } = derive(r);
   const maxHandler = Math.max(...Object.values(handler));
   const minTp32 = Math.min(tpRatio('exec', 'sdk', 32), tpRatio('exec', 'rpc', 32), tpRatio('ps', 'sdk', 32), tpRatio('ps', 'rpc', 32));
   return [
-    { target: 'SDK exec p50 <= 1.05x raw', measured: `${f(L.sdkExec.p50 / L.rawExec.p50, 3)}x`, met: L.sdkExec.p50 / L.rawExec.p50 <= 1.05 },
+    {
+      target: 'SDK exec p50 <= 1.05x raw',
+      measured: `${f(L.sdkExec.p50 / L.rawExec.p50, 3)}x${sdkExecBound ? ` (raw + the SDK's no-op round trip between execs: ${f(sdkExecBound, 3)}x)` : ''}`,
+      met: L.sdkExec.p50 / L.rawExec.p50 <= 1.05,
+    },
     { target: '/rpc docker_ps p50 <= raw + 1 ms', measured: `+${f(L.rpcPs.p50 - L.rawPs.p50)} ms`, met: L.rpcPs.p50 - L.rawPs.p50 <= 1 },
     { target: 'gateway handler cost (tool - raw - floor, p50) <= 0.5 ms', measured: `max ${f(maxHandler)} ms (sdk exec ${f(handler.sdkExec)}, sdk ps ${f(handler.sdkPs)}, rpc exec ${f(handler.rpcExec)}, rpc ps ${f(handler.rpcPs)})`, met: maxHandler <= 0.5 },
     { target: 'throughput at 32 clients >= 0.8x raw', measured: `min ${f(minTp32)}x (exec sdk ${f(tpRatio('exec', 'sdk', 32))}, rpc ${f(tpRatio('exec', 'rpc', 32))}; ps sdk ${f(tpRatio('ps', 'sdk', 32))}, rpc ${f(tpRatio('ps', 'rpc', 32))})`, met: minTp32 >= 0.8 },
     {
       target: 'RSS idle <= 60 MB',
-      measured: `${f(r.rss.idleSettledMiB ?? r.rss.idleMiB, 1)} MiB settled, ${f(r.rss.idleMiB, 1)} MiB fresh` +
+      // MiB, the bench's unit since session 1; the decimal MB beside it, as the target may be read either way.
+      measured: `${f(r.rss.idleSettledMiB ?? r.rss.idleMiB, 1)} MiB settled (${f((r.rss.idleSettledMiB ?? r.rss.idleMiB) * 1.048576, 1)} MB), ` +
+        `${f(r.rss.idleMiB, 1)} MiB fresh (${f(r.rss.idleMiB * 1.048576, 1)} MB)` +
         `${r.rss.bareNodeMiB ? ` (bare node HTTP server ${f(r.rss.bareNodeSettledMiB ?? r.rss.bareNodeMiB, 1)} MiB)` : ''}`,
-      met: (r.rss.idleSettledMiB ?? r.rss.idleMiB) <= 60,
+      // Held to the stricter reading: 60 decimal MB (57.2 MiB).
+      met: (r.rss.idleSettledMiB ?? r.rss.idleMiB) * 1.048576 <= 60,
     },
     { target: 'RSS while streaming 100 MB <= 150 MB', measured: `${f(r.rss.streamPeakMiB, 1)} MiB peak`, met: r.rss.streamPeakMiB <= 150 },
   ];
@@ -97,10 +108,15 @@ function table(headers: string[], rows: string[][]): string {
 export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
   const L = r.latency;
   const B = base?.latency;
-  const lat = (k: keyof Issue5Results['latency'], rawKey?: keyof Issue5Results['latency']) => [
-    k, f(L[k].p50), f(L[k].p95), rawKey ? `${f(L[k].p50 / L[rawKey].p50, 3)}x` : '', `${L[k].n}${L[k].errors ? ` (${L[k].errors} failed: ${L[k].firstError})` : ''}`,
-    ...(B ? [f(B[k].p50), f(B[k].p95), rawKey ? `${f(B[k].p50 / B[rawKey].p50, 3)}x` : ''] : []),
-  ];
+  type Series = keyof Issue5Results['latency'];
+  const lat = (k: Series, rawKey?: Series) => {
+    const x = L[k]!;
+    const b = B?.[k];
+    return [
+      k, f(x.p50), f(x.p95), rawKey ? `${f(x.p50 / L[rawKey]!.p50, 3)}x` : '', `${x.n}${x.errors ? ` (${x.errors} failed: ${x.firstError})` : ''}`,
+      ...(B ? (b ? [f(b.p50), f(b.p95), rawKey ? `${f(b.p50 / B[rawKey]!.p50, 3)}x` : ''] : ['n/a', 'n/a', '']) : []),
+    ];
+  };
   const latHead = ['series', 'p50 ms', 'p95 ms', 'p50 / raw', 'n', ...(B ? ['before p50', 'before p95', 'before /raw'] : [])];
   const d = derive(r);
   const db = base ? derive(base) : undefined;
@@ -120,9 +136,13 @@ export function issue5Markdown(r: Issue5Results, base?: Issue5Results): string {
   const bchecks = base ? checkIssue5(base) : undefined;
   return [
     '### Latency (sequential, one client, series interleaved)',
-    table(latHead, [lat('rawExec'), lat('sdkExec', 'rawExec'), lat('rpcExec', 'rawExec'), lat('rawPs'), lat('sdkPs', 'rawPs'), lat('rpcPs', 'rawPs'), lat('sdkFloor'), lat('rpcFloor')]),
+    table(latHead, [lat('rawExec'), lat('sdkExec', 'rawExec'), lat('rpcExec', 'rawExec'), ...(L.sdkFloorExec ? [lat('sdkFloorExec'), lat('rpcFloorExec')] : []),
+      lat('rawPs'), lat('sdkPs', 'rawPs'), lat('rpcPs', 'rawPs'), lat('sdkFloor'), lat('rpcFloor')]),
     '',
-    '### Gateway handler cost = tool p50 - raw p50 - floor p50 (ms)',
+    'The exec group (raw, SDK and /rpc exec, and the floors `*FloorExec`) and the ps group (ps and the floors) are two',
+    'interleaved loops; each handler cost below subtracts the floor measured in its own group.',
+    '',
+    '### Gateway handler cost = tool p50 - raw p50 - floor p50, floor from the same group (ms)',
     table(['call', 'ms', ...(db ? ['before'] : [])], handlerRows),
     '',
     ...(r.gatewayDurations ? [
