@@ -13,6 +13,7 @@ import { ConfigError } from './errors.js';
 import { createGateway } from './gateway.js';
 import { loadGatewayConfig, redactedConfig } from './load-config.js';
 import { createLogger } from './logger.js';
+import { settleHeap } from './settle-heap.js';
 
 const CLOSE_TIMEOUT_MS = 15_000;
 
@@ -79,6 +80,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     logger.fatal({ err }, 'gateway failed to start');
     return 1;
   }
+
+  // Synchronous, right after start-up: no request is served before it ends.
+  logger.debug({ ms: Math.round(settleHeap() * 10) / 10 }, 'start-up garbage collected');
 
   const reason = await stopped;
   logger.info({ reason }, 'shutting down');

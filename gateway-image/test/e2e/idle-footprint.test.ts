@@ -14,16 +14,17 @@ import { startGateway, type GatewayUnderTest } from './helpers/gateway-container
 
 const MARK = 'IDLE_FOOTPRINT_MODULES ';
 
-describe('idle gateway: start-up loads no TLS and no fs.promises (built image)', () => {
+describe('idle gateway: start-up loads no TLS and no fs.promises, and collects its garbage (built image)', () => {
   let dir: string;
   let gw: GatewayUnderTest;
   let modules: string[];
+  let globalGc: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcp-footprint-'));
     // Preloaded into the gateway's own process: on SIGUSR2 (tini passes it on) it prints the built-in modules loaded.
     writeFileSync(join(dir, 'report.cjs'),
-      `process.on('SIGUSR2', () => process.stderr.write(${JSON.stringify(MARK)} + JSON.stringify(process.moduleLoadList) + '\\n'));\n`, { mode: 0o644 });
+      `process.on('SIGUSR2', () => process.stderr.write(${JSON.stringify(MARK)} + JSON.stringify({ modules: process.moduleLoadList, gc: typeof globalThis.gc }) + '\\n'));\n`, { mode: 0o644 });
     chmodSync(dir, 0o755); // the image's user (node) reads it
     gw = await startGateway({ env: { NODE_OPTIONS: '--require /footprint/report.cjs' }, args: ['-v', `${dir}:/footprint:ro`] });
     // Idle, after a /ready (which asks the engine), as an operator's first check leaves it.
@@ -33,7 +34,7 @@ describe('idle gateway: start-up loads no TLS and no fs.promises (built image)',
     for (;;) {
       const line = (await gw.logs()).split('\n').find((l) => l.startsWith(MARK));
       if (line) {
-        modules = JSON.parse(line.slice(MARK.length)) as string[];
+        ({ modules, gc: globalGc } = JSON.parse(line.slice(MARK.length)) as { modules: string[]; gc: string });
         break;
       }
       if (Date.now() > deadline) throw new Error(`the gateway did not report its modules within 10 s; logs:\n${await gw.logs()}`);
@@ -52,6 +53,11 @@ describe('idle gateway: start-up loads no TLS and no fs.promises (built image)',
 
   it('has not loaded https or tls (DOCKER_HOST is the unix socket here)', () => {
     expect(modules.filter((m) => /^NativeModule (https|tls|_tls_wrap|_tls_common)$/.test(m))).toEqual([]);
+  });
+
+  it('collected its start-up garbage once, right after start-up (settle-heap.ts), without exposing gc() to its code', async () => {
+    expect(await gw.logs()).toMatch(/"ms":[\d.]+,"msg":"start-up garbage collected"/);
+    expect(globalGc).toBe('undefined');
   });
 
   it('has not loaded fs.promises (nor the readline and watcher modules it brings)', () => {
