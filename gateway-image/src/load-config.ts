@@ -3,6 +3,7 @@
  * schema that lives next to the code using it, every problem from every section reported together.
  */
 import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
+import { dockerOptionsFor } from './core/docker/docker-host.js';
 import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
 import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './core/upstreams/upstreams-config.js';
 import { ConfigError } from './errors.js';
@@ -78,6 +79,15 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
   if (!security.success) issues.push(...formatZodIssues(security.error, rawSecurity));
   const upstreams = parseUpstreamsConfig({ mcpServers: file.mcpServers, upstreams: file.upstreams });
   issues.push(...upstreams.problems.map((p) => formatProblem(p).replace(/^- /, '')));
+
+  if (base.success) {
+    // The endpoint and its TLS files, checked now: a bad one is a configuration problem, not a crash at start-up.
+    try {
+      dockerOptionsFor(base.data.docker);
+    } catch (err) {
+      issues.push((err as Error).message);
+    }
+  }
 
   if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
   return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });

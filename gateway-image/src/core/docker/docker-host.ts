@@ -28,9 +28,22 @@ export function dockerOptionsFor(settings: DockerHostSettings, readFile: (p: str
     const tls = url.protocol === 'https:' || settings.tlsVerify === true || settings.certPath !== undefined;
     const opts: DockerOptions = { host: url.hostname, port: url.port ? Number(url.port) : tls ? 2376 : 2375, protocol: tls ? 'https' : 'http' };
     if (settings.certPath) {
-      opts.ca = readFile(join(settings.certPath, 'ca.pem'));
-      opts.cert = readFile(join(settings.certPath, 'cert.pem'));
-      opts.key = readFile(join(settings.certPath, 'key.pem'));
+      const certPath = settings.certPath;
+      const unreadable: string[] = [];
+      const read = (name: string): Buffer | undefined => {
+        try {
+          return readFile(join(certPath, name));
+        } catch (err) {
+          unreadable.push(`${name} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          return undefined;
+        }
+      };
+      const [ca, cert, key] = [read('ca.pem'), read('cert.pem'), read('key.pem')];
+      if (unreadable.length > 0) {
+        throw new Error(`DOCKER_CERT_PATH=${JSON.stringify(certPath)}: cannot read ${unreadable.join(', ')}; ` +
+          "it must hold the engine's CA (ca.pem) and this client's certificate and key (cert.pem, key.pem), as `docker --tlsverify` expects");
+      }
+      Object.assign(opts, { ca, cert, key });
     }
     return opts;
   }

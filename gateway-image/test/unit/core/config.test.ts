@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { closestKey, loadGatewayConfig, redactedConfig } from '../../../src/load-config.js';
@@ -16,6 +19,27 @@ function issuesOf(fn: () => unknown): string[] {
 }
 
 describe('loadGatewayConfig', () => {
+  it('checks the Docker endpoint with the rest: an unusable DOCKER_HOST is a problem listed with the others, not a crash', () => {
+    const issues = issuesOf(() => load({ DOCKER_HOST: 'foo://engine', MCP_GATEWAY_PORT: 'x' }));
+    expect(issues).toContain('DOCKER_HOST="foo://engine" uses unsupported scheme foo:; use unix://, tcp:// or ssh://');
+    expect(issues.some((i) => i.includes('MCP_GATEWAY_PORT'))).toBe(true);
+  });
+
+  it('DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem: the missing ones are named, with what the directory needs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-certs-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), 'ca');
+      const issues = issuesOf(() => load({ DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_CERT_PATH: dir, DOCKER_TLS_VERIFY: '1' }));
+      expect(issues).toEqual([`DOCKER_CERT_PATH=${JSON.stringify(dir)}: cannot read cert.pem (ENOENT), key.pem (ENOENT); ` +
+        "it must hold the engine's CA (ca.pem) and this client's certificate and key (cert.pem, key.pem), as `docker --tlsverify` expects"]);
+      writeFileSync(join(dir, 'cert.pem'), 'cert');
+      writeFileSync(join(dir, 'key.pem'), 'key');
+      expect(load({ DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_CERT_PATH: dir, DOCKER_TLS_VERIFY: '1' }).docker).toEqual({ host: 'tcp://10.0.0.1:2376', certPath: dir, tlsVerify: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('applies defaults: loopback, port 3000, 1 MiB caps, lifecycle off, read-only default role', () => {
     const c = load({});
     expect(c.server).toMatchObject({ host: '127.0.0.1', port: 3000, maxBodyBytes: 1048576, maxJsonDepth: 64 });
