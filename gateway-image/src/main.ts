@@ -94,7 +94,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 main(process.argv.slice(2), process.env).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+    // Whatever still holds the event loop after the close (a file operation that never returns, a child that ignores
+    // signals) does not keep a stopped gateway alive: it exits a second later at the latest.
+    setTimeout(() => process.exit(code), 1000).unref();
+  },
   (err: unknown) => {
     process.stderr.write(`fatal: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = 1;

@@ -3,7 +3,8 @@
  * at start-up, and loading fs.promises loads ten more built-in modules (directory handles, file watchers, readline)
  * into every gateway (0.2-0.4 MiB of idle RSS, measured in the image) for what these few wrappers do.
  */
-import { close, fdatasync, fstat, ftruncate, mkdir, open, read, readdir, unlink, write } from 'node:fs';
+import { close, fdatasync, fstat, ftruncate, mkdir, open, read, readdir, stat, unlink, write } from 'node:fs';
+import { dirname } from 'node:path';
 
 type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 
@@ -47,5 +48,28 @@ export async function openFile(path: string, flags: string, mode?: number): Prom
 export const readDir = (dir: string): Promise<string[]> => call<string[]>((cb) => readdir(dir, cb));
 /** Removes a file. */
 export const removeFile = (path: string): Promise<void> => call<void>((cb) => unlink(path, cb));
-/** Creates a directory and its parents (no error when it exists). */
-export const makeDir = (dir: string): Promise<void> => call<string | undefined>((cb) => mkdir(dir, { recursive: true }, cb)).then(() => undefined);
+/**
+ * Creates a directory and its parents (no error when it exists). Not `mkdir(dir, { recursive: true })`: under a
+ * path where mkdir answers ENOENT although the parent exists (/proc; /sys answers EPERM), Node's recursive mkdir
+ * retries forever at full CPU (Node 20 and 22, measured), and a gateway with such an audit path never started nor
+ * stopped. Here each level is tried at most twice, so the walk is bounded by the path's depth and such a path fails
+ * with ENOENT.
+ */
+export async function makeDir(dir: string): Promise<void> {
+  const mkdirOnce = (d: string) => call<void>((cb) => mkdir(d, (err) => cb(err, undefined)));
+  try {
+    await mkdirOnce(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!(await call<{ isDirectory(): boolean }>((cb) => stat(dir, cb))).isDirectory()) throw err;
+      return;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    await makeDir(parent);
+    await mkdirOnce(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
+}
