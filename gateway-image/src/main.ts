@@ -82,7 +82,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 
   // Synchronous, right after start-up: no request is served before it ends.
-  logger.debug({ ms: Math.round(settleHeap() * 10) / 10 }, 'start-up garbage collected');
+  const settledMs = settleHeap();
+  if (settledMs === undefined) logger.debug('start-up garbage left to V8 (gc not reachable)');
+  else logger.debug({ ms: Math.round(settledMs * 10) / 10 }, 'start-up garbage collected');
 
   const reason = await stopped;
   logger.info({ reason }, 'shutting down');

@@ -13,10 +13,19 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Runs the collection; resolves how long it took (ms). */
-export function settleHeap(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+/**
+ * Runs the collection; returns how long it took (ms), or undefined when this Node no longer lets `gc` be reached
+ * this way (then nothing happens: an optimization must never stop the gateway from starting).
+ */
+export function settleHeap(): number | undefined {
+  let gc: (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+  try {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as typeof gc;
+    if (typeof gc !== 'function') return undefined;
+  } catch {
+    return undefined;
+  }
   const started = performance.now();
   // 'last-resort': V8's most thorough collection (also releases the young generation's spare pages).
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
