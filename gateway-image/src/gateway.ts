@@ -34,6 +34,12 @@ import type { createStreamableHttpAdapter } from './transports/streamable-http.j
 /** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
 const EDGE_AUDIT_PER_MINUTE = 120;
 
+/**
+ * How long close() waits for the calls it aborted to end (an exec's kill is a second exec, ~50 ms; a cancelled
+ * upstream call ends with its instance). Inside main.ts's own 15 s bound for the whole close.
+ */
+const CLOSE_DRAIN_MS = 10_000;
+
 /** Version reported by initialize and `health`. */
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -268,6 +274,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
       http.closeAllConnections();
       await closed;
+      // The calls cut off above were aborted: they stop their work (an exec is killed in its container) and record
+      // their outcome, which needs the engine client and the audit log still open. Bounded: a call that ignores its
+      // abort does not keep the audit log from being synced and closed.
+      const drained = await Promise.race([
+        pipeline.idle().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_DRAIN_MS).unref()),
+      ]);
+      if (!drained) logger.error({ waitedMs: CLOSE_DRAIN_MS }, 'tool calls still running at close; closing without their outcome records');
       await upstreams?.close();
       await security.close();
       docker.close();

@@ -53,6 +53,12 @@ export interface CallInput {
 /** Runs tool calls through the chain. */
 export interface ToolPipeline {
   call(tool: ToolDefinition, rawArgs: unknown, input: CallInput): Promise<ToolResult>;
+  /**
+   * Resolves once no call is in flight (at once when none is). The gateway's close aborts the calls still running by
+   * closing their connections and sessions, then waits here: an exec is killed and every outcome is recorded before
+   * the audit log and the engine client close.
+   */
+  idle(): Promise<void>;
 }
 
 function formatIssues(error: z.ZodError): string[] {
@@ -73,98 +79,114 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
       if (mustPersist) throw err;
     });
 
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
+
+  async function run(tool: ToolDefinition, rawArgs: unknown, input: CallInput): Promise<ToolResult> {
+    const started = performance.now();
+    const traceId = input.traceId ?? randomUUID();
+    const base = {
+      traceId, principal: input.principal.id, authMethod: input.principal.authMethod,
+      ...(input.sessionId ? { sessionId: input.sessionId } : {}), tool: tool.name,
+    };
+    const finish = (outcome: 'ok' | 'error' | 'denied') => {
+      metrics.toolCalls.inc({ tool: tool.name, outcome });
+      metrics.toolDuration.observe({ tool: tool.name }, (performance.now() - started) / 1000);
+    };
+
+    // 1. validate
+    let args: Record<string, unknown>;
+    if (tool.inputSchema) {
+      const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
+      if (!parsed.success) {
+        metrics.toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
+        throw new ToolArgumentsError(tool.name, formatIssues(parsed.error));
+      }
+      args = parsed.data;
+    } else {
+      args = (rawArgs ?? {}) as Record<string, unknown>;
+    }
+    const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, askClient: input.askClient, dryRun: deps.dryRun };
+    const target = tool.target?.(args);
+    const auditArgs = deps.redactor.redactArgs(tool.name, args);
+    const deny = async (d: Pick<Decision, 'ruleId' | 'reason'>, hint = ''): Promise<ToolResult> => {
+      metrics.policyDenials.inc({ rule: d.ruleId });
+      await record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'deny', ruleId: d.ruleId, reason: d.reason, args: auditArgs }, false);
+      finish('denied');
+      return errorResult(`Denied (${d.ruleId}): ${d.reason}${hint}`, { denied: true, ruleId: d.ruleId });
+    };
+
+    // 2. authorize (fail closed)
+    let decision: Decision;
+    try {
+      decision = await deps.authorizer.authorize({ tool, args, ctx });
+    } catch (err) {
+      logger.error({ err, traceId, tool: tool.name }, 'policy evaluation failed; denying');
+      decision = { allow: false, ruleId: 'policy.error', reason: 'policy evaluation failed' };
+    }
+    if (!decision.allow) return deny(decision);
+
+    // 3. limits
+    const slot = deps.limiter.acquire(input.principal, tool.name);
+    if (!slot.ok) return deny(slot, slot.retryAfterMs !== undefined ? ` (retry after ${Math.ceil(slot.retryAfterMs / 1000)} s)` : '');
+
+    try {
+      // 4. audit the decision; mutating tools need it durable before they take effect
+      if (tool.mutating && !deps.audit.healthy()) {
+        return deny({ ruleId: 'audit.unavailable', reason: 'the audit log cannot be written, so mutating tools are refused; read-only tools still work' });
+      }
+      const unrecorded = () => deny({ ruleId: 'audit.unavailable', reason: 'the audit record could not be written, so this mutating call was refused' });
+      const decided = record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'allow', ruleId: decision.ruleId, args: auditArgs, ...(deps.dryRun ? { dryRun: true } : {}) }, tool.mutating);
+      // A write that failed at once (a full disk) turns the log unhealthy before append returns: such a call is
+      // refused before the tool starts. Only the sync overlaps the tool's preparation.
+      const overlapped = tool.mutating && tool.preparesDuringDecisionSync === true && deps.audit.healthy();
+      // Settles true once the decision is on disk; also marks a rejection as handled until the tool awaits it.
+      const recorded = decided.then(() => true, () => false);
+      if (!overlapped && !(await recorded)) return unrecorded();
+
+      // 5. execute
+      let result: ToolResult;
+      try {
+        result = await tool.run(args, overlapped ? { ...ctx, decisionSynced: decided } : ctx);
+      } catch (err) {
+        // A tool stopped by a failed decision sync threw its reason: that is the refusal below, not a fault.
+        if (await recorded) logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
+        result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
+      }
+      // The tool stopped at decisionSynced when the sync failed: nothing took effect, the call is refused.
+      if (!(await recorded)) return unrecorded();
+
+      // 6. redact
+      const { result: safe, redactions } = deps.redactor.redactResult(tool.name, result, ctx);
+
+      // 7. audit the outcome
+      const sc = safe.structuredContent;
+      await record({
+        ...base, time: new Date().toISOString(), target, phase: 'outcome', decision: 'allow', ruleId: decision.ruleId,
+        isError: safe.isError === true, durationMs: Math.round(performance.now() - started),
+        ...(typeof sc?.exitCode === 'number' ? { exitCode: sc.exitCode } : {}),
+        ...(typeof sc?.bytes === 'number' ? { bytes: sc.bytes } : {}),
+        ...(redactions ? { redactions } : {}), ...(deps.dryRun ? { dryRun: true } : {}),
+      }, false);
+      finish(safe.isError ? 'error' : 'ok');
+      return safe;
+    } finally {
+      slot.release();
+    }
+  }
+
   return {
     async call(tool, rawArgs, input) {
-      const started = performance.now();
-      const traceId = input.traceId ?? randomUUID();
-      const base = {
-        traceId, principal: input.principal.id, authMethod: input.principal.authMethod,
-        ...(input.sessionId ? { sessionId: input.sessionId } : {}), tool: tool.name,
-      };
-      const finish = (outcome: 'ok' | 'error' | 'denied') => {
-        metrics.toolCalls.inc({ tool: tool.name, outcome });
-        metrics.toolDuration.observe({ tool: tool.name }, (performance.now() - started) / 1000);
-      };
-
-      // 1. validate
-      let args: Record<string, unknown>;
-      if (tool.inputSchema) {
-        const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
-        if (!parsed.success) {
-          metrics.toolCalls.inc({ tool: tool.name, outcome: 'invalid' });
-          throw new ToolArgumentsError(tool.name, formatIssues(parsed.error));
-        }
-        args = parsed.data;
-      } else {
-        args = (rawArgs ?? {}) as Record<string, unknown>;
-      }
-      const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, askClient: input.askClient, dryRun: deps.dryRun };
-      const target = tool.target?.(args);
-      const auditArgs = deps.redactor.redactArgs(tool.name, args);
-      const deny = async (d: Pick<Decision, 'ruleId' | 'reason'>, hint = ''): Promise<ToolResult> => {
-        metrics.policyDenials.inc({ rule: d.ruleId });
-        await record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'deny', ruleId: d.ruleId, reason: d.reason, args: auditArgs }, false);
-        finish('denied');
-        return errorResult(`Denied (${d.ruleId}): ${d.reason}${hint}`, { denied: true, ruleId: d.ruleId });
-      };
-
-      // 2. authorize (fail closed)
-      let decision: Decision;
+      inFlight += 1;
       try {
-        decision = await deps.authorizer.authorize({ tool, args, ctx });
-      } catch (err) {
-        logger.error({ err, traceId, tool: tool.name }, 'policy evaluation failed; denying');
-        decision = { allow: false, ruleId: 'policy.error', reason: 'policy evaluation failed' };
-      }
-      if (!decision.allow) return deny(decision);
-
-      // 3. limits
-      const slot = deps.limiter.acquire(input.principal, tool.name);
-      if (!slot.ok) return deny(slot, slot.retryAfterMs !== undefined ? ` (retry after ${Math.ceil(slot.retryAfterMs / 1000)} s)` : '');
-
-      try {
-        // 4. audit the decision; mutating tools need it durable before they take effect
-        if (tool.mutating && !deps.audit.healthy()) {
-          return deny({ ruleId: 'audit.unavailable', reason: 'the audit log cannot be written, so mutating tools are refused; read-only tools still work' });
-        }
-        const unrecorded = () => deny({ ruleId: 'audit.unavailable', reason: 'the audit record could not be written, so this mutating call was refused' });
-        const decided = record({ ...base, time: new Date().toISOString(), target, phase: 'decision', decision: 'allow', ruleId: decision.ruleId, args: auditArgs, ...(deps.dryRun ? { dryRun: true } : {}) }, tool.mutating);
-        // A write that failed at once (a full disk) turns the log unhealthy before append returns: such a call is
-        // refused before the tool starts. Only the sync overlaps the tool's preparation.
-        const overlapped = tool.mutating && tool.preparesDuringDecisionSync === true && deps.audit.healthy();
-        // Settles true once the decision is on disk; also marks a rejection as handled until the tool awaits it.
-        const recorded = decided.then(() => true, () => false);
-        if (!overlapped && !(await recorded)) return unrecorded();
-
-        // 5. execute
-        let result: ToolResult;
-        try {
-          result = await tool.run(args, overlapped ? { ...ctx, decisionSynced: decided } : ctx);
-        } catch (err) {
-          // A tool stopped by a failed decision sync threw its reason: that is the refusal below, not a fault.
-          if (await recorded) logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
-          result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
-        }
-        // The tool stopped at decisionSynced when the sync failed: nothing took effect, the call is refused.
-        if (!(await recorded)) return unrecorded();
-
-        // 6. redact
-        const { result: safe, redactions } = deps.redactor.redactResult(tool.name, result, ctx);
-
-        // 7. audit the outcome
-        const sc = safe.structuredContent;
-        await record({
-          ...base, time: new Date().toISOString(), target, phase: 'outcome', decision: 'allow', ruleId: decision.ruleId,
-          isError: safe.isError === true, durationMs: Math.round(performance.now() - started),
-          ...(typeof sc?.exitCode === 'number' ? { exitCode: sc.exitCode } : {}),
-          ...(typeof sc?.bytes === 'number' ? { bytes: sc.bytes } : {}),
-          ...(redactions ? { redactions } : {}), ...(deps.dryRun ? { dryRun: true } : {}),
-        }, false);
-        finish(safe.isError ? 'error' : 'ok');
-        return safe;
+        return await run(tool, rawArgs, input);
       } finally {
-        slot.release();
+        inFlight -= 1;
+        if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
       }
+    },
+    idle() {
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idleWaiters.push(resolve); });
     },
   };
 }

@@ -38,7 +38,7 @@ export interface UpstreamContent {
 export interface SessionServerDeps {
   readonly identity: ServerIdentity;
   readonly tools: ToolSource;
-  readonly pipeline: ToolPipeline;
+  readonly pipeline: Pick<ToolPipeline, 'call'>;
   /** Upstream resources/prompts; absent when no upstream servers are configured. */
   readonly upstreams?: UpstreamContent;
   /** Used when the transport did not attach one (stdio). */

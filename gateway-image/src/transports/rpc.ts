@@ -14,7 +14,7 @@ import { readJsonBody, rpcId, sendError, sendJson, type BodyLimits } from './htt
 /** Dependencies of the adapter. */
 export interface RpcDeps {
   readonly tools: ToolSource;
-  readonly pipeline: ToolPipeline;
+  readonly pipeline: Pick<ToolPipeline, 'call'>;
   readonly limits: BodyLimits;
   readonly identity: { name: string; version: string };
 }

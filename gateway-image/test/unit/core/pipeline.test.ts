@@ -57,6 +57,25 @@ function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimi
 }
 
 describe('tool pipeline', () => {
+  it('idle() resolves at once with no call in flight, and else once the last call has recorded its outcome', async () => {
+    const h = harness();
+    await h.pipeline.idle();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow: ToolDefinition = { ...h.tool(false), run: async () => { await gate; h.steps.push('ran'); return { content: [{ type: 'text', text: 'ok' }] }; } };
+    const calls = [h.pipeline.call(slow, {}, h.input), h.pipeline.call(slow, {}, h.input)];
+    let idle = false;
+    const waiting = h.pipeline.idle().then(() => { idle = true; h.steps.push('idle'); });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(idle).toBe(false);
+    release();
+    await Promise.all([...calls, waiting]);
+    // Both outcomes were recorded before idle() resolved.
+    expect(h.steps.filter((x) => x === 'audit:outcome:allow')).toHaveLength(2);
+    expect(h.steps.at(-1)).toBe('idle');
+    await h.pipeline.idle();
+  });
+
   it('runs validate -> authorize -> limit -> audit decision -> execute -> redact -> audit outcome, then releases', async () => {
     const h = harness();
     const r = await h.pipeline.call(h.tool(true), { secret: 'x' }, h.input);

@@ -15,7 +15,7 @@ const asking: ToolDefinition = {
     return { content: [{ type: 'text', text: JSON.stringify(r.content) }] };
   },
 };
-const pipeline: ToolPipeline = { call: (tool, args, input) => tool.run(args as Record<string, unknown>, { ...input, traceId: 't', dryRun: false } as ToolContext) };
+const pipeline: Pick<ToolPipeline, 'call'> = { call: (tool, args, input) => tool.run(args as Record<string, unknown>, { ...input, traceId: 't', dryRun: false } as ToolContext) };
 const factory = () => createSessionServerFactory({
   identity: { name: 'gw', version: '0' }, pipeline,
   tools: { list: async () => [], get: async (name) => (name === 'ask' ? asking : undefined) },

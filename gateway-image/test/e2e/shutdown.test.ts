@@ -1,0 +1,55 @@
+/**
+ * Stopping the gateway (`docker stop`: SIGTERM through tini) while an exec runs: close() cuts the call's connection,
+ * which aborts it, and waits for it to end, so the command is killed in its container and the call's outcome is in
+ * the audit log before the log closes. Before, the engine client and the audit log closed under the running call:
+ * the command kept running and the outcome record was lost.
+ */
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditFiles } from '../../src/core/security/verify.js';
+import { docker, runTarget, uniq, waitForProcess, type TestContainer } from './helpers/docker-cli.js';
+import { rpcCall, startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
+
+/** Every record of the audit files in `dir`, oldest first. */
+function readAuditRecords(dir: string): Array<Record<string, unknown>> {
+  return readdirSync(dir).filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.log$/.test(n)).sort()
+    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+describe('shutdown with an exec running (built image, real engine)', () => {
+  let dir: string;
+  let target: TestContainer;
+  let gw: GatewayUnderTest;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcp-shutdown-audit-'));
+    chmodSync(dir, 0o777); // written by the image's user (node)
+    target = await runTarget(uniq('shutdown-target'));
+    gw = await startGateway({ env: { MCP_DOCKER_AUDIT_FILE: '/audit/audit.log' }, args: ['-v', `${dir}:/audit`] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await gw?.remove();
+    await target?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kills the command in its container and records the call\'s outcome before the audit log closes', async () => {
+    const call = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sleep', '321'], timeoutMs: 600_000 }).catch((err: Error) => err);
+    await waitForProcess(target.name, 'sleep 321');
+
+    await docker('stop', '-t', '20', gw.id);
+    // The gateway ended on SIGTERM, not on docker's SIGKILL after the 20 s.
+    expect(await docker('inspect', '-f', '{{.State.ExitCode}}', gw.id)).toBe('0');
+    await call; // cut off by the close: an error or an answer, either way settled
+    await waitForProcess(target.name, 'sleep 321', false);
+
+    const records = readAuditRecords(dir).filter((r) => r.tool === 'docker_exec');
+    expect(records.map((r) => r.phase)).toEqual(['decision', 'outcome']);
+    expect(records[1]).toMatchObject({ isError: true, traceId: records[0].traceId });
+    const verified = await verifyAuditFiles(dir);
+    expect(verified.ok).toBe(true);
+  }, 60_000);
+});
