@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditFiles } from '../../src/core/security/verify.js';
 import { docker, runTarget, uniq, waitForProcess, type TestContainer } from './helpers/docker-cli.js';
 import { rpcCall, startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
+import { connectClient } from './helpers/mcp-client.js';
 
 /** Every record of the audit files in `dir`, oldest first. */
 function readAuditRecords(dir: string): Array<Record<string, unknown>> {
@@ -36,19 +37,30 @@ describe('shutdown with an exec running (built image, real engine)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('kills the command in its container and records the call\'s outcome before the audit log closes', async () => {
+  it('kills the commands in their container and records the calls\' outcomes before the audit log closes (/rpc and an MCP session)', async () => {
     const call = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sleep', '321'], timeoutMs: 600_000 }).catch((err: Error) => err);
+    // An MCP session's call is aborted by the session's close (the SDK aborts its running handlers).
+    const client = await connectClient(gw.url);
+    const sessionCall = client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['sleep', '322'], timeoutMs: 600_000 } }, undefined, { timeout: 120_000 })
+      .catch((err: Error) => err);
     await waitForProcess(target.name, 'sleep 321');
+    await waitForProcess(target.name, 'sleep 322');
 
     await docker('stop', '-t', '20', gw.id);
     // The gateway ended on SIGTERM, not on docker's SIGKILL after the 20 s.
     expect(await docker('inspect', '-f', '{{.State.ExitCode}}', gw.id)).toBe('0');
     await call; // cut off by the close: an error or an answer, either way settled
+    await sessionCall;
+    await client.close().catch(() => undefined);
     await waitForProcess(target.name, 'sleep 321', false);
+    await waitForProcess(target.name, 'sleep 322', false);
 
     const records = readAuditRecords(dir).filter((r) => r.tool === 'docker_exec');
-    expect(records.map((r) => r.phase)).toEqual(['decision', 'outcome']);
-    expect(records[1]).toMatchObject({ isError: true, traceId: records[0].traceId });
+    for (const seconds of ['321', '322']) {
+      const decision = records.find((r) => r.phase === 'decision' && (r.args as { cmd: string[] }).cmd[1] === seconds);
+      expect(decision, `decision record of sleep ${seconds}`).toBeDefined();
+      expect(records.filter((r) => r.traceId === decision!.traceId).map((r) => [r.phase, r.isError])).toEqual([['decision', undefined], ['outcome', true]]);
+    }
     const verified = await verifyAuditFiles(dir);
     expect(verified.ok).toBe(true);
   }, 60_000);
