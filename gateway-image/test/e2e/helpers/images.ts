@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The local base image scripts/build-base-image.sh builds (node + busybox + tini, no registry). */
 export const BASE_IMAGE = process.env.MCP_TEST_BASE_IMAGE ?? 'mcp-gateway-base:local';
-/** The gateway image the global setup builds from gateway-image/. */
-export const GATEWAY_IMAGE = 'mcp-gateway:test';
+/**
+ * The gateway image the global setup builds from gateway-image/. MCP_TEST_GATEWAY_IMAGE names another tag, so
+ * two checkouts can run their e2e suites on one engine without replacing each other's image.
+ */
+export const GATEWAY_IMAGE = process.env.MCP_TEST_GATEWAY_IMAGE ?? 'mcp-gateway:test';
 /** Label on every container and image the tests create; teardown removes whatever still carries it. */
 export const TEST_LABEL = 'mcp.gateway.test=1';
 /** gateway-image/, the build context. */
