@@ -60,6 +60,30 @@ export interface ToolContext {
   readonly decisionSynced?: Promise<void>;
   /** Present when the call came over an MCP session (not /rpc): lets an upstream server's sampling or elicitation reach the client. */
   readonly askClient?: AskClient;
+  /**
+   * True when the transport can hand an {@link InputRequired} result back to its client (an MCP 2026-07-28
+   * request): a tool that needs input then returns `inputRequired` instead of asking through `askClient`.
+   */
+  readonly acceptsInputRequired?: boolean;
+  /** A retried 2026-07-28 call: the client's answers to the previous round's input requests, by key. */
+  readonly inputResponses?: Readonly<Record<string, unknown>>;
+  /** A retried 2026-07-28 call: the `requestState` echoed by the client. Attacker-controlled: verify before use. */
+  readonly requestState?: string;
+  /** The capabilities the client declared (2026-07-28: with each request; 2025: at initialize), when known. */
+  readonly clientCapabilities?: Readonly<Record<string, unknown>>;
+}
+
+/** One request the client must answer before a call can complete (MCP 2026-07-28 multi-round-trip requests). */
+export interface InputRequest {
+  readonly method: 'elicitation/create' | 'sampling/createMessage' | 'roots/list';
+  readonly params?: Record<string, unknown>;
+}
+
+/** A call that cannot complete until the client answers {@link InputRequest}s and retries with the state. */
+export interface InputRequired {
+  readonly inputRequests: Readonly<Record<string, InputRequest>>;
+  /** Opaque to the client, echoed on the retry; sealed by the gateway (never an upstream's raw state). */
+  readonly requestState?: string;
 }
 
 /** A tool's answer, in MCP CallToolResult shape. */
@@ -67,6 +91,11 @@ export interface ToolResult {
   content: Array<{ type: 'text'; text: string }>;
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
+  /**
+   * Set (with empty content) when the call needs input first; only returned when `ctx.acceptsInputRequired`.
+   * The transport answers `resultType: "input_required"`.
+   */
+  inputRequired?: InputRequired;
 }
 
 /** MCP tool annotations (hints to clients). */
