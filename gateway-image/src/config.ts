@@ -53,6 +53,12 @@ export function baseConfigSchema() {
       maxStreamBytes: z.number().int().min(1024).max(1024 * MiB).default(16 * MiB),
       /** Size of one streamed chunk (progress notification), in bytes. */
       chunkBytes: z.number().int().min(256).max(4 * MiB).default(16 * 1024),
+      /**
+       * The longest a piece of streamed output (exec `stream`, logs `follow`) waits in the gateway before it is sent:
+       * output after a quiet spell goes out at once, a steady flow is coalesced into a notification per this interval
+       * (or per chunkBytes). 0 sends every piece as it is read.
+       */
+      flushMs: z.number().int().min(0).max(1000).default(20),
       /** Default exec timeout. */
       timeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
       /** Longest `followSeconds` a logs call may ask for. */
@@ -92,6 +98,7 @@ export const ENV_VARS: ReadonlyArray<readonly [string, readonly string[], Parser
   ['DOCKER_TLS_VERIFY', ['docker', 'tlsVerify'], bool, 'verify the engine certificate'],
   ['MCP_DOCKER_MAX_BYTES', ['tools', 'maxBytes'], int, 'output cap per call (1048576)'],
   ['MCP_DOCKER_CHUNK_BYTES', ['tools', 'chunkBytes'], int, 'streamed chunk size (16384)'],
+  ['MCP_DOCKER_STREAM_FLUSH_MS', ['tools', 'flushMs'], int, 'longest a piece of streamed output waits before it is sent (20)'],
   ['MCP_DOCKER_MAX_STREAM_BYTES', ['tools', 'maxStreamBytes'], int, 'bytes one streaming call may send (16777216)'],
   ['MCP_DOCKER_TIMEOUT_MS', ['tools', 'timeoutMs'], int, 'default exec timeout (30000)'],
   ['MCP_DOCKER_ENABLE_LIFECYCLE', ['tools', 'enableLifecycle'], bool, 'offer start/stop/restart (false)'],

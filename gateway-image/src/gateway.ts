@@ -4,6 +4,7 @@
  * global, so tests can run several gateways in one process.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
@@ -39,6 +40,12 @@ const EDGE_AUDIT_PER_MINUTE = 120;
  * upstream call ends with its instance). Inside main.ts's own 15 s bound for the whole close.
  */
 const CLOSE_DRAIN_MS = 10_000;
+
+/**
+ * How long close() lets the answers it ended (results, the ends of SSE streams) reach slow clients before it cuts
+ * their connections: what the clients' sockets still buffer would otherwise be lost.
+ */
+const CLOSE_FLUSH_MS = 2_000;
 
 /** Version reported by initialize and `health`. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -227,6 +234,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     shuttingDown: () => closing,
   });
   let sweeper: NodeJS.Timeout | undefined;
+  // Responses not yet written out, so close() can let their last bytes reach the client before it cuts connections.
+  const openResponses = new Set<ServerResponse>();
+  http.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    openResponses.add(res);
+    res.once('close', () => openResponses.delete(res));
+  });
 
   return {
     metrics, pipeline, catalog, readiness, tools: toolSource,
@@ -269,24 +282,48 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       if (closing) return;
       closing = true;
       clearInterval(sweeper);
+      // Stop accepting (new requests on open connections get 503 SHUTTING_DOWN from the edge).
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      const side = await sessionSide?.catch(() => undefined);
-      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
-      http.closeAllConnections();
-      await closed;
-      // The calls cut off above were aborted: they stop their work (an exec is killed in its container) and record
-      // their outcome, which needs the engine client and the audit log still open. Bounded: a call that ignores its
-      // abort does not keep the audit log from being synced and closed.
+      // Stop the running calls while their clients are still connected: each one stops its work (an exec is killed in
+      // its container, a follow ends), sends the output it already has, records its outcome and answers with a result
+      // that says the gateway is shutting down. Bounded: a call that ignores its abort does not keep the audit log
+      // from being synced and closed.
+      pipeline.shutdown();
       const drained = await Promise.race([
         pipeline.idle().then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_DRAIN_MS).unref()),
       ]);
       if (!drained) logger.error({ waitedMs: CLOSE_DRAIN_MS }, 'tool calls still running at close; closing without their outcome records');
+      // The answers of the calls that just ended are sent by promise continuations (the SDK's, /rpc's): let them run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const side = await sessionSide?.catch(() => undefined);
+      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
+      await responsesWritten(openResponses, CLOSE_FLUSH_MS);
+      http.closeAllConnections();
+      await closed;
       await upstreams?.close();
       await security.close();
       docker.close();
     },
   };
+}
+
+/**
+ * Resolves once every response in `open` has been written out (or its connection closed), or after `ms` at the
+ * latest. A response emits 'close' once its end has been handed to the socket.
+ */
+function responsesWritten(open: ReadonlySet<ServerResponse>, ms: number): Promise<void> {
+  const pending = [...open].filter((res) => !res.writableFinished);
+  if (pending.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void Promise.all(pending.map((res) => new Promise<void>((done) => {
+      if (res.writableFinished || res.destroyed) return done();
+      res.once('finish', () => done());
+      res.once('close', () => done());
+    }))).then(() => { clearTimeout(timer); resolve(); });
+  });
 }
 
 /**

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Authorizer, AuditEvent, AuditSink, CallLimiter, Decision, Principal, Redactor, ToolContext, ToolDefinition, ToolResult } from './contracts.js';
 import type { GatewayMetrics } from './metrics.js';
+import { abortedByShutdown, GatewayShuttingDownError } from './shutdown.js';
 import { errorResult } from './tools/tool-result.js';
 
 /** Arguments that failed the tool's schema; the MCP adapter answers JSON-RPC -32602 naming the field. */
@@ -59,6 +60,12 @@ export interface ToolPipeline {
    * the audit log and the engine client close.
    */
   idle(): Promise<void>;
+  /**
+   * Aborts every call in flight, and every call started afterwards, with a {@link GatewayShuttingDownError} reason:
+   * the gateway's close() calls it first, so running calls end with a result that says so (and a streaming call
+   * sends the output it already has before that result) while their clients are still connected.
+   */
+  shutdown(): void;
 }
 
 function formatIssues(error: z.ZodError): string[] {
@@ -81,6 +88,9 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
 
   let inFlight = 0;
   const idleWaiters: Array<() => void> = [];
+  // The per-call controllers shutdown() aborts; each follows its transport's signal too.
+  const running = new Set<AbortController>();
+  let shuttingDown = false;
 
   async function run(tool: ToolDefinition, rawArgs: unknown, input: CallInput): Promise<ToolResult> {
     const started = performance.now();
@@ -149,9 +159,13 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
       try {
         result = await tool.run(args, overlapped ? { ...ctx, decisionSynced: decided } : ctx);
       } catch (err) {
-        // A tool stopped by a failed decision sync threw its reason: that is the refusal below, not a fault.
-        if (await recorded) logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
-        result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
+        // A tool stopped by a failed decision sync threw its reason: that is the refusal below, not a fault. One
+        // stopped by the gateway's shutdown says so.
+        if (abortedByShutdown(input.signal)) result = errorResult(`${tool.name} stopped: ${(input.signal.reason as Error).message}`);
+        else {
+          if (await recorded) logger.error({ err, traceId, tool: tool.name }, 'tool failed unexpectedly');
+          result = errorResult(`Internal error while running ${tool.name} (trace ${traceId})`);
+        }
       }
       // The tool stopped at decisionSynced when the sync failed: nothing took effect, the call is refused.
       if (!(await recorded)) return unrecorded();
@@ -178,12 +192,24 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
   return {
     async call(tool, rawArgs, input) {
       inFlight += 1;
+      const call = new AbortController();
+      const follow = () => call.abort(input.signal.reason);
+      if (shuttingDown) call.abort(new GatewayShuttingDownError());
+      else if (input.signal.aborted) follow();
+      else input.signal.addEventListener('abort', follow, { once: true });
+      running.add(call);
       try {
-        return await run(tool, rawArgs, input);
+        return await run(tool, rawArgs, { ...input, signal: call.signal });
       } finally {
+        running.delete(call);
+        input.signal.removeEventListener('abort', follow);
         inFlight -= 1;
         if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
       }
+    },
+    shutdown() {
+      shuttingDown = true;
+      for (const call of running) call.abort(new GatewayShuttingDownError());
     },
     idle() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { idleWaiters.push(resolve); });

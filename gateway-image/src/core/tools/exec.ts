@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
+import { abortedByShutdown } from '../shutdown.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
@@ -18,7 +19,7 @@ function execArgs(deps: ToolDeps) {
       .describe('Extra environment, NAME=value'),
     tty: z.boolean().optional().describe('Allocate a TTY (stdout and stderr are then merged)'),
     stdin: z.string().optional().describe('Text written to the process stdin, which is then closed'),
-    stream: z.boolean().optional().describe('Send output as progress notifications while running'),
+    stream: z.boolean().optional().describe('Send output as progress notifications while running, as it is printed'),
     timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe(`Kill after this long (default ${deps.limits.timeoutMs})`),
     maxBytes: z.number().int().min(1).max(deps.limits.maxBytes).optional().describe(`Output cap (default and max ${deps.limits.maxBytes})`),
     chunkBytes: z.number().int().min(64).max(4 * 1024 * 1024).optional().describe(`Streamed chunk size (default ${deps.limits.chunkBytes})`),
@@ -46,7 +47,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
       try {
         const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin, beforeStart: ctx.decisionSynced }, ctx.signal);
         if (!handle) return notFound('container', a.id);
-        let stopReason: 'timeout' | 'output-cap' | 'stream-limit' | 'cancelled' | undefined;
+        let stopReason: 'timeout' | 'output-cap' | 'stream-limit' | 'cancelled' | 'shutdown' | undefined;
         let kill: ReturnType<typeof handle.kill> | undefined;
         const stop = (reason: NonNullable<typeof stopReason>) => {
           stopReason ??= reason;
@@ -55,6 +56,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         const capture = captureOutput(handle.stdout, handle.stderr, {
           maxBytes: a.maxBytes ?? deps.limits.maxBytes,
           chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
+          flushMs: deps.limits.flushMs,
           progress: a.stream ? ctx.progress : undefined,
           // Buffered: the cap ends the command (nobody will see the rest). Streaming: everything reaches the client
           // as progress and only the final result is capped, so the command runs to its end or its timeout.
@@ -63,7 +65,14 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           onStreamLimit: () => stop('stream-limit'),
           onBytes: (n) => deps.onBytes?.('docker_exec', n),
         });
-        await awaitOutput(capture.finished, { signal: ctx.signal, deadlineMs: timeoutMs, onDeadline: () => stop('timeout'), onAbort: () => stop('cancelled') });
+        try {
+          await awaitOutput(capture.finished, {
+            signal: ctx.signal, deadlineMs: timeoutMs, onDeadline: () => stop('timeout'),
+            onAbort: () => stop(abortedByShutdown(ctx.signal) ? 'shutdown' : 'cancelled'),
+          });
+        } finally {
+          capture.stop();
+        }
         const killed = kill ? await kill : undefined;
         const exitCode = await handle.exitCode();
         const out = capture.result();
@@ -74,6 +83,7 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         };
         if (stopReason === 'timeout') return errorResult(`Command timed out after ${timeoutMs} ms and was killed`, data);
         if (stopReason === 'cancelled') return errorResult('Command cancelled and killed', data);
+        if (stopReason === 'shutdown') return errorResult('Command killed: the gateway is shutting down (the output it printed so far is in this result)', data);
         if (stopReason === 'stream-limit') {
           return errorResult(`Command stopped after streaming ${deps.limits.maxStreamBytes} bytes (MCP_DOCKER_MAX_STREAM_BYTES); narrow the output or raise the limit`, data);
         }

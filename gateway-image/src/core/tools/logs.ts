@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
-import { dockerErrorResult, notFound, okResult } from './tool-result.js';
+import { abortedByShutdown } from '../shutdown.js';
+import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -30,7 +31,7 @@ function logsArgs(deps: ToolDeps) {
     since: timeArg.optional().describe('Start time: unix seconds, RFC 3339, or a duration like 10m'),
     until: timeArg.optional().describe('End time, same forms as since'),
     timestamps: z.boolean().optional().describe('Prefix lines with timestamps'),
-    follow: z.boolean().optional().describe('Keep reading new lines for followSeconds, sent as progress'),
+    follow: z.boolean().optional().describe('Keep reading new lines for followSeconds, sent as progress as they are logged'),
     followSeconds: z.number().int().min(1).max(deps.limits.maxFollowSeconds).optional().describe('How long to follow (default 10)'),
     maxBytes: z.number().int().min(1).max(deps.limits.maxBytes).optional().describe(`Output cap (default and max ${deps.limits.maxBytes})`),
     chunkBytes: z.number().int().min(64).max(4 * 1024 * 1024).optional().describe('Streamed chunk size'),
@@ -57,11 +58,12 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           until: a.until === undefined ? undefined : toUnixSeconds(a.until),
         }, ctx.signal);
         if (!logs) return notFound('container', a.id);
-        let stopped: 'follow-ended' | 'output-cap' | 'stream-limit' | 'cancelled' | undefined;
+        let stopped: 'follow-ended' | 'output-cap' | 'stream-limit' | 'cancelled' | 'shutdown' | undefined;
         const stop = (why: NonNullable<typeof stopped>) => { stopped ??= why; logs.close(); };
         const capture = captureOutput(logs.stdout, logs.stderr, {
           maxBytes: a.maxBytes ?? deps.limits.maxBytes,
           chunkBytes: a.chunkBytes ?? deps.limits.chunkBytes,
+          flushMs: deps.limits.flushMs,
           progress: a.follow ? ctx.progress : undefined,
           // Following streams every line as progress (bounded by followSeconds); only the result is capped.
           onCap: a.follow ? undefined : () => stop('output-cap'),
@@ -69,12 +71,17 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           onStreamLimit: () => stop('stream-limit'),
           onBytes: (n) => deps.onBytes?.('docker_logs', n),
         });
-        await awaitOutput(capture.finished, {
-          signal: ctx.signal, deadlineMs: a.follow ? (a.followSeconds ?? 10) * 1000 : undefined,
-          onDeadline: () => stop('follow-ended'), onAbort: () => stop('cancelled'),
-        });
-        const out = capture.result();
-        return okResult({ ...out, durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) });
+        try {
+          await awaitOutput(capture.finished, {
+            signal: ctx.signal, deadlineMs: a.follow ? (a.followSeconds ?? 10) * 1000 : undefined,
+            onDeadline: () => stop('follow-ended'), onAbort: () => stop(abortedByShutdown(ctx.signal) ? 'shutdown' : 'cancelled'),
+          });
+        } finally {
+          capture.stop();
+        }
+        const data = { ...capture.result(), durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) };
+        if (stopped === 'shutdown') return errorResult('Reading the logs stopped: the gateway is shutting down (the lines read so far are in this result)', data);
+        return okResult(data);
       } catch (err) {
         return dockerErrorResult(err);
       }

@@ -1,6 +1,13 @@
 /**
- * Collects a process's stdout/stderr up to a byte cap, optionally forwarding fixed-size chunks as they
- * arrive (streaming mode). Used by docker_exec and docker_logs so both cap and stream the same way.
+ * Collects a process's stdout/stderr up to a byte cap, optionally forwarding the output as progress notifications
+ * while it arrives (streaming mode). Used by docker_exec and docker_logs so both cap and stream the same way.
+ *
+ * Streaming sends output when it arrives rather than when a chunk is full: a command that prints a line a second
+ * must show each line as it comes, not 16 KiB later. Output that arrives after a quiet spell (longer than
+ * `flushMs`) goes out at once (after the current I/O turn, so the pieces of one read travel together); under a
+ * steady flow pieces are coalesced and sent at least every `flushMs`, or as soon as `chunkBytes` are pending. So a
+ * piece waits at most `flushMs`, except while the client's connection is full (backpressure), when nothing is sent
+ * and the producer is paused until it drains.
  */
 import type { Readable } from 'node:stream';
 import type { ToolProgress } from '../contracts.js';
@@ -19,6 +26,11 @@ export interface CapturedOutput {
 export interface CaptureOptions {
   readonly maxBytes: number;
   readonly chunkBytes: number;
+  /**
+   * Streaming only: the longest a received piece of output waits before it is sent (coalescing a steady flow into
+   * fewer notifications). 0 sends every piece after the I/O turn it arrived in. @default 20
+   */
+  readonly flushMs?: number;
   /** Forward chunks as progress notifications while running; a returned promise pauses reading until it settles. */
   readonly progress?: (p: ToolProgress) => void | Promise<void>;
   /** Called once when the cap is first exceeded (buffered callers stop the producer; streaming ones let it run). */
@@ -30,9 +42,25 @@ export interface CaptureOptions {
   readonly onBytes?: (n: number) => void;
 }
 
+/** A running capture. */
+export interface OutputCapture {
+  /** Settles once both streams ended and everything received was forwarded (streaming). */
+  readonly finished: Promise<void>;
+  result(): CapturedOutput;
+  /**
+   * Stops forwarding: clears the flush timer, and nothing is sent as progress afterwards (the call's result follows).
+   * `finished` does this itself; callers also call it on their way out so no path leaves a timer behind.
+   */
+  stop(): void;
+}
+
+/** The default of {@link CaptureOptions.flushMs}. */
+export const DEFAULT_FLUSH_MS = 20;
+
 /** Starts capturing; returns the result accessor and a promise of the moment both streams ended. */
-export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureOptions): { finished: Promise<void>; result(): CapturedOutput } {
+export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureOptions): OutputCapture {
   const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
   let keptBytes = 0;
   let total = 0;
   let truncated = false;
@@ -40,11 +68,24 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   let pendingBytes = 0;
   let sent = 0;
 
-  // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
   let waiting = false;
   let streamLimited = false;
+  let stopped = false;
+  // When the last notification went out, and the one flush scheduled (an immediate or a timer), if any.
+  let lastFlush = -Infinity;
+  let scheduled: { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate } | undefined;
+  const unschedule = () => {
+    if (!scheduled) return;
+    clearTimeout(scheduled.timer);
+    if (scheduled.immediate) clearImmediate(scheduled.immediate);
+    scheduled = undefined;
+  };
+
+  // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
   const flush = () => {
+    unschedule();
     if (!opts.progress || pendingBytes === 0) return;
+    lastFlush = performance.now();
     const waits: Array<Promise<void>> = [];
     let i = 0;
     while (i < pending.length) {
@@ -62,16 +103,26 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
     pending = [];
     pendingBytes = 0;
     // The client's connection is full: stop reading (the engine then stops the process's writes) until it drains.
-    if (waits.length > 0 && !waiting) {
+    if (waits.length > 0 && !waiting && !stopped) {
       waiting = true;
       stdout.pause();
       stderr.pause();
       void Promise.allSettled(waits).then(() => {
         waiting = false;
+        if (stopped) return;
         stdout.resume();
         stderr.resume();
+        schedule();
       });
     }
+  };
+
+  // Arranges the next flush of pending output: at once after a quiet spell, else flushMs after the previous one.
+  // Nothing is scheduled while the client's connection is full: the drain schedules it.
+  const schedule = () => {
+    if (scheduled || waiting || stopped || pendingBytes === 0) return;
+    const due = lastFlush + flushMs - performance.now();
+    scheduled = due <= 0 ? { immediate: setImmediate(flush) } : { timer: setTimeout(flush, due) };
   };
 
   const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
@@ -82,10 +133,11 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
       if (!streamLimited) { streamLimited = true; flush(); opts.onStreamLimit?.(); }
       return;
     }
-    if (opts.progress) {
+    if (opts.progress && !stopped) {
       pending.push({ stream, data: chunk });
       pendingBytes += chunk.length;
       if (pendingBytes >= opts.chunkBytes) flush();
+      else schedule();
     }
     if (truncated) return;
     const room = opts.maxBytes - keptBytes;
@@ -108,10 +160,19 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
     s.once('close', resolve);
     s.once('error', () => resolve());
   });
-  const finished = Promise.all([ended(stdout), ended(stderr)]).then(flush);
+  const stop = () => {
+    stopped = true;
+    unschedule();
+  };
+  // The last flush sends whatever is still pending (also while the client is slow: it is the end of the output).
+  const finished = Promise.all([ended(stdout), ended(stderr)]).then(() => {
+    if (!stopped) flush();
+    stop();
+  });
 
   return {
     finished,
+    stop,
     result: () => ({
       stdout: Buffer.concat(kept.stdout).toString('utf8'),
       stderr: Buffer.concat(kept.stderr).toString('utf8'),

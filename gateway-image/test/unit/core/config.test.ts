@@ -43,7 +43,7 @@ describe('loadGatewayConfig', () => {
   it('applies defaults: loopback, port 3000, 1 MiB caps, lifecycle off, read-only default role', () => {
     const c = load({});
     expect(c.server).toMatchObject({ host: '127.0.0.1', port: 3000, maxBodyBytes: 1048576, maxJsonDepth: 64 });
-    expect(c.tools).toEqual({ maxBytes: 1048576, maxStreamBytes: 16777216, chunkBytes: 16384, timeoutMs: 30000, maxFollowSeconds: 300, enableLifecycle: false });
+    expect(c.tools).toEqual({ maxBytes: 1048576, maxStreamBytes: 16777216, chunkBytes: 16384, flushMs: 20, timeoutMs: 30000, maxFollowSeconds: 300, enableLifecycle: false });
     expect(c.docker.host).toBe('unix:///var/run/docker.sock');
     expect(c.dryRun).toBe(false);
     expect(c.security.policy.defaultRole).toBe('reader');
@@ -73,6 +73,17 @@ describe('loadGatewayConfig', () => {
     expect(issues.some((i) => i.includes('tools') && i.includes('maxByte'))).toBe(true);
     expect(issues.some((i) => i.startsWith('MCP_DOCKER_EXEC_PER_MINUTE'))).toBe(true);
     expect(issues.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('MCP_DOCKER_STREAM_FLUSH_MS sets tools.flushMs (0 allowed); out of range is named with its value and bounds', () => {
+    expect(load({ MCP_DOCKER_STREAM_FLUSH_MS: '0' }).tools.flushMs).toBe(0);
+    expect(load({}, JSON.stringify({ tools: { flushMs: 50 } })).tools.flushMs).toBe(50);
+    const issues = issuesOf(() => load({ MCP_DOCKER_STREAM_FLUSH_MS: '5000' }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toContain('tools.flushMs [MCP_DOCKER_STREAM_FLUSH_MS]');
+    expect(issues[0]).toContain('(got 5000)');
+    expect(issues[0]).toMatch(/1000/);
+    expect(issuesOf(() => load({ MCP_DOCKER_STREAM_FLUSH_MS: 'soon' }))[0]).toMatch(/^MCP_DOCKER_STREAM_FLUSH_MS="soon".*whole number/);
   });
 
   it('rejects a config file that is not a JSON object, or cannot be read', () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AuditEvent, AuditSink, Authorizer, CallLimiter, Redactor, ToolDefinition } from '../../../src/core/contracts.js';
 import { createMetrics } from '../../../src/core/metrics.js';
 import { ToolArgumentsError, createPipeline } from '../../../src/core/pipeline.js';
+import { abortedByShutdown } from '../../../src/core/shutdown.js';
 
 function harness(over: { authorize?: Authorizer['authorize']; acquire?: CallLimiter['acquire']; healthy?: boolean; appendFails?: boolean; dryRun?: boolean; syncGate?: Promise<void> } = {}) {
   const steps: string[] = [];
@@ -73,6 +74,42 @@ describe('tool pipeline', () => {
     // Both outcomes were recorded before idle() resolved.
     expect(h.steps.filter((x) => x === 'audit:outcome:allow')).toHaveLength(2);
     expect(h.steps.at(-1)).toBe('idle');
+    await h.pipeline.idle();
+  });
+
+  it('shutdown() aborts the calls in flight and every later one with the shutting-down reason; a client abort still passes through', async () => {
+    const h = harness();
+    const seen: unknown[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((r) => { started = r; });
+    // Runs until its signal aborts, then answers with the reason it saw (as exec and logs do).
+    const waiter: ToolDefinition = {
+      ...h.tool(false),
+      run: async (_a, ctx) => {
+        started();
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) return resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        seen.push(ctx.signal.reason);
+        return { content: [{ type: 'text', text: abortedByShutdown(ctx.signal) ? 'shutdown' : 'cancelled' }] };
+      },
+    };
+    const client = new AbortController();
+    const cancelled = h.pipeline.call(waiter, {}, { ...h.input, signal: client.signal });
+    await running;
+    client.abort(new Error('client left'));
+    expect((await cancelled).content[0]).toMatchObject({ text: 'cancelled' });
+
+    const inFlight = h.pipeline.call(waiter, {}, h.input);
+    h.pipeline.shutdown();
+    expect((await inFlight).content[0]).toMatchObject({ text: 'shutdown' });
+    expect((await h.pipeline.call(waiter, {}, h.input)).content[0]).toMatchObject({ text: 'shutdown' });
+    expect(seen.map((r) => (r as Error).message)).toEqual(['client left', 'the gateway is shutting down', 'the gateway is shutting down']);
+    // A tool that throws because it was stopped by the shutdown answers with a result that says so, not an internal error.
+    const thrower: ToolDefinition = { ...h.tool(false), run: async (_a, ctx) => { throw ctx.signal.reason; } };
+    const r = await h.pipeline.call(thrower, {}, h.input);
+    expect(r).toMatchObject({ isError: true, content: [{ text: 'docker_ps stopped: the gateway is shutting down' }] });
     await h.pipeline.idle();
   });
 
