@@ -47,12 +47,13 @@ export async function buildImage(tag: string, context: string, baseImage: string
 }
 
 /**
- * The bench policy: the e2e operator policy, `seq` allowed for the 100 MB streaming run, and room for 32
- * concurrent calls (the default limit of 10 would turn the 32-client runs into a test of the limiter).
+ * The bench policy: the e2e operator policy, `seq` allowed for the 100 MB streaming run, `node -e` for the streaming
+ * latency producer (bench/stream-latency.ts), and room for 32 concurrent calls (the default limit of 10 would turn the
+ * 32-client runs into a test of the limiter).
  */
 export const BENCH_CONFIG = {
   ...E2E_CONFIG,
-  exec: { ...E2E_CONFIG.exec, commandPatterns: [...E2E_CONFIG.exec.commandPatterns, 'seq'] },
+  exec: { ...E2E_CONFIG.exec, commandPatterns: [...E2E_CONFIG.exec.commandPatterns, 'seq', 'node -e'] },
   limits: { ...E2E_CONFIG.limits, maxConcurrent: 64 },
 };
 

@@ -3,7 +3,8 @@
  * own handler cost, throughput, RSS, each compared with issue 5's targets (and issue 4's), optionally next to
  * a baseline run (before/after an optimization).
  */
-import type { Issue5Results } from './scenarios.js';
+import type { Issue5Results, StreamVolume } from './scenarios.js';
+import type { StreamLatencyResults } from './stream-latency.js';
 import type { UpstreamResult } from './upstream-scenarios.js';
 
 /** Everything one run produced, as saved to bench/results/<label>.json. */
@@ -15,6 +16,13 @@ export interface RunRecord {
   readonly gitCommit: string;
   readonly issue5?: Issue5Results;
   readonly issue4?: UpstreamResult[];
+  readonly issue12?: Issue12Results;
+}
+
+/** Issue 12 (streaming streams): line latency, and the 100 MB run when it was measured on its own (`--only issue12`). */
+export interface Issue12Results {
+  readonly latency: StreamLatencyResults;
+  readonly volume?: StreamVolume;
 }
 
 const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
@@ -204,6 +212,35 @@ export function issue4Markdown(results: UpstreamResult[]): string {
   ].join('\n');
 }
 
+/** Issue 12's targets; the 100 MB figures come from its own run or from issue 5's. */
+export function checkIssue12(r: Issue12Results, issue5?: Issue5Results): TargetCheck[] {
+  const g = r.latency.gateway;
+  const volume = r.volume ?? issue5?.rss;
+  return [
+    { target: `streamed line latency p50 <= 10 ms (a line every ${r.latency.intervalMs} ms, /mcp)`, measured: `${f(g.p50)} ms (Engine API floor ${f(r.latency.raw.p50)} ms)`, met: g.p50 <= 10 },
+    { target: 'streamed line latency p99 <= 100 ms', measured: `${f(g.p99)} ms (floor ${f(r.latency.raw.p99)} ms)`, met: g.p99 <= 100 },
+    ...(r.volume ? [{ target: 'RSS while streaming 100 MB <= 150 MB', measured: `${f(r.volume.streamPeakMiB, 1)} MiB peak (${r.volume.streamBytes} B)`, met: r.volume.streamBytes >= 100_000_000 ? r.volume.streamPeakMiB <= 150 : undefined }] : []),
+    ...(volume ? [] : [{ target: 'RSS while streaming 100 MB <= 150 MB', measured: 'not measured in this run', met: undefined }]),
+  ];
+}
+
+/** Markdown for issue 12. */
+export function issue12Markdown(r: Issue12Results, issue5?: Issue5Results): string {
+  const row = (name: string, s: Issue12Results['latency']['gateway']) => [name, f(s.p50), f(s.p99), f(s.max), f(s.mean), String(s.n)];
+  const v = r.volume;
+  return [
+    `### Streamed line latency: Docker emitting a line -> the client receiving it (a line every ${r.latency.intervalMs} ms)`,
+    'Producer: `node -e` in the target printing its wall-clock time per line; the receiver subtracts it from its own (same kernel clock).',
+    'Gateway: `docker_exec` `stream: true`, official SDK client over /mcp, lines from progress notifications. Engine API: exec start',
+    'attached, frames demultiplexed as they arrive (the floor Docker\'s relay sets). Calls alternate between the two.',
+    '',
+    table(['path', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'lines'], [row('gateway (/mcp)', r.latency.gateway), row('Engine API (floor)', r.latency.raw)]),
+    '',
+    ...(v ? [`Streaming run alone: ${v.streamBytes} B in ${f(v.streamSeconds, 1)} s (${f(v.streamBytes / 1e6 / v.streamSeconds, 1)} MB/s), ${v.streamProgressEvents} progress events, gateway RSS peak ${f(v.streamPeakMiB, 1)} MiB.`, ''] : []),
+    table(['target', 'measured', 'status'], checkIssue12(r, issue5).map((c) => [c.target, c.measured, ok(c.met)])),
+  ].join('\n');
+}
+
 /** The whole report for one run. */
 export function runMarkdown(run: RunRecord, baseline?: RunRecord): string {
   return [
@@ -216,5 +253,6 @@ export function runMarkdown(run: RunRecord, baseline?: RunRecord): string {
     '',
     ...(run.issue5 ? ['## Issue 5: Docker tools vs raw Engine API', '', issue5Markdown(run.issue5, baseline?.issue5), ''] : []),
     ...(run.issue4 ? ['## Issue 4: upstream bridging vs supergateway and mcp-proxy', '', issue4Markdown(run.issue4), ''] : []),
+    ...(run.issue12 ? ['## Issue 12: streaming latency', '', issue12Markdown(run.issue12, run.issue5), ''] : []),
   ].join('\n');
 }

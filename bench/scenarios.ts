@@ -173,14 +173,36 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   await Promise.all(idleSessions.map((s) => s.close()));
   rpc.close();
 
-  log(`streaming ~${bounds.streamBytes} bytes of exec output ...`);
+  const stream = await streamVolume(ctx, bounds.streamBytes);
+  const afterMiB = rssMiB(ctx.gatewayPid).rss;
+
+  return {
+    latency, throughput, gatewayDurations,
+    rss: { idleMiB, idleSettledMiB, bareNodeMiB: ctx.bareNode?.freshMiB, bareNodeSettledMiB: ctx.bareNode?.settledMiB, sessions32PeakMiB, sessions32AfterMiB, ...stream, afterMiB },
+  };
+}
+
+/** One streaming run's figures: the gateway's RSS peak and the time for `streamBytes` of exec output. */
+export interface StreamVolume {
+  readonly streamPeakMiB: number;
+  readonly streamBytes: number;
+  readonly streamSeconds: number;
+  readonly streamProgressEvents: number;
+}
+
+/**
+ * One SDK call that streams ~`bytes` of exec output (`seq`, `stream: true`, 64 KiB chunks) while the gateway's RSS is
+ * sampled: its memory must stay bounded however fast the producer is.
+ */
+export async function streamVolume(ctx: Pick<Issue5Context, 'url' | 'token' | 'target' | 'gatewayPid' | 'log'>, bytes: number): Promise<StreamVolume> {
+  ctx.log(`streaming ~${bytes} bytes of exec output ...`);
   const streamer = await openSdkSession(ctx.url, { token: ctx.token });
-  const n = seqCountFor(bounds.streamBytes);
+  const n = seqCountFor(bytes);
   let progressEvents = 0;
   const sampler = rssSampler(ctx.gatewayPid, 20);
   const t0 = performance.now();
   const r = await streamer.client.callTool(
-    { name: 'docker_exec', arguments: { id: target, cmd: ['seq', '1', String(n)], stream: true, chunkBytes: 64 * 1024, timeoutMs: 300_000 } },
+    { name: 'docker_exec', arguments: { id: ctx.target, cmd: ['seq', '1', String(n)], stream: true, chunkBytes: 64 * 1024, timeoutMs: 300_000 } },
     undefined,
     { onprogress: () => { progressEvents += 1; }, timeout: 300_000, resetTimeoutOnProgress: true },
   );
@@ -189,11 +211,6 @@ export async function runIssue5(ctx: Issue5Context, bounds: Issue5Bounds = DEFAU
   const sc = (r.structuredContent ?? {}) as { bytes?: number; truncated?: boolean; exitCode?: number };
   if (r.isError || sc.exitCode !== 0) throw new Error(`streaming exec failed: ${JSON.stringify(r.content).slice(0, 300)}`);
   await streamer.close();
-  const afterMiB = rssMiB(ctx.gatewayPid).rss;
-  log(`streamed ${sc.bytes} bytes in ${streamSeconds.toFixed(1)} s, ${progressEvents} progress events, RSS peak ${streamPeakMiB.toFixed(1)} MiB`);
-
-  return {
-    latency, throughput, gatewayDurations,
-    rss: { idleMiB, idleSettledMiB, bareNodeMiB: ctx.bareNode?.freshMiB, bareNodeSettledMiB: ctx.bareNode?.settledMiB, sessions32PeakMiB, sessions32AfterMiB, streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents, afterMiB },
-  };
+  ctx.log(`streamed ${sc.bytes} bytes in ${streamSeconds.toFixed(1)} s, ${progressEvents} progress events, RSS peak ${streamPeakMiB.toFixed(1)} MiB`);
+  return { streamPeakMiB, streamBytes: sc.bytes ?? 0, streamSeconds, streamProgressEvents: progressEvents };
 }
