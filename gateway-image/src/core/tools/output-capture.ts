@@ -84,7 +84,7 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   // Sends what is pending as progress notifications of at most chunkBytes each, one stream at a time in order.
   const flush = () => {
     unschedule();
-    if (!opts.progress || pendingBytes === 0) return;
+    if (!opts.progress || pendingBytes === 0 || stopped) return;
     lastFlush = performance.now();
     const waits: Array<Promise<void>> = [];
     let i = 0;
@@ -166,7 +166,7 @@ export function captureOutput(stdout: Readable, stderr: Readable, opts: CaptureO
   };
   // The last flush sends whatever is still pending (also while the client is slow: it is the end of the output).
   const finished = Promise.all([ended(stdout), ended(stderr)]).then(() => {
-    if (!stopped) flush();
+    flush();
     stop();
   });
 
