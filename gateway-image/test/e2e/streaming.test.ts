@@ -83,7 +83,7 @@ describe('streaming delivers output as it is emitted (built image, real engine, 
     writeFileSync(join(dir, 'handshake'), SCRIPT);
     chmodSync(join(dir, 'handshake'), 0o755);
     chmodSync(dir, 0o755);
-    target = await runContainer({ name: uniq('stream-target'), image: BASE_IMAGE, args: ['-v', `${dir}:/opt/handshake:ro`], cmd: ['sleep', '3600'] });
+    target = await runContainer({ name: uniq('stream-target'), image: BASE_IMAGE, args: ['--network', 'none', '-v', `${dir}:/opt/handshake:ro`], cmd: ['sleep', '3600'] });
     gw = await startGateway({ config: CONFIG });
   }, 120_000);
 
@@ -114,7 +114,7 @@ describe('streaming delivers output as it is emitted (built image, real engine, 
     it(`docker_logs follow: a line logged on demand arrives while following (${transport})`, async () => {
       // Logs "ready", waits for the test's file, logs "done" and exits (which ends the follow).
       const logger = await runContainer({
-        name: uniq('stream-logger'), image: BASE_IMAGE,
+        name: uniq('stream-logger'), image: BASE_IMAGE, args: ['--network', 'none'],
         cmd: ['sh', '-c', 'echo ready; i=0; while [ ! -e /tmp/go ] && [ $i -lt 1200 ]; do i=$((i+1)); sleep 0.05; done; echo done'],
       });
       loggers.push(logger);
@@ -146,6 +146,7 @@ describe('streaming delivers output as it is emitted (built image, real engine, 
 describe('stopping the gateway during streaming calls (built image, real engine, SDK client)', () => {
   let dir: string;
   let target: TestContainer;
+  let logger: TestContainer;
   let gw: GatewayUnderTest;
 
   beforeAll(async () => {
@@ -153,7 +154,8 @@ describe('stopping the gateway during streaming calls (built image, real engine,
     writeFileSync(join(dir, 'handshake'), SCRIPT);
     chmodSync(join(dir, 'handshake'), 0o755);
     chmodSync(dir, 0o755);
-    target = await runContainer({ name: uniq('stream-stop-target'), image: BASE_IMAGE, args: ['-v', `${dir}:/opt/handshake:ro`], cmd: ['sleep', '3600'] });
+    target = await runContainer({ name: uniq('stream-stop-target'), image: BASE_IMAGE, args: ['--network', 'none', '-v', `${dir}:/opt/handshake:ro`], cmd: ['sleep', '3600'] });
+    logger = await runContainer({ name: uniq('stream-stop-logger'), image: BASE_IMAGE, args: ['--network', 'none'], cmd: ['sh', '-c', 'echo ready; exec sleep 3600'] });
     // The longest flush interval: "done" is most likely still held in the gateway when it is told to stop.
     gw = await startGateway({ config: CONFIG, env: { MCP_DOCKER_STREAM_FLUSH_MS: '1000' } });
   }, 120_000);
@@ -161,10 +163,11 @@ describe('stopping the gateway during streaming calls (built image, real engine,
   afterAll(async () => {
     await gw?.remove();
     await target?.remove();
+    await logger?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('what the command printed reaches the client first, then a result saying the gateway is shutting down (/mcp, /sse, /rpc)', async () => {
+  it('what the command printed (or the container logged) reaches the client first, then a result saying the gateway is shutting down (/mcp, /sse, /rpc)', async () => {
     const run = uniq('stop');
     const mcp = await connectClient(gw.url);
     const sse = await connectClient(gw.url, 'sse');
@@ -179,9 +182,15 @@ describe('stopping the gateway during streaming calls (built image, real engine,
     };
     const calls = [{ ...streamingCall(mcp, 'mcp'), transport: 'streamable-http' as const }, { ...streamingCall(sse, 'sse'), transport: 'sse' as const }];
     const rpc = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sleep', '323'], stream: true, timeoutMs: 600_000 });
+    // A follow of a container that logged "ready" and then nothing: stopped by the shutdown, not by followSeconds.
+    let logged!: () => void;
+    const loggedReady = new Promise<void>((resolve) => { logged = resolve; });
+    const follow = callWithHandshake(mcp, 'docker_logs', { id: logger.name, tail: 'all', follow: true, followSeconds: 300 }, async () => logged());
+    follow.catch(() => undefined);
     // Both commands printed "done" (they marked it), and /rpc's command runs: now stop the gateway.
     for (const c of calls) await waitForFile(target.name, c.printed);
     await waitForProcess(target.name, 'sleep 323');
+    await loggedReady;
 
     await docker('stop', '-t', '20', gw.id);
     expect(await docker('inspect', '-f', '{{.State.ExitCode}}', gw.id)).toBe('0');
@@ -193,6 +202,11 @@ describe('stopping the gateway during streaming calls (built image, real engine,
       expect((result.content as Array<{ text: string }>)[0].text).toMatch(/gateway is shutting down/);
       expect(result.structuredContent).toMatchObject({ stdout: 'ready\ndone\n', stopped: 'shutdown' });
     }
+    const followed = await follow;
+    expect(followed.streamed).toBe('ready\n');
+    expect(followed.result.isError).toBe(true);
+    expect((followed.result.content as Array<{ text: string }>)[0].text).toMatch(/gateway is shutting down/);
+    expect(followed.result.structuredContent).toMatchObject({ stdout: 'ready\n', stopped: 'shutdown' });
     const answered = await rpc;
     expect(answered.result?.isError).toBe(true);
     expect(answered.result?.content[0].text).toMatch(/gateway is shutting down/);

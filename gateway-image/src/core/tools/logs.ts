@@ -1,8 +1,8 @@
 /** docker_logs: buffered (tail/since/until) or followed for a bounded time, capped at maxBytes. */
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
-import { awaitOutput, captureOutput } from './output-capture.js';
 import { abortedByShutdown } from '../shutdown.js';
+import { awaitOutput, captureOutput } from './output-capture.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
