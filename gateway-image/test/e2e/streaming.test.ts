@@ -31,9 +31,13 @@ if [ -n "$2" ]; then touch "$2"; while true; do sleep 1; done; fi
 
 const CONFIG = { ...E2E_CONFIG, exec: { ...E2E_CONFIG.exec, commandPatterns: [...E2E_CONFIG.exec.commandPatterns, HANDSHAKE] } };
 
-/** Text of a progress notification's message ({stream, data}). */
+/**
+ * The stdout text of a progress notification's message ({stream, data}). stderr is left out: a shell killed by the
+ * shutdown may report its killed child there ("Killed"), which is output too, but not what the tests compare.
+ */
 function progressText(message: string | undefined): string {
-  return (JSON.parse(message ?? '{}') as { data?: string }).data ?? '';
+  const m = JSON.parse(message ?? '{}') as { stream?: string; data?: string };
+  return m.stream === 'stdout' ? m.data ?? '' : '';
 }
 
 /**
@@ -64,8 +68,8 @@ function expectStreamed(transport: 'streamable-http' | 'sse', streamed: string, 
   if (transport === 'streamable-http') {
     expect(streamed).toBe(full);
   } else {
-    expect(streamed.startsWith('ready\n')).toBe(true);
-    expect(full.startsWith(streamed)).toBe(true);
+    expect(streamed.startsWith('ready\n'), `streamed ${JSON.stringify(streamed)}`).toBe(true);
+    expect(full.startsWith(streamed), `streamed ${JSON.stringify(streamed)}`).toBe(true);
   }
 }
 
