@@ -54,7 +54,7 @@ export const SERVER_NAME = 'docker-gateway';
 export const PLACEHOLDERS = {
   clientId: '<CF-Access-Client-Id: terraform output -json service_token_client_ids>',
   clientSecret: '<CF-Access-Client-Secret: terraform output -json service_token_client_secrets>',
-  gatewayToken: '<gateway token: the value after "name=" in TF_VAR_gateway_auth_tokens>',
+  gatewayToken: '<gateway token: the part after name= in TF_VAR_gateway_auth_tokens>',
 } as const;
 
 const CLAUDE_DESKTOP_FILE = 'claude_desktop_config.json (Claude Desktop: Settings > Developer > Edit Config)';
