@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
+import { parseTfvars } from '../constructs/config/load-config';
 import { describe, expect, it } from 'vitest';
 import { enableManagedOAuth, CLOUDFLARE_PROVIDER_VERSION } from '../constructs/access-oauth';
 import { GatewayAccess } from '../constructs/access';
@@ -6,7 +9,7 @@ import { CLIENT_NAMES, PLACEHOLDERS } from '../constructs/client-configs';
 import { validateConfig } from '../constructs/config/validate-config';
 import { checkStack, managedOAuthAllowPolicy, type SynthesizedStack } from '../constructs/rules';
 import { GatewayTunnel } from '../constructs/tunnel';
-import { ACCOUNT_ID, problemsOf, synth, synthJson, TUNNEL_RAW, ZONE_ID } from './helpers';
+import { ACCOUNT_ID, problemsOf, ROOT, synth, synthJson, TUNNEL_RAW, ZONE_ID } from './helpers';
 
 /** The design document's terraform.tfvars (without the API token, which never belongs in a file). */
 const DESIGN_RAW = {
@@ -184,6 +187,15 @@ describe("the design's terraform.tfvars: zone and team looked up in the account"
     // Both the email and the domain policy decide who logs in, Managed OAuth is on.
     expect(only(json, 'cloudflare_zero_trust_access_policy')).toMatchObject({ decision: 'allow', include: [{ email: { email: 'admin@example.org' } }, { email_domain: { domain: 'example.com' } }] });
     expect(only(json, 'cloudflare_zero_trust_access_application').oauth_configuration.enabled).toBe(true);
+  });
+
+  it("README's copy of the design file parses to exactly these keys and synthesizes", async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /The smallest file for a published gateway is the design's own:\n\n```hcl\n([\s\S]*?)```/.exec(readme);
+    expect(block, 'the README block').not.toBeNull();
+    const raw = await parseTfvars(block![1], 'README.md');
+    expect(raw).toEqual(DESIGN_RAW);
+    expect(() => synth(raw)).not.toThrow();
   });
 
   it('given cloudflare_zone_id and access_team_name, declares no data source and uses them', () => {
