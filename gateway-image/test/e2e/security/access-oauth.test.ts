@@ -66,9 +66,9 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
     const certsUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/cdn-cgi/access/certs`;
     target = await runTarget(uniq('oauth-target'));
     gw = await startHostNetworkGateway({
-      env: { MCP_GATEWAY_ACCESS_CLIENT_NAMES: 'ci-agent=0123abcd.access' },
       config: {
-        auth: { access: { teamDomain: TEAM, aud: AUD, certsUrl } },
+        // serviceTokenNames: the stack's MCP_GATEWAY_ACCESS_CLIENT_NAMES (client id -> the name in service_tokens).
+        auth: { access: { teamDomain: TEAM, aud: AUD, certsUrl, serviceTokenNames: { '0123abcd.access': 'ci-agent' } } },
         policy: {
           // No default role: a principal nobody bound is refused at the door (403), not let in with nothing.
           defaultRole: null,
@@ -122,7 +122,11 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
       await client.close().catch(() => undefined);
       if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     });
-    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+    try {
+      await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+    } catch (err) {
+      throw new Error(`mcp-remote did not connect: ${(err as Error).message}\n--- mcp-remote stderr ---\n${stderr.slice(-4000)}`);
+    }
     return { client, stderr: () => stderr };
   }
 
@@ -143,7 +147,7 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
       const sdk = await sdkClient(h);
       const marker = `sdk-${uniq('m')}`;
       expect(data(await sdk.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['echo', marker] } }))).toMatchObject({ exitCode: 0, stdout: `${marker}\n` });
-      const rec = await waitForAudit(gw, (r) => r.tool === 'docker_exec' && r.phase === 'outcome' && JSON.stringify(r.args ?? {}).includes(marker));
+      const rec = await waitForAudit(gw, (r) => r.tool === 'docker_exec' && r.phase === 'decision' && JSON.stringify(r.args ?? {}).includes(marker));
       expect(rec).toMatchObject({ principal, authMethod, decision: 'allow' });
 
       const remote = await remoteClient(h);
@@ -164,13 +168,15 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
       expect(res.headers.get('www-authenticate')).toBeNull();
       expect((await res.json()).error.message).toMatch(/has no role; bind it in policy\.bindings or set policy\.defaultRole/);
     }
-    // The SDK client sees a plain 403 (no auth provider involved) and mcp-remote gives up instead of starting OAuth.
-    await expect(sdkClient({ 'cf-access-jwt-assertion': await sign({ email: 'eve@example.com' }) })).rejects.toThrow(/403/);
-    let stderr = '';
-    await expect(
-      remoteClient({ 'cf-access-jwt-assertion': await sign({ email: 'eve@example.com' }) }).then((r) => { stderr = r.stderr(); }),
-    ).rejects.toThrow();
-    expect(stderr).not.toMatch(/Please authorize|Browser opened/i);
+    // The SDK client sees the refusal (no auth provider involved) and mcp-remote gives up instead of starting OAuth.
+    await expect(sdkClient({ 'cf-access-jwt-assertion': await sign({ email: 'eve@example.com' }) })).rejects.toThrow(/has no role/);
+    const failure = await remoteClient({ 'cf-access-jwt-assertion': await sign({ email: 'eve@example.com' }) }).then(
+      () => 'connected',
+      (err: Error) => err.message,
+    );
+    expect(failure).toMatch(/^mcp-remote did not connect/);
+    expect(failure).toMatch(/403|has no role/);
+    expect(failure).not.toMatch(/Please authorize|Browser opened|authorization URL/i);
   });
 
   it('without a valid JWT every other combination still fails closed with 401 and a challenge', async () => {
