@@ -15,7 +15,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runTarget, uniq, type TestContainer } from '../helpers/docker-cli.js';
+import { runContainer, uniq, type TestContainer } from '../helpers/docker-cli.js';
+import { BASE_IMAGE } from '../helpers/images.js';
 import { E2E_TOKEN, VIEWER_TOKEN, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { data } from '../helpers/mcp-client.js';
 import { MCP_REMOTE_BIN, requireInstalled, sandbox, type Sandbox } from '../interop/client-process.js';
@@ -64,7 +65,8 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const certsUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/cdn-cgi/access/certs`;
-    target = await runTarget(uniq('oauth-target'));
+    // The target needs no network (and does not depend on the engine's default bridge).
+    target = await runContainer({ name: uniq('oauth-target'), image: BASE_IMAGE, args: ['--network', 'none'], cmd: ['sh', '-c', 'while true; do sleep 1; done'] });
     gw = await startHostNetworkGateway({
       config: {
         // serviceTokenNames: the stack's MCP_GATEWAY_ACCESS_CLIENT_NAMES (client id -> the name in service_tokens).
