@@ -181,6 +181,18 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
     expect(failure).not.toMatch(/Please authorize|Browser opened|authorization URL/i);
   });
 
+  it('what a user sees when credentials do not hold: mcp-remote answers the 401 by starting its OAuth flow, which the gateway refuses', async () => {
+    const failure = await remoteClient({ authorization: 'Bearer wrong-token-0123456789abcdef' }).then(
+      () => 'connected',
+      (err: Error) => err.message,
+    );
+    // The tell-tale lines docs/interop.md quotes: discovery, a localhost callback (Access's "local" redirect URIs), DCR refused.
+    expect(failure).toContain('Discovering OAuth server configuration');
+    expect(failure).toMatch(/OAuth callback server running at http:\/\/127\.0\.0\.1:\d+/);
+    expect(failure).toMatch(/redirect_uris: \[ 'http:\/\/localhost:\d+\/oauth\/callback' \]/);
+    expect(failure).toContain('Dynamic Client Registration rejected (HTTP 401)');
+  });
+
   it('without a valid JWT every other combination still fails closed with 401 and a challenge', async () => {
     const forged = (await sign({ email: 'alice@example.com' })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl');
     for (const [h, code] of [
