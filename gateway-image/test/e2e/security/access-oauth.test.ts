@@ -19,7 +19,7 @@ import { runContainer, uniq, type TestContainer } from '../helpers/docker-cli.js
 import { BASE_IMAGE } from '../helpers/images.js';
 import { E2E_TOKEN, VIEWER_TOKEN, type GatewayUnderTest } from '../helpers/gateway-container.js';
 import { data } from '../helpers/mcp-client.js';
-import { MCP_REMOTE_BIN, requireInstalled, sandbox, type Sandbox } from '../interop/client-process.js';
+import { describeRun, INSPECTOR_BIN, killAll, MCP_REMOTE_BIN, node22, requireInstalled, runClient, sandbox, type Sandbox } from '../interop/client-process.js';
 import { startHostNetworkGateway, waitForAudit } from './security-helpers.js';
 
 const TEAM = 'oauth-team.cloudflareaccess.com';
@@ -191,6 +191,23 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
     expect(failure).toMatch(/OAuth callback server running at http:\/\/127\.0\.0\.1:\d+/);
     expect(failure).toMatch(/redirect_uris: \[ 'http:\/\/localhost:\d+\/oauth\/callback' \]/);
     expect(failure).toContain('Dynamic Client Registration rejected (HTTP 401)');
+  });
+
+  it('what a user sees in the Inspector CLI without credentials: auth_required, asking for a TTY (or --stored-auth-only)', async () => {
+    requireInstalled(INSPECTOR_BIN, '@modelcontextprotocol/inspector');
+    const env = { ...home.env, MCP_INSPECTOR_SECRET_STORE: 'memory' };
+    const args = [INSPECTOR_BIN, '--cli', `${gw.url}/mcp`, '--transport', 'http', '--method', 'tools/list', '--connect-timeout', '30000'];
+    try {
+      const interactive = await runClient(node22(), args, { env, timeoutMs: 60_000 });
+      expect(interactive.code, describeRun('inspector', interactive)).toBe(3);
+      // The Inspector prints its error as one JSON line (on stderr when it fails).
+      expect(`${interactive.stdout}${interactive.stderr}`).toMatch(/"code":"auth_required","message":"Interactive OAuth requires a TTY/);
+      const ci = await runClient(node22(), [...args, '--stored-auth-only'], { env, timeoutMs: 60_000 });
+      expect(ci.code, describeRun('inspector --stored-auth-only', ci)).toBe(3);
+      expect(`${ci.stdout}${ci.stderr}`).toContain('"code":"auth_required"');
+    } finally {
+      killAll();
+    }
   });
 
   it('without a valid JWT every other combination still fails closed with 401 and a challenge', async () => {
