@@ -181,6 +181,30 @@ describe('security: Access Managed OAuth at the origin (JWKS on 127.0.0.1, built
     expect(failure).not.toMatch(/Please authorize|Browser opened|authorization URL/i);
   });
 
+  it('as the stack runs it behind the tunnel with gateway_auth_tokens empty: the Access JWT alone is enough, a bearer alone is refused', async () => {
+    const certsUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/cdn-cgi/access/certs`;
+    const jwtOnly = await startHostNetworkGateway({
+      env: { MCP_GATEWAY_AUTH_TOKENS: '' },
+      config: { auth: { access: { teamDomain: TEAM, aud: AUD, certsUrl } }, policy: { roles: { operator: { tools: ['docker_*'] } }, bindings: [{ emails: ['alice@example.com'], roles: ['operator'] }] } },
+    });
+    try {
+      const call = (headers: Record<string, string>) => fetch(`${jwtOnly.url}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'docker_ps', arguments: { name: target.name } } }),
+      });
+      const ways: Array<Record<string, string>> = [{ 'cf-access-jwt-assertion': await sign({ email: 'alice@example.com' }) }, { 'cf-access-jwt-assertion': await sign({ email: 'alice@example.com' }), authorization: ACCESS_OAUTH_BEARER }];
+      for (const h of ways) {
+        const res = await call(h);
+        expect(res.status).toBe(200);
+        expect((await res.json()).result.structuredContent.count).toBe(1);
+      }
+      expect((await call({ authorization: `Bearer ${E2E_TOKEN}` })).status).toBe(401);
+    } finally {
+      await jwtOnly.remove();
+    }
+  });
+
   it('what a user sees when credentials do not hold: mcp-remote answers the 401 by starting its OAuth flow, which the gateway refuses', async () => {
     const failure = await remoteClient({ authorization: 'Bearer wrong-token-0123456789abcdef' }).then(
       () => 'connected',
