@@ -146,6 +146,10 @@ describe('Cloudflare resources (tunnel enabled)', () => {
     expect(fullJson.output).toEqual({
       local_url: { value: 'http://127.0.0.1:3100', description: 'Gateway URL on the Docker host (127.0.0.1 only).' },
       public_url: { value: 'https://docker-mcp.example.com', description: 'Gateway URL through the tunnel, behind Access.' },
+      mcp_url: { value: 'https://docker-mcp.example.com/mcp', description: 'MCP endpoint (Streamable HTTP) clients connect to.' },
+      sse_url: { value: 'https://docker-mcp.example.com/sse', description: 'Legacy SSE endpoint (MCP 2024-11-05 clients).' },
+      client_configs: { value: expect.any(Object), description: expect.stringContaining('never a secret') },
+      oauth_redirect_uris: { value: expect.arrayContaining(['https://claude.ai/api/mcp/auth_callback']), description: expect.any(String) },
       tunnel_id: { value: '${cloudflare_zero_trust_tunnel_cloudflared.tunnel_1302C5CC.id}' },
       access_aud: { value: '${cloudflare_zero_trust_access_application.access_application_90F11FAE.aud}', description: 'AUD tag of the Access application.' },
       access_team_domain: { value: 'acme.cloudflareaccess.com' },

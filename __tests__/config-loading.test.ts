@@ -79,8 +79,6 @@ describe('parseTfvars / loadStackConfig', () => {
       'gateway_port',
       'memory_limit',
       'domain_suffix',
-      'cloudflare_zone_id',
-      'access_team_name',
     ]);
   });
 });

@@ -121,12 +121,10 @@ describe('validateConfig messages (each names key, value and fix)', () => {
     expect(problemsOf(validate(raw))).toEqual([message]);
   });
 
-  it('tunnel enabled without domain, account, zone, team or principals: every missing key reported', () => {
+  it('tunnel enabled without domain, account or principals: every missing key reported (zone and team are looked up)', () => {
     expect(problemsOf(validate({ enable_cloudflare_tunnel: true }))).toEqual([
       'domain_suffix: is required when enable_cloudflare_tunnel = true; set it to the domain of your Cloudflare zone, e.g. "example.com" (got <missing>)',
       'cloudflare_account_id: is required when enable_cloudflare_tunnel = true; set it to your 32-hex-character account id (got <missing>)',
-      'cloudflare_zone_id: is required when enable_cloudflare_tunnel = true; set it to the 32-hex-character zone id of domain_suffix (got <missing>)',
-      'access_team_name: is required when enable_cloudflare_tunnel = true; set it to your Zero Trust team name (<team>.cloudflareaccess.com) (got <missing>)',
       'allowed_emails: nobody could pass Access: set at least one of allowed_emails, allowed_email_domains or service_tokens when enable_cloudflare_tunnel = true (got [])',
     ]);
   });

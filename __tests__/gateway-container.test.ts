@@ -79,7 +79,11 @@ describe('GatewayContainer defaults (local-only stack)', () => {
   });
 
   it('outputs the local URL', () => {
-    expect(JSON.parse(local).output).toEqual({ local_url: { value: 'http://127.0.0.1:3000', description: 'Gateway URL on the Docker host (127.0.0.1 only).' } });
+    expect(JSON.parse(local).output).toMatchObject({
+      local_url: { value: 'http://127.0.0.1:3000', description: 'Gateway URL on the Docker host (127.0.0.1 only).' },
+      mcp_url: { value: 'http://127.0.0.1:3000/mcp' },
+      sse_url: { value: 'http://127.0.0.1:3000/sse' },
+    });
   });
 });
 

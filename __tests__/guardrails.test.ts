@@ -15,6 +15,7 @@ import {
   noPublicPort,
   noSecretLiterals,
   noTlsVerifyOff,
+  managedOAuthAllowPolicy,
   type SynthesizedStack,
 } from '../constructs/rules';
 import { fixtureConfig, buildStackFromConfig, synthJson } from './helpers';
@@ -39,6 +40,13 @@ const tunnelConfig = (ingress: unknown[], originRequest?: unknown): SynthesizedS
   resource: {
     cloudflare_zero_trust_tunnel_cloudflared_config: { t: { config: { ingress, origin_request: originRequest } } },
     cloudflare_zero_trust_access_application: { a: { domain: 'mcp.example.com', policies: [{ id: 'p', precedence: 1 }] } },
+  },
+});
+/** An Access application with Managed OAuth whose one policy has `decision`. */
+const oauthApp = (decision: string): SynthesizedStack => ({
+  resource: {
+    cloudflare_zero_trust_access_policy: { p: { decision } },
+    cloudflare_zero_trust_access_application: { a: { domain: 'mcp.example.com', policies: [{ id: '${cloudflare_zero_trust_access_policy.p.id}', precedence: 1 }], oauth_configuration: { enabled: true } } },
   },
 });
 const route = { hostname: 'mcp.example.com', service: 'http://mcp-gateway:3000' };
@@ -83,6 +91,7 @@ const cases: Array<[GuardrailRule, SynthesizedStack, SynthesizedStack, string]> 
   [noSecretLiterals, { provider: { cloudflare: [{}] } }, { provider: { cloudflare: [{ api_token: 'abc123' }] } }, 'api_token is a literal; let the provider read it from the environment (e.g. CLOUDFLARE_API_TOKEN)'],
   [noSecretLiterals, { output: { s: { value: '${x.client_secret}', sensitive: true } } }, { output: { s: { value: '${x.client_secret}' } } }, 'exposes a secret; mark the output sensitive'],
   [noSecretLiterals, { variable: { gateway_auth_tokens: { sensitive: true } } }, { variable: { gateway_auth_tokens: { type: 'string' } } }, 'holds secrets but is not sensitive; set sensitive = true'],
+  [managedOAuthAllowPolicy, oauthApp('allow'), oauthApp('non_identity'), 'enables Managed OAuth without an allow policy, so no email login could succeed; add allowed_emails or allowed_email_domains, or set access_managed_oauth = false'],
 ];
 
 describe.each(cases.map(([rule, ...rest]) => [rule.id, rule, ...rest] as const))('rule %s', (_id, rule, compliant, nonCompliant, message) => {
@@ -97,7 +106,7 @@ describe.each(cases.map(([rule, ...rest]) => [rule.id, rule, ...rest] as const))
 describe('GUARDRAIL_RULES', () => {
   it('contains every rule once, with unique ids', () => {
     const ids = GUARDRAIL_RULES.map((r) => r.id);
-    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'hardened-container', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals']);
+    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'hardened-container', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals', 'managed-oauth-allow-policy']);
   });
   it('passes on both real stack variants', async () => {
     expect(checkStack(synthJson() as SynthesizedStack, GUARDRAIL_RULES)).toEqual([]);

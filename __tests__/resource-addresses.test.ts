@@ -19,7 +19,10 @@ describe('synthesized addresses', () => {
       'docker_image.gateway-image_0FD5DE07',
       'docker_network.network',
       'docker_volume.gateway_audit_19906563',
+      'output.client_configs',
       'output.local_url',
+      'output.mcp_url',
+      'output.sse_url',
       'var.gateway_auth_tokens',
     ]);
   });
@@ -45,10 +48,14 @@ describe('synthesized addresses', () => {
       'docker_volume.gateway_audit_19906563',
       'output.access_aud',
       'output.access_team_domain',
+      'output.client_configs',
       'output.local_url',
+      'output.mcp_url',
+      'output.oauth_redirect_uris',
       'output.public_url',
       'output.service_token_client_ids',
       'output.service_token_client_secrets',
+      'output.sse_url',
       'output.tunnel_id',
       'var.gateway_auth_tokens',
     ]);

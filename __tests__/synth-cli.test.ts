@@ -113,11 +113,11 @@ describe.concurrent('cdktf synth through the real CLI', { timeout: 120_000 }, ()
       'cloudflare_account_id: must be 32 hexadecimal characters',
       'allowed_emails: contains a malformed email address',
       'domain_suffix: is required when enable_cloudflare_tunnel = true',
-      'cloudflare_zone_id: is required when enable_cloudflare_tunnel = true',
-      'access_team_name: is required when enable_cloudflare_tunnel = true',
     ]) {
       expect(output).toContain(line);
     }
+    // Zone id and team are looked up in the account when not given: not required.
+    expect(output).not.toMatch(/cloudflare_zone_id|access_team_name/);
     expect(existsSync(outdir)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { ZeroTrustAccessApplication } from '@cdktf/provider-cloudflare/lib/zero-trust-access-application';
 import { ZeroTrustAccessPolicy, type ZeroTrustAccessPolicyInclude } from '@cdktf/provider-cloudflare/lib/zero-trust-access-policy';
 import { ZeroTrustAccessServiceToken } from '@cdktf/provider-cloudflare/lib/zero-trust-access-service-token';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ProblemCollector } from './errors';
 import type { GatewayTunnel } from './tunnel';
@@ -9,8 +10,13 @@ import type { GatewayTunnel } from './tunnel';
 export interface GatewayAccessProps {
   /** The tunnel whose hostname the application protects (its account is used too). */
   readonly tunnel: GatewayTunnel;
-  /** Zero Trust team name, as in `<team>.cloudflareaccess.com`. */
+  /** Zero Trust team name, as in `<team>.cloudflareaccess.com` (may be a reference, see CloudflareLookups). */
   readonly teamName: string;
+  /**
+   * The team domain, when it comes from the account (`cloudflare_zero_trust_organization.auth_domain`).
+   * @default - `<teamName>.cloudflareaccess.com`
+   */
+  readonly teamDomain?: string;
   /**
    * Email addresses admitted by the allow policy.
    * @default - none
@@ -73,7 +79,7 @@ export class GatewayAccess extends Construct {
     if (emails.length + domains.length + tokenNames.length === 0) {
       problems.add('allowedEmails', [], 'nobody could pass Access: give at least one of allowedEmails, allowedEmailDomains or serviceTokenNames');
     }
-    if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(props.teamName)) {
+    if (!Token.isUnresolved(props.teamName) && !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(props.teamName)) {
       problems.add('teamName', props.teamName, 'must be the team name alone, without .cloudflareaccess.com');
     }
     problems.throwIfAny(`GatewayAccess ${this.node.path}`);
@@ -81,7 +87,7 @@ export class GatewayAccess extends Construct {
     const accountId = props.tunnel.accountId;
     this.hostname = props.tunnel.hostname;
     this.teamName = props.teamName;
-    this.teamDomain = `${props.teamName}.cloudflareaccess.com`;
+    this.teamDomain = props.teamDomain ?? `${props.teamName}.cloudflareaccess.com`;
 
     const include: ZeroTrustAccessPolicyInclude[] = [
       ...emails.map((email) => ({ email: { email } })),

@@ -5,6 +5,10 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
+import { enableManagedOAuth, requireCloudflareProvider } from './access-oauth';
+import { buildClientConfigs, escapeForTerraform, type Json } from './client-configs';
+import { CloudflareLookups } from './cloudflare-lookups';
+import { oauthRedirectUris } from './config/oauth-config';
 import type { StackConfig } from './config/stack-config';
 import { GatewayDns } from './dns';
 import { GatewayContainer } from './gateway-container';
@@ -123,16 +127,37 @@ export class GatewayStack extends TerraformStack {
       // validateConfig guarantees these are set when the tunnel is on.
       const accountId = config.cloudflareAccountId!;
       new CloudflareProvider(this, 'cloudflare', {}); // reads CLOUDFLARE_API_TOKEN from the environment
+      requireCloudflareProvider(this);
+      // Zone id and team from tfvars when given, otherwise looked up in the account at plan time.
+      const lookups = new CloudflareLookups(this, 'lookups', {
+        accountId,
+        zoneName: config.domainSuffix!,
+        zoneId: config.cloudflareZoneId,
+        teamName: config.accessTeamName,
+      });
       this.tunnel = new GatewayTunnel(this, 'tunnel', { accountId, hostname: `${config.tunnelHostname}.${config.domainSuffix!}` });
       this.access = new GatewayAccess(this, 'access', {
         tunnel: this.tunnel,
-        teamName: config.accessTeamName!,
+        teamName: lookups.teamName,
+        teamDomain: lookups.teamDomain,
         allowedEmails: config.allowedEmails,
         allowedEmailDomains: config.allowedEmailDomains,
         serviceTokenNames: config.serviceTokens,
         sessionDuration: config.accessSessionDuration,
       });
-      this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: config.cloudflareZoneId! });
+      if (config.accessManagedOAuth && this.access.allowPolicy) {
+        enableManagedOAuth(this.access.application, {
+          allowedUris: oauthRedirectUris(config),
+          allowAnyOnLocalhost: config.accessOAuthClients.includes('local'),
+          allowAnyOnLoopback: config.accessOAuthClients.includes('local'),
+          accessTokenLifetime: config.accessOAuthTokenLifetime,
+          sessionDuration: config.accessOAuthGrantDuration,
+        });
+      } else {
+        // Declared off, so an apply also switches off a dashboard toggle this stack does not know about.
+        this.access.application.addOverride('oauth_configuration', { enabled: false });
+      }
+      this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: lookups.zoneId });
     }
 
     this.gateway = new GatewayContainer(this, 'gateway', {
@@ -149,6 +174,27 @@ export class GatewayStack extends TerraformStack {
       dockerSocketGid: config.dockerSocketGid,
     });
     new TerraformOutput(this, 'local_url', { value: this.gateway.localUrl, description: 'Gateway URL on the Docker host (127.0.0.1 only).' });
+    // Literal URLs (no references), so `npm run client-config` can read them from cdk.tf.json without Terraform.
+    const baseUrl = this.tunnel ? this.tunnel.publicUrl : `http://127.0.0.1:${config.gatewayPort}`;
+    const emailLogin = Boolean(config.accessManagedOAuth && this.access?.allowPolicy);
+    new TerraformOutput(this, 'mcp_url', { value: `${baseUrl}/mcp`, description: 'MCP endpoint (Streamable HTTP) clients connect to.' });
+    new TerraformOutput(this, 'sse_url', { value: `${baseUrl}/sse`, description: 'Legacy SSE endpoint (MCP 2024-11-05 clients).' });
+    const clientConfigs = buildClientConfigs({
+      mcpUrl: `${baseUrl}/mcp`,
+      mode: this.tunnel ? 'tunnel' : 'local',
+      emailLogin,
+      serviceTokenName: config.serviceTokens[0],
+    });
+    new TerraformOutput(this, 'client_configs', {
+      value: escapeForTerraform(clientConfigs as unknown as Json),
+      description: 'Ready-to-paste MCP client configurations (placeholders, never a secret); `npm run client-config -- <client>` prints them.',
+    });
+    if (emailLogin) {
+      new TerraformOutput(this, 'oauth_redirect_uris', {
+        value: oauthRedirectUris(config),
+        description: 'Redirect URIs Access Managed OAuth admits besides localhost/127.0.0.1 callbacks.',
+      });
+    }
 
     if (this.tunnel && this.access) {
       this.ingress = new TunnelIngress(this, 'tunnel-ingress', { tunnel: this.tunnel, gateway: this.gateway, access: this.access });

@@ -9,5 +9,8 @@ export * from './tunnel-ingress';
 export * from './tunnel-connector';
 export * from './dns';
 export * from './access';
+export * from './access-oauth';
+export * from './client-configs';
+export * from './cloudflare-lookups';
 export * from './gateway-stack';
 export * from './rules';

@@ -4,3 +4,4 @@ export * from './closest-key';
 export * from './parse-memory';
 export * from './validate-config';
 export * from './load-config';
+export * from './oauth-config';

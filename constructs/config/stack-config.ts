@@ -1,3 +1,5 @@
+import type { OAuthConfig } from './oauth-config';
+
 /** A JSON value, as found in the pass-through maps (`gateway_settings`, `mcp_servers`). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -11,7 +13,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * The validated, typed stack configuration: what `terraform.tfvars` means once every key has been checked.
  * Produced only by `validateConfig`; frozen.
  */
-export interface StackConfig {
+export interface StackConfig extends OAuthConfig {
   /** `enable_docker_mcp_gateway`: build and run the gateway. */
   readonly enableGateway: boolean;
   /** `enable_cloudflare_tunnel`: publish the gateway through a Cloudflare Tunnel behind Access. */
@@ -22,9 +24,9 @@ export interface StackConfig {
   readonly tunnelHostname: string;
   /** `cloudflare_account_id`: 32 hex characters. Required with the tunnel. */
   readonly cloudflareAccountId?: string;
-  /** `cloudflare_zone_id`: 32 hex characters. Required with the tunnel. */
+  /** `cloudflare_zone_id`: 32 hex characters; unset, the stack looks the zone up by `domain_suffix`. */
   readonly cloudflareZoneId?: string;
-  /** `access_team_name`: the Zero Trust team, as in `<team>.cloudflareaccess.com`. Required with the tunnel. */
+  /** `access_team_name`: the Zero Trust team, as in `<team>.cloudflareaccess.com`; unset, the stack reads the account's. */
   readonly accessTeamName?: string;
   /** `allowed_email_domains`: email domains the Access allow policy admits. */
   readonly allowedEmailDomains: readonly string[];

@@ -1,6 +1,7 @@
 import { ProblemCollector } from '../errors';
 import { closestKey } from './closest-key';
 import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
+import { validateOAuthConfig } from './oauth-config';
 import { parseMemoryMiB } from './parse-memory';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 
@@ -252,8 +253,6 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     const required: Array<[string, string | undefined, string]> = [
       ['domain_suffix', domainSuffix, 'set it to the domain of your Cloudflare zone, e.g. "example.com"'],
       ['cloudflare_account_id', cloudflareAccountId, 'set it to your 32-hex-character account id'],
-      ['cloudflare_zone_id', cloudflareZoneId, 'set it to the 32-hex-character zone id of domain_suffix'],
-      ['access_team_name', accessTeamName, 'set it to your Zero Trust team name (<team>.cloudflareaccess.com)'],
     ];
     for (const [name, value, fix] of required) {
       if (value === undefined && raw[name] === undefined) problems.add(name, undefined, `is required when enable_cloudflare_tunnel = true; ${fix}`);
@@ -263,8 +262,12 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     }
   }
 
+  // cloudflare_zone_id and access_team_name are optional: unset, Terraform looks them up in the account.
+  const oauth = validateOAuthConfig(raw, problems, allowedEmails.length + allowedEmailDomains.length > 0);
+
   problems.throwIfAny(source);
   return Object.freeze({
+    ...oauth,
     enableGateway,
     enableTunnel,
     domainSuffix,

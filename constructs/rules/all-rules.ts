@@ -3,6 +3,7 @@ import type { GuardrailRule } from './guardrail-rule';
 import { hardenedContainer } from './hardened-container';
 import { healthcheck } from './healthcheck';
 import { ingressCatchAll } from './ingress-catch-all';
+import { managedOAuthAllowPolicy } from './managed-oauth-allow-policy';
 import { memoryLimit } from './memory-limit';
 import { noPublicPort } from './no-public-port';
 import { noSecretLiterals } from './no-secret-literals';
@@ -18,4 +19,5 @@ export const GUARDRAIL_RULES: readonly GuardrailRule[] = [
   ingressCatchAll,
   noTlsVerifyOff,
   noSecretLiterals,
+  managedOAuthAllowPolicy,
 ];

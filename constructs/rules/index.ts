@@ -10,3 +10,4 @@ export * from './no-public-port';
 export * from './no-secret-literals';
 export * from './no-tls-verify';
 export * from './tunnel-ingress-rules';
+export * from './managed-oauth-allow-policy';

@@ -86,7 +86,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
       metrics.authFailures.inc({ reason: auth.code });
       deps.onRefused?.({ ruleId: `auth.${auth.code}`, reason: auth.reason, path, remoteAddress: req.socket.remoteAddress, requestId: String(res.getHeader('x-request-id')) });
       logger.info({ reqId: res.getHeader('x-request-id'), path, code: auth.code }, 'request refused by authentication');
-      throw new GatewayError(auth.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', auth.reason, { 'www-authenticate': auth.wwwAuthenticate });
+      throw new GatewayError(auth.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', auth.reason, auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : undefined);
     }
     const principal = auth.principal;
 

@@ -1,13 +1,20 @@
 /**
  * Request authentication: bearer tokens and Cloudflare Access JWTs, combined.
  *
- * Every credential the request presents must be valid (a bad bearer next to a good JWT is refused, fail closed).
+ * Fail closed: a presented JWT must be valid, a bearer token presented without a valid JWT must be a gateway
+ * token, repeated credential headers and non-Bearer schemes are refused. One exception: next to a valid Access JWT,
+ * a bearer that is not a gateway token is ignored, because with Access Managed OAuth the client's `Authorization`
+ * carries Access's own OAuth token (`Bearer oauth:...`), which Access has already checked and may forward to the
+ * origin; refusing it would answer every OAuth client with a 401 and send it into a re-authorization loop.
  * The principal comes from the Access JWT when there is one (it names the human or service token behind the
  * edge), otherwise from the bearer token. The JWT is read only from the `Cf-Access-Jwt-Assertion` header:
  * the `CF_Authorization` cookie is ambient authority a browser attaches to cross-site requests, so it is ignored.
+ * An authenticated principal that the policy grants no role is refused with 403 (not 401: a 401 tells an OAuth
+ * client to log in again, which cannot help), without a `WWW-Authenticate` challenge for the same reason.
  */
 import type { Principal } from '../contracts.js';
 import { createAccessVerifier, type AccessVerifier } from './access-jwt.js';
+import { createRoleResolver } from './roles.js';
 import type { SecurityConfig } from './security-config.js';
 import { createTokenAuthenticator } from './token-auth.js';
 
@@ -17,7 +24,7 @@ export type RequestHeaders = Readonly<Record<string, string | readonly string[] 
 /** Outcome of {@link Authenticate}. */
 export type AuthResult =
   | { ok: true; principal: Principal }
-  | { ok: false; status: 401 | 403; code: string; reason: string; wwwAuthenticate: string };
+  | { ok: false; status: 401 | 403; code: string; reason: string; wwwAuthenticate?: string };
 
 /** Authenticates one request from its headers. Never throws; never echoes a credential. */
 export type Authenticate = (headers: RequestHeaders) => Promise<AuthResult>;
@@ -39,6 +46,10 @@ export interface Authenticator {
 }
 
 const REALM = 'mcp-gateway';
+/** `Bearer <credential>`: one run of visible characters (Access's `oauth:...` tokens included). */
+const BEARER = /^Bearer[ ]+([\x21-\x7e]{1,8192})[ ]*$/i;
+/** RFC 6750 token68, the only shape a gateway token can have. */
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Principal used when authentication is explicitly disabled on loopback. */
 export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', authMethod: 'none' });
 
@@ -64,41 +75,59 @@ export function createAuthenticate(config: SecurityConfig, deps: AuthenticateDep
     : undefined;
   const anonymous = tokens.size === 0 && !access && config.auth.allowUnauthenticated;
 
+  const roles = createRoleResolver(config.policy);
+
+  // 401s carry a Bearer challenge; 403s carry none (an OAuth client reads `insufficient_scope` as "log in again").
   const fail = (status: 401 | 403, code: string, reason: string, error?: string): AuthResult => ({
     ok: false,
     status,
     code,
     reason,
-    wwwAuthenticate: challenge(error, error ? reason : undefined),
+    ...(status === 401 ? { wwwAuthenticate: challenge(error, error ? reason : undefined) } : {}),
   });
 
-  const check = async (headers: RequestHeaders): Promise<AuthResult> => {
+  const identify = async (headers: RequestHeaders): Promise<AuthResult> => {
     if (anonymous) return { ok: true, principal: ANONYMOUS };
     const authz = single(headers, 'authorization');
     const jwt = single(headers, 'cf-access-jwt-assertion');
     if (authz === null || jwt === null) return fail(401, 'ambiguous_credentials', 'repeated credential headers', 'invalid_request');
 
+    // The bearer is checked first but its refusal is held back: a valid Access JWT may make it irrelevant.
     let bearerName: string | undefined;
+    let bearerRefusal: AuthResult | undefined;
     if (authz !== undefined) {
-      const m = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)[ ]*$/i.exec(authz);
+      const m = BEARER.exec(authz);
       if (!m) return fail(401, 'bad_authorization', 'Authorization must be "Bearer <token>"', 'invalid_request');
-      if (tokens.size === 0) return fail(401, 'invalid_token', 'bearer tokens are not configured', 'invalid_token');
-      bearerName = tokens.verify(m[1]);
-      if (bearerName === undefined) return fail(401, 'invalid_token', 'bearer token is not valid', 'invalid_token');
+      if (!TOKEN68.test(m[1])) bearerRefusal = fail(401, 'bad_authorization', 'the bearer token is not a gateway token', 'invalid_request');
+      else if (tokens.size === 0) bearerRefusal = fail(401, 'invalid_token', 'bearer tokens are not configured', 'invalid_token');
+      else {
+        bearerName = tokens.verify(m[1]);
+        if (bearerName === undefined) bearerRefusal = fail(401, 'invalid_token', 'bearer token is not valid', 'invalid_token');
+      }
     }
 
     let jwtPrincipal: Principal | undefined;
     if (jwt !== undefined && jwt !== '') {
       if (!access) return fail(401, 'access_not_configured', 'Cloudflare Access verification is not configured', 'invalid_token');
       const r = await access.verify(jwt.trim());
-      if (!r.ok) return fail(r.status, r.code, r.reason, r.status === 401 ? 'invalid_token' : 'insufficient_scope');
+      if (!r.ok) return fail(r.status, r.code, r.reason, r.status === 401 ? 'invalid_token' : undefined);
       jwtPrincipal = r.principal;
     }
 
-    if (access && a?.required && !jwtPrincipal) return fail(401, 'access_jwt_required', 'a Cloudflare Access JWT (Cf-Access-Jwt-Assertion) is required');
+    // Access authenticated this request: a bearer that is not ours (Access's OAuth token) is not a second claim.
     if (jwtPrincipal) return { ok: true, principal: jwtPrincipal };
+    if (bearerRefusal) return bearerRefusal;
+    if (access && a?.required) return fail(401, 'access_jwt_required', 'a Cloudflare Access JWT (Cf-Access-Jwt-Assertion) is required');
     if (bearerName !== undefined) return { ok: true, principal: { id: bearerName, authMethod: 'bearer' } };
     return fail(401, 'no_credentials', 'authentication required: send Authorization: Bearer <token> or come through Cloudflare Access');
+  };
+
+  const check = async (headers: RequestHeaders): Promise<AuthResult> => {
+    const result = await identify(headers);
+    if (result.ok && roles.rolesFor(result.principal).length === 0) {
+      return fail(403, 'no_role', `"${result.principal.id}" is authenticated but has no role; bind it in policy.bindings or set policy.defaultRole`);
+    }
+    return result;
   };
   // Never throws: an unexpected error is a refusal (fail closed), not a 500 that a retry loop could probe.
   const authenticate: Authenticate = (headers) =>

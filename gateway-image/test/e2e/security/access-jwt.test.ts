@@ -171,8 +171,14 @@ describe('security: Cloudflare Access JWT forgeries (JWKS on 127.0.0.1, built im
     await expectRejected(undefined, 'no_credentials', { cookie: `CF_Authorization=${await sign()}` });
   });
 
-  it('a valid JWT next to an invalid bearer token is refused (every credential must hold)', async () => {
-    await expectRejected(await sign(), 'invalid_token', { authorization: 'Bearer not-a-valid-token-0123456789' });
+  it('a forged JWT next to a valid bearer token is refused (a presented JWT must hold)', async () => {
+    await expectRejected(await sign({}, { key: attackerKey }), 'jwt_signature', { authorization: `Bearer ${E2E_TOKEN}` });
+  });
+
+  it('a valid JWT next to a bearer that is not a gateway token (Access Managed OAuth) is the JWT principal (access-oauth.test.ts has the rest)', async () => {
+    const res = await withJwt(await sign({ email: 'carol@example.com' }), { authorization: 'Bearer not-a-valid-token-0123456789' });
+    expect(res.status).toBe(200);
+    await waitForAudit(gw, (r) => r.principal === 'carol@example.com' && r.phase === 'decision');
   });
 
   it('a valid JWT without email or common_name is refused with 403', async () => {

@@ -70,10 +70,32 @@ describe('authenticate: Cloudflare Access', () => {
     const bad = await sign(key, { email: 'bob@example.com' }, { aud: 'other' });
     expect(await auth({ authorization: `Bearer ${TOKEN}`, 'cf-access-jwt-assertion': bad })).toMatchObject({ ok: false, status: 401, code: 'jwt_wrong_aud' });
   });
-  it('a bad bearer fails even with a valid JWT next to it', async () => {
+  it('next to a valid JWT, a bearer that is not a gateway token (Access OAuth token) is ignored: the JWT is the principal', async () => {
+    for (const auth of [make(withAccess()), make({ access: { teamDomain: TEAM, aud: AUD, certsUrl: server.url } }), make(withAccess({ required: true }))]) {
+      for (const bearer of ['oauth:Zm9vYmFy.0123456789abcdef', 'nope-nope-nope-nope', 'ey.not.ours']) {
+        const good = await sign(key, { email: 'bob@example.com' });
+        expect(await auth({ authorization: `Bearer ${bearer}`, 'cf-access-jwt-assertion': good })).toEqual({
+          ok: true,
+          principal: { id: 'bob@example.com', authMethod: 'cf-access-jwt', email: 'bob@example.com' },
+        });
+      }
+      const svc = await sign(key, { common_name: 'svc.access' });
+      expect(await auth({ authorization: 'Bearer oauth:abc', 'cf-access-jwt-assertion': svc })).toMatchObject({ ok: true, principal: { id: 'svc.access', serviceToken: 'svc.access' } });
+    }
+  });
+  it('without a valid JWT every bad bearer still fails closed (Access OAuth token alone, wrong token, bad JWT next to it)', async () => {
     const auth = make(withAccess());
+    expect(await auth({ authorization: 'Bearer oauth:Zm9vYmFy' })).toMatchObject({ ok: false, status: 401, code: 'bad_authorization' });
+    expect(await auth({ authorization: 'Bearer nope-nope-nope-nope' })).toMatchObject({ ok: false, status: 401, code: 'invalid_token' });
+    const bad = await sign(key, { email: 'bob@example.com' }, { aud: 'other' });
+    expect(await auth({ authorization: 'Bearer oauth:Zm9vYmFy', 'cf-access-jwt-assertion': bad })).toMatchObject({ ok: false, status: 401, code: 'jwt_wrong_aud' });
+    expect(await auth({ authorization: 'Bearer oauth:Zm9vYmFy', 'cf-access-jwt-assertion': '' })).toMatchObject({ ok: false, status: 401, code: 'bad_authorization' });
+    // Only the Bearer scheme is read, even next to a valid JWT; and a repeated header stays ambiguous.
     const good = await sign(key, { email: 'bob@example.com' });
-    expect(await auth({ authorization: 'Bearer nope-nope-nope-nope', 'cf-access-jwt-assertion': good })).toMatchObject({ ok: false, code: 'invalid_token' });
+    expect(await auth({ authorization: 'Basic Ym9iOnB3', 'cf-access-jwt-assertion': good })).toMatchObject({ ok: false, status: 401, code: 'bad_authorization' });
+    expect(await auth({ authorization: ['Bearer oauth:a', 'Bearer oauth:b'], 'cf-access-jwt-assertion': good })).toMatchObject({ ok: false, code: 'ambiguous_credentials' });
+    // Bearer tokens unconfigured (Access only): a bearer alone is refused, never a principal.
+    expect(await make({ access: { teamDomain: TEAM, aud: AUD, certsUrl: server.url } })({ authorization: `Bearer ${TOKEN}` })).toMatchObject({ ok: false, status: 401, code: 'invalid_token' });
   });
   it('the JWT names the principal when both are valid', async () => {
     const auth = make(withAccess());
@@ -88,9 +110,27 @@ describe('authenticate: Cloudflare Access', () => {
     const auth = make({ tokens: [{ name: 'ci', token: TOKEN }] });
     expect(await auth({ 'cf-access-jwt-assertion': await sign(key, { email: 'bob@example.com' }) })).toMatchObject({ ok: false, code: 'access_not_configured' });
   });
-  it('a JWT with no identity is 403', async () => {
+  it('a JWT with no identity is 403, without a challenge', async () => {
     const auth = make(withAccess());
-    expect(await auth({ 'cf-access-jwt-assertion': await sign(key, { sub: 'x' }) })).toMatchObject({ ok: false, status: 403 });
+    const r = await auth({ 'cf-access-jwt-assertion': await sign(key, { sub: 'x' }) });
+    expect(r).toMatchObject({ ok: false, status: 403 });
+    expect(r).not.toHaveProperty('wwwAuthenticate');
+  });
+});
+
+describe('authenticate: a principal the policy grants no role', () => {
+  const policy = { defaultRole: null, roles: { ops: { tools: ['docker_*'] } }, bindings: [{ emails: ['bob@example.com'], roles: ['ops'] }, { tokens: ['ci'], roles: ['ops'] }] };
+  const auth = (h: Record<string, string | string[]>) => createAuthenticate(parseSecurityConfig({ auth: withAccess(), policy }), { now: () => NOW }).authenticate(h);
+  it('is refused with 403 and no challenge (a 401 would make an OAuth client log in again)', async () => {
+    const r = await auth({ 'cf-access-jwt-assertion': await sign(key, { email: 'eve@example.com' }), authorization: 'Bearer oauth:x' });
+    expect(r).toMatchObject({ ok: false, status: 403, code: 'no_role' });
+    expect(r).not.toHaveProperty('wwwAuthenticate');
+    if (!r.ok) expect(r.reason).toMatch(/eve@example\.com.*policy\.bindings/);
+  });
+  it('bound principals pass (per-email roles), unauthenticated requests stay 401', async () => {
+    expect(await auth({ 'cf-access-jwt-assertion': await sign(key, { email: 'Bob@Example.com' }) })).toMatchObject({ ok: true, principal: { id: 'bob@example.com' } });
+    expect(await auth({ authorization: `Bearer ${TOKEN}` })).toMatchObject({ ok: true, principal: { id: 'ci' } });
+    expect(await auth({})).toMatchObject({ ok: false, status: 401, code: 'no_credentials' });
   });
 });
 
