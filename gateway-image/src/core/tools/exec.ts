@@ -8,14 +8,30 @@ import { awaitOutput, captureOutput } from './output-capture.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
+/** The shapes `env` accepts, named in the refusal of any other. */
+export const ENV_SHAPES = 'an array of "NAME=value" strings (["DEBUG=1"]) or an object of names to string values ({"DEBUG": "1"})';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `env` as mcp-docker-exec takes it (an object) and as the Engine API takes it (an array of NAME=value); normalized to
+ * the array, so policy and the engine see one form.
+ */
+export const envArg = z.union([z.array(z.string()), z.record(z.string(), z.string())], { error: `env must be ${ENV_SHAPES}` })
+  .superRefine((v, ctx) => {
+    const bad = Array.isArray(v) ? v.filter((e) => !ENV_NAME.test(e.slice(0, Math.max(0, e.indexOf('='))))) : Object.keys(v).filter((k) => !ENV_NAME.test(k));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `env entries ${bad.map((b) => JSON.stringify(b)).join(', ')} are not valid: env must be ${ENV_SHAPES}, names of letters, digits and _ not starting with a digit` });
+    }
+  })
+  .transform((v): string[] => (Array.isArray(v) ? v : Object.entries(v).map(([k, val]) => `${k}=${val}`)));
+
 function execArgs(deps: ToolDeps) {
   return z.object({
     id: z.string().min(1).describe('Container id or name'),
     cmd: z.array(z.string()).min(1).describe('Command and arguments, e.g. ["ls","-la","/app"] (no shell is added)'),
     user: z.string().min(1).optional().describe('User to run as (policy may forbid root)'),
     workdir: z.string().min(1).optional().describe('Working directory'),
-    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'each env entry must look like NAME=value')).optional()
-      .describe('Extra environment, NAME=value'),
+    env: envArg.optional().describe('Extra environment: ["NAME=value", ...] or {"NAME": "value"}'),
     tty: z.boolean().optional().describe('Allocate a TTY (stdout and stderr are then merged)'),
     stdin: z.string().optional().describe('Text written to the process stdin, which is then closed'),
     stream: z.boolean().optional().describe('Send output as progress notifications while running'),
