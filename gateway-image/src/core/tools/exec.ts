@@ -5,8 +5,30 @@
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
+import { DockerOperationError } from '../docker/docker-client.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
+import { ENABLE_LIFECYCLE_HINT } from './tool-names.js';
+
+/**
+ * The user the runtime could not find, when that is why the exec failed: runc answers exit code 126 with
+ * `unable to find user X: no matching entries in passwd file` on the exec's output, which would otherwise pass for
+ * the command's own failure.
+ */
+export function missingUser(exitCode: number | null, stdout: string, stderr: string): string | undefined {
+  if (exitCode !== 126) return undefined;
+  const m = /^(?:[^\n]*: )?unable to find (?:user|group) ([^:\s]+): no matching entries in (?:passwd|group) file/m.exec(`${stdout}\n${stderr}`.trim());
+  return m?.[1];
+}
+
+/** Why an exec on a stopped container cannot run, and what starts it. */
+export function notRunningMessage(id: string, engineMessage: string, lifecycleEnabled: boolean): string {
+  const state = /paused/i.test(engineMessage) ? 'paused' : /restarting/i.test(engineMessage) ? 'restarting' : 'not running';
+  const next = state === 'not running'
+    ? lifecycleEnabled ? 'Start it with docker_start, then run the command again.' : `Start it first; the docker_start tool is switched off (${ENABLE_LIFECYCLE_HINT}).`
+    : 'Wait until it is running, then run the command again.';
+  return `Container ${id} is ${state}, so nothing can be executed in it. ${next}`;
+}
 
 /** The shapes `env` accepts, named in the refusal of any other. */
 export const ENV_SHAPES = 'an array of "NAME=value" strings (["DEBUG=1"]) or an object of names to string values ({"DEBUG": "1"})';
@@ -93,8 +115,16 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         if (stopReason === 'stream-limit') {
           return errorResult(`Command stopped after streaming ${deps.limits.maxStreamBytes} bytes (MCP_DOCKER_MAX_STREAM_BYTES); narrow the output or raise the limit`, data);
         }
+        const missing = missingUser(exitCode, out.stdout, out.stderr);
+        if (missing) {
+          return errorResult(`User "${missing}" does not exist in container ${a.id} (no entry in its /etc/passwd or /etc/group), so the command did not run. ` +
+            'Give a numeric uid[:gid] such as "1000:1000", a user the image defines, or no user to run as the container\'s own user.', data);
+        }
         return okResult(data);
       } catch (err) {
+        if (err instanceof DockerOperationError && err.statusCode === 409 && /is not running|is paused|is restarting/i.test(err.message)) {
+          return errorResult(notRunningMessage(a.id, err.message, deps.limits.enableLifecycle));
+        }
         return dockerErrorResult(err);
       }
     },

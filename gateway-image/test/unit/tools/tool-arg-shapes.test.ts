@@ -43,3 +43,20 @@ describe('docker_exec env: array or object', () => {
     expect(r.error!.issues[0].message).toMatch(/env entries "(NOEQUALS|1A=x|1A|A-B)" are not valid/);
   });
 });
+
+describe('docker_exec failures the runtime reports as output', () => {
+  it('recognizes a user or group missing from the container only on exit code 126', async () => {
+    const { missingUser } = await import('../../../src/core/tools/exec.js');
+    expect(missingUser(126, 'unable to find user nosuch: no matching entries in passwd file\n', '')).toBe('nosuch');
+    expect(missingUser(126, '', 'unable to find group staff2: no matching entries in group file')).toBe('staff2');
+    expect(missingUser(1, 'unable to find user nosuch: no matching entries in passwd file', '')).toBeUndefined();
+    expect(missingUser(126, 'permission denied', '')).toBeUndefined();
+  });
+
+  it('an exec on a stopped container names it and what starts it', async () => {
+    const { notRunningMessage } = await import('../../../src/core/tools/exec.js');
+    expect(notRunningMessage('web-1', 'Container abc is not running', true)).toBe('Container web-1 is not running, so nothing can be executed in it. Start it with docker_start, then run the command again.');
+    expect(notRunningMessage('web-1', 'Container abc is not running', false)).toContain('the docker_start tool is switched off (enable it with MCP_DOCKER_ENABLE_LIFECYCLE=true');
+    expect(notRunningMessage('web-1', 'Container abc is paused, unpause the container before exec', true)).toContain('is paused');
+  });
+});
