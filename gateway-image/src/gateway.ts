@@ -53,8 +53,8 @@ export interface GatewayDeps {
   readonly fetch?: typeof fetch;
   /** This gateway's own container id, when it runs in one (protected from exec/stop). */
   readonly selfContainerId?: string;
-  /** PATH and HOME for command upstream servers (their environment is otherwise clean). */
-  readonly commandEnv?: { readonly PATH?: string; readonly HOME?: string };
+  /** What command upstream servers inherit (PATH, HOME, CA bundle, proxies); their environment is otherwise clean. */
+  readonly commandEnv?: Readonly<Record<string, string | undefined>>;
   /** Labels added to upstream containers (tests add their own label). */
   readonly upstreamContainerLabels?: Readonly<Record<string, string>>;
 }
