@@ -93,12 +93,18 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
     }
   }
 
-  if (base.success && security.success && upstreams.config) {
-    issues.push(...policyReferences(base.data, security.data, upstreams.config).errors);
+  if (base.success && security.success) {
+    // Checked even when a server entry is invalid (its name still counts), so every problem is reported at once.
+    const servers = upstreams.config ?? { mcpServers: isObject(file.mcpServers) ? file.mcpServers : {}, upstreams: { separator: isObject(file.upstreams) && typeof file.upstreams.separator === 'string' ? file.upstreams.separator : '__' } };
+    issues.push(...policyReferences(base.data, security.data, servers as UpstreamsConfig).errors);
   }
 
   if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
   return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function policyReferences(base: BaseConfig, security: SecurityConfig, upstreams: UpstreamsConfig): PolicyReferenceReport {

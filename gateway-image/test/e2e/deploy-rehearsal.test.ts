@@ -30,6 +30,35 @@ const CONTAINER = 'docker_container.gateway_container_B4FE70D0';
 /** Every realized name starts with this (then pid and a random part). */
 const NAME_PREFIX_STEM = 'rehearsal-';
 
+/** The example of docs/stack.md ("gateway_settings"), as the rehearsal's tfvars hold it. */
+const REHEARSAL_GATEWAY_SETTINGS = {
+  tools: { enableLifecycle: true },
+  policy: {
+    roles: { operator: { tools: ['docker_*', 'health', 'scratch__*'], containers: { names: ['*'] } } },
+    bindings: [{ tokens: ['rehearsal'], roles: ['operator'] }],
+  },
+  exec: { allowedWrappers: ['sh'] },
+};
+
+/**
+ * A command server that exists offline (the image's node and MCP SDK) and does what `npx -y` does first: asks npm for
+ * its cache directory and writes into it. On a read-only root without a writable home, npm itself fails here.
+ */
+const SCRATCH_SERVER = [
+  "import { execFileSync } from 'node:child_process';",
+  "import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';",
+  "import { join } from 'node:path';",
+  "import { McpServer } from '/app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.js';",
+  "import { StdioServerTransport } from '/app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/stdio.js';",
+  "const cache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();",
+  "mkdirSync(join(cache, '_cacache'), { recursive: true });",
+  "const probe = join(cache, '_cacache', 'scratch-probe');",
+  'writeFileSync(probe, String(process.pid));',
+  "const server = new McpServer({ name: 'scratch', version: '1.0.0' });",
+  "server.registerTool('probe', { description: 'npm cache location and whether it is writable' }, async () => ({ content: [{ type: 'text', text: JSON.stringify({ home: process.env.HOME, cache, wrote: readFileSync(probe, 'utf8') === String(process.pid) }) }] }));",
+  'await server.connect(new StdioServerTransport());',
+].join('\n');
+
 /** A port nobody listens on right now (bound and released on 127.0.0.1:0). */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -93,6 +122,10 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
         memory_limit: MEMORY_LIMIT,
         docker_socket_gid: socketGid,
         log_level: 'info',
+        // The gateway_settings keys docs/stack.md documents (roles, bindings, lifecycle, exec wrappers), and a command
+        // server that needs the scratch space (an npm cache) of the stack's read-only container.
+        gateway_settings: REHEARSAL_GATEWAY_SETTINGS,
+        mcp_servers: { scratch: { command: 'node', args: ['--input-type=module', '-e', SCRATCH_SERVER] } },
       },
     });
     declared = stack.json.resource![CONTAINER.split('.')[0]][CONTAINER.split('.')[1]] as Record<string, any>;
@@ -165,6 +198,23 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     // Without the token: refused.
     const anonymous = await fetch(`http://127.0.0.1:${port}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
     expect(anonymous.status).toBe(401);
+  });
+
+  it('a command server starts in the stack\'s container and writes its npm cache to the scratch tmpfs (read-only root, non-root, no capabilities)', async () => {
+    client ??= await connectClient(stack.json.output!.local_url.value as string, 'streamable-http', token);
+    const result = await client.callTool({ name: 'scratch__probe', arguments: {} }) as { isError?: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBeFalsy();
+    expect(JSON.parse(result.content[0].text)).toEqual({ home: '/home/node', cache: '/home/node/.npm', wrote: true });
+    // The scratch space is the declared tmpfs (bounded), and the root stays read-only.
+    const mounts = await docker('exec', gateway.id, 'sh', '-c', 'grep " /home/node " /proc/mounts');
+    expect(mounts).toMatch(/^tmpfs \/home\/node tmpfs rw,nosuid,nodev,.*size=262144k/);
+    expect(declared.tmpfs['/home/node']).toContain('size=256m');
+  }, 120_000);
+
+  it('a caller sees the tools its role allows, lifecycle included when gateway_settings switches it on', async () => {
+    client ??= await connectClient(stack.json.output!.local_url.value as string, 'streamable-http', token);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['docker_start', 'docker_stop', 'docker_restart', 'scratch__probe']));
   });
 
   it('is not reachable on any of the machine\'s other addresses (docker0 and every non-loopback IPv4)', async () => {

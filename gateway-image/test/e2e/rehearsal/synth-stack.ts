@@ -36,10 +36,15 @@ export interface SynthesizedStack {
   readonly log: string;
 }
 
-/** tfvars values the rehearsal writes (scalars only). */
-export type TfvarsValues = Readonly<Record<string, string | number | boolean>>;
+/** A tfvars value: scalars, lists and maps of them. */
+export type TfvarsValue = string | number | boolean | readonly TfvarsValue[] | { readonly [key: string]: TfvarsValue };
+/** tfvars values the rehearsal writes. */
+export type TfvarsValues = Readonly<Record<string, TfvarsValue>>;
 
-/** Renders `key = value` lines; JSON string literals are valid HCL strings for the values used here. */
+/**
+ * Renders `key = value` lines. JSON is valid HCL for the values used here: string literals, lists, and objects (HCL's
+ * object constructor takes `"key": value` as well as `key = value`); strings must not hold `${` or `%{`.
+ */
 export function renderTfvars(values: TfvarsValues): string {
   return Object.entries(values).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join('');
 }
