@@ -8,10 +8,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,15 +31,16 @@ const CONTAINER = 'docker_container.gateway_container_B4FE70D0';
 /** Every realized name starts with this (then pid and a random part). */
 const NAME_PREFIX_STEM = 'rehearsal-';
 
-/** The example of docs/stack.md ("gateway_settings"), as the rehearsal's tfvars hold it. */
-const REHEARSAL_GATEWAY_SETTINGS = {
-  tools: { enableLifecycle: true },
-  policy: {
-    roles: { operator: { tools: ['docker_*', 'health', 'scratch__*'], containers: { names: ['*'] } } },
-    bindings: [{ tokens: ['rehearsal'], roles: ['operator'] }],
-  },
-  exec: { allowedWrappers: ['sh'] },
-};
+/**
+ * The `gateway_settings` example of docs/stack.md ("gateway_settings: the keys users need"), written into the tfvars
+ * verbatim: the documented keys (lifecycle, roles, bindings, exec wrappers) must deploy and take effect.
+ */
+function documentedGatewaySettings(): string {
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/stack.md'), 'utf8');
+  const block = /```hcl\n(gateway_settings = \{[\s\S]*?\n\})\n```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/stack.md has no ```hcl gateway_settings = { ... } example');
+  return block;
+}
 
 /**
  * A command server that exists offline (the image's node and MCP SDK) and does what `npx -y` does first: asks npm for
@@ -116,15 +118,15 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     port = await freePort();
     stack = await synthesizeStack({
       workDir,
+      extraHcl: documentedGatewaySettings(),
       tfvars: {
         base_image: BASE_IMAGE,
         gateway_port: port,
         memory_limit: MEMORY_LIMIT,
         docker_socket_gid: socketGid,
         log_level: 'info',
-        // The gateway_settings keys docs/stack.md documents (roles, bindings, lifecycle, exec wrappers), and a command
-        // server that needs the scratch space (an npm cache) of the stack's read-only container.
-        gateway_settings: REHEARSAL_GATEWAY_SETTINGS,
+        // A command server that needs the scratch space (an npm cache) of the stack's read-only container; the
+        // documented gateway_settings (extraHcl) grant the rehearsal's token its tools.
         mcp_servers: { scratch: { command: 'node', args: ['--input-type=module', '-e', SCRATCH_SERVER] } },
       },
     });

@@ -53,10 +53,10 @@ export function renderTfvars(values: TfvarsValues): string {
  * Writes `<workDir>/rehearsal.tfvars`, runs the app with MCP_STACK_TFVARS pointing at it and CDKTF_OUTDIR at
  * `<workDir>/cdktf.out` (main.ts honours both; CDKTF_OUTDIR is what `cdktf synth` sets), bounded by `timeoutMs`.
  */
-export async function synthesizeStack(opts: { tfvars: TfvarsValues; workDir: string; timeoutMs?: number }): Promise<SynthesizedStack> {
+export async function synthesizeStack(opts: { tfvars: TfvarsValues; workDir: string; timeoutMs?: number; /** HCL appended verbatim (a documented example). */ extraHcl?: string }): Promise<SynthesizedStack> {
   const tfvarsPath = join(opts.workDir, 'rehearsal.tfvars');
   const outdir = join(opts.workDir, 'cdktf.out');
-  writeFileSync(tfvarsPath, renderTfvars(opts.tfvars));
+  writeFileSync(tfvarsPath, `${renderTfvars(opts.tfvars)}${opts.extraHcl ? `${opts.extraHcl}\n` : ''}`);
   const env: NodeJS.ProcessEnv = { ...process.env, MCP_STACK_TFVARS: tfvarsPath, CDKTF_OUTDIR: outdir };
   delete env.MCP_STACK_STATE_FILE;
   let log: string;

@@ -104,3 +104,15 @@ describe('docker run entries (Claude Desktop / MetaMCP style) become image serve
     expect(bad.problems[0]).toMatchObject({ server: 'fetch', field: 'args[1]', value: '--privileged' });
   });
 });
+
+describe('the README example of a pasted docker run entry', () => {
+  it('parses into the image server it describes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const block = /```json\n(\{ "github": \{ "command": "docker"[\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const { config, problems } = parseUpstreamsConfig({ mcpServers: JSON.parse(block!) });
+    expect(problems).toEqual([]);
+    expect(config!.mcpServers.github).toMatchObject({ kind: 'image', image: 'ghcr.io/github/github-mcp-server', args: [], environment: { GITHUB_PERSONAL_ACCESS_TOKEN: '...' } });
+  });
+});
