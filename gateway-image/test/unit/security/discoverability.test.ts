@@ -111,3 +111,13 @@ describe('roles naming unknown tools and bindings naming unknown tokens', () => 
     ]);
   });
 });
+
+describe('configWarnings', () => {
+  it('warns (without failing the load) about a role of lifecycle tools while they are off', async () => {
+    const { configWarnings } = await import('../../../src/load-config.js');
+    const config = loadGatewayConfig({ env: { MCP_GATEWAY_AUTH_TOKENS: 'alice=0123456789abcdef0', MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ policy: { roles: { ops: { tools: ['docker_restart'] } } } }) } });
+    expect(configWarnings(config)).toEqual([expect.stringMatching(/^policy\.roles\.ops\.tools\[0\]: "docker_restart" names only lifecycle tools, which are switched off; set MCP_DOCKER_ENABLE_LIFECYCLE=true/)]);
+    const on = loadGatewayConfig({ env: { MCP_GATEWAY_AUTH_TOKENS: 'alice=0123456789abcdef0', MCP_DOCKER_ENABLE_LIFECYCLE: 'true', MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ policy: { roles: { ops: { tools: ['docker_restart'] } } } }) } });
+    expect(configWarnings(on)).toEqual([]);
+  });
+});
