@@ -16,7 +16,10 @@ describe('GatewayContainer defaults (local-only stack)', () => {
     ['restart unless-stopped', { restart: 'unless-stopped' }],
     ['deploy waits for healthy, stop grace for the audit flush', { wait: true, wait_timeout: 120, destroy_grace_seconds: 30 }],
     ['non-root user with the socket group', { user: '1000:1000', group_add: ['999'] }],
-    ['read-only root with tmpfs /tmp', { read_only: true, tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' } }],
+    [
+      'read-only root with tmpfs /tmp and a tmpfs home owned by the gateway user (command servers\' npm cache; npx runs bins from it)',
+      { read_only: true, tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m', '/home/node': 'rw,exec,nosuid,nodev,size=256m,uid=1000,gid=1000,mode=0700' } },
+    ],
     ['all capabilities dropped', { capabilities: { drop: ['ALL'] } }],
     ['no-new-privileges', { security_opts: ['no-new-privileges:true'] }],
     ['json-file log rotation', { log_driver: 'json-file', log_opts: { 'max-size': '10m', 'max-file': '3' } }],
@@ -179,6 +182,19 @@ describe('GatewayContainer props validation', () => {
       'dockerSocketGid: must be a non-negative integer group id (got -5)',
       'authTokens: must be a reference to a sensitive TerraformVariable, never a literal (it would be written into cdk.tf.json) (got "<redacted>")',
     ]);
+  });
+
+  it('bounds the scratch tmpfs: a whole number of MiB, at least 16 and below the memory limit it counts against', () => {
+    const make = (scratchSizeMiB: number) => () => {
+      const { stack, image, network } = scope();
+      return new GatewayContainer(stack, 'gateway', { image, network, authTokens: '', memoryMiB: 256, scratchSizeMiB });
+    };
+    expect(problemsOf(make(8))).toEqual(['scratchSizeMiB: must be a whole number of MiB from 16 to below memoryMiB (256): the tmpfs counts against the memory limit (got 8)']);
+    expect(problemsOf(make(256))).toHaveLength(1);
+    const { stack, image, network } = scope();
+    const c = new GatewayContainer(stack, 'gateway', { image, network, authTokens: '', memoryMiB: 256, scratchSizeMiB: 64 });
+    expect(Testing.synth(stack)).toContain('rw,exec,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700');
+    expect(c.containerName).toBe('mcp-gateway');
   });
 
   it('skips unresolved tokens', () => {

@@ -15,6 +15,8 @@ export const GATEWAY_STATE_DIR = '/var/lib/mcp-gateway';
 export const GATEWAY_AUDIT_FILE = `${GATEWAY_STATE_DIR}/audit/audit.log`;
 /** uid:gid of the `node` user in the gateway image. */
 export const GATEWAY_USER = '1000:1000';
+/** The `node` user's HOME: a tmpfs, the scratch space of command upstream servers (npm cache), on a read-only root. */
+export const GATEWAY_HOME = '/home/node';
 
 /** Props of {@link GatewayContainer}. */
 export interface GatewayContainerProps {
@@ -110,6 +112,13 @@ export interface GatewayContainerProps {
    */
   readonly tmpSizeMiB?: number;
   /**
+   * Size of the tmpfs mounted at the gateway user's home (`/home/node`): the writable scratch space of command upstream
+   * servers (`npx -y` keeps its npm cache in `~/.npm`). Memory-backed and counted against the container's memory
+   * limit; executables allowed (npx runs the package's bin from there).
+   * @default 256
+   */
+  readonly scratchSizeMiB?: number;
+  /**
    * How long Terraform waits after SIGTERM before killing the container on replace/destroy.
    * @default 30 - time for the gateway to flush its audit log and remove the containers it spawned
    */
@@ -126,7 +135,7 @@ const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /**
  * The gateway container, locked down: published on 127.0.0.1 only, non-root with the socket's group,
- * read-only root filesystem with a tmpfs /tmp and an audit volume, all capabilities dropped,
+ * read-only root filesystem with a tmpfs /tmp, a tmpfs home (command servers' scratch space) and an audit volume, all capabilities dropped,
  * no-new-privileges, memory limit without swap, `nc` healthcheck, rotated logs, on the private network.
  */
 export class GatewayContainer extends Construct {
@@ -204,7 +213,10 @@ export class GatewayContainer extends Construct {
       memory: memoryMiB,
       memorySwap: memoryMiB,
       readOnly: true,
-      tmpfs: { '/tmp': `rw,noexec,nosuid,size=${props.tmpSizeMiB ?? 64}m` },
+      tmpfs: {
+        '/tmp': `rw,noexec,nosuid,size=${props.tmpSizeMiB ?? 64}m`,
+        [GATEWAY_HOME]: `rw,exec,nosuid,nodev,size=${props.scratchSizeMiB ?? 256}m,uid=${GATEWAY_USER.split(':')[0]},gid=${GATEWAY_USER.split(':')[1]},mode=0700`,
+      },
       mounts,
       capabilities: { drop: ['ALL'] },
       securityOpts: ['no-new-privileges:true'],
@@ -230,6 +242,9 @@ function validate(where: string, props: GatewayContainerProps & Required<Pick<Ga
   }
   if (known(props.memoryMiB) && (!Number.isFinite(props.memoryMiB) || props.memoryMiB < 64)) {
     problems.add('memoryMiB', props.memoryMiB, 'must be at least 64 (MiB)');
+  }
+  if (props.scratchSizeMiB !== undefined && known(props.scratchSizeMiB) && (!Number.isInteger(props.scratchSizeMiB) || props.scratchSizeMiB < 16 || props.scratchSizeMiB >= props.memoryMiB)) {
+    problems.add('scratchSizeMiB', props.scratchSizeMiB, `must be a whole number of MiB from 16 to below memoryMiB (${props.memoryMiB}): the tmpfs counts against the memory limit`);
   }
   if (known(props.containerName) && !CONTAINER_NAME.test(props.containerName)) {
     problems.add('containerName', props.containerName, 'must match [a-zA-Z0-9][a-zA-Z0-9_.-]*');

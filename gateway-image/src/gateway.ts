@@ -25,7 +25,8 @@ import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
 import { createToolSource, type ToolSource } from './core/tool-source.js';
 import type { Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
-import type { GatewayConfig } from './load-config.js';
+import { switchedOffToolMessage } from './core/tools/tool-names.js';
+import { configWarnings, type GatewayConfig } from './load-config.js';
 import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
@@ -59,8 +60,8 @@ export interface GatewayDeps {
   readonly fetch?: typeof fetch;
   /** This gateway's own container id, when it runs in one (protected from exec/stop). */
   readonly selfContainerId?: string;
-  /** PATH and HOME for command upstream servers (their environment is otherwise clean). */
-  readonly commandEnv?: { readonly PATH?: string; readonly HOME?: string };
+  /** What command upstream servers inherit (PATH, HOME, CA bundle, proxies); their environment is otherwise clean. */
+  readonly commandEnv?: Readonly<Record<string, string | undefined>>;
   /** Labels added to upstream containers (tests add their own label). */
   readonly upstreamContainerLabels?: Readonly<Record<string, string>>;
 }
@@ -144,7 +145,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const toolSource = createToolSource(catalog, upstreamsConfigured ? {
     tools: async (sessionId) => (upstreams ? upstreams.tools(sessionId) : []),
     unavailableTool: (name) => upstreams?.unavailableTool?.(name),
-  } : undefined);
+  } : undefined, {
+    mayCall: (principal, tool) => security.mayCall(principal, tool),
+    switchedOff: (name) => switchedOffToolMessage(name, config.tools.enableLifecycle),
+  });
   const pipeline = createPipeline({
     authorizer: security.authorizer, limiter: security.limiter, audit: security.audit, redactor: security.redactor,
     metrics, logger, dryRun: config.dryRun,
@@ -261,6 +265,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
           logger.warn({ err: (err as Error).message, endpoint: docker.endpoint }, 'Docker engine not reachable at start');
         }
       }
+      for (const warning of configWarnings(config)) logger.warn({ warning }, 'configuration warning');
       // Fail fast on an unwritable audit directory rather than at the first mutating call.
       await security.audit.open?.();
       if (upstreamsConfigured && !upstreams) {

@@ -4,8 +4,10 @@
  */
 import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
+import { checkPolicyReferences, type PolicyReferenceReport } from './core/security/policy-references.js';
 import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
 import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './core/upstreams/upstreams-config.js';
+import { BUILTIN_TOOL_NAMES, LIFECYCLE_TOOL_NAMES } from './core/tools/tool-names.js';
 import { ConfigError } from './errors.js';
 
 /** The complete, frozen configuration handed to createGateway. */
@@ -59,10 +61,12 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
   const KNOWN_KEYS = [...BASE_KEYS, ...SECURITY_KEYS, ...OTHER_KEYS];
   const issues: string[] = [];
   const file = readConfigFile(sources, issues);
+  // Name the source the user wrote: an inline MCP_GATEWAY_CONFIG_JSON is not a file.
+  const source = sources.env.MCP_GATEWAY_CONFIG_JSON?.trim() ? 'MCP_GATEWAY_CONFIG_JSON' : 'config file';
   for (const key of Object.keys(file)) {
     if (KNOWN_KEYS.includes(key)) continue;
     const near = closestKey(key, KNOWN_KEYS);
-    issues.push(`config file: unknown key "${key}"${near ? `; did you mean "${near}"?` : ''} (known keys: ${KNOWN_KEYS.join(', ')})`);
+    issues.push(`${source}: unknown key "${key}"${near ? `; did you mean "${near}"?` : ''} (known keys: ${KNOWN_KEYS.join(', ')})`);
   }
   const pick = (keys: readonly string[]) => Object.fromEntries(Object.entries(file).filter(([k]) => keys.includes(k)));
 
@@ -89,8 +93,30 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
     }
   }
 
+  if (base.success && security.success) {
+    // Checked even when a server entry is invalid (its name still counts), so every problem is reported at once.
+    const servers = upstreams.config ?? { mcpServers: isObject(file.mcpServers) ? file.mcpServers : {}, upstreams: { separator: isObject(file.upstreams) && typeof file.upstreams.separator === 'string' ? file.upstreams.separator : '__' } };
+    issues.push(...policyReferences(base.data, security.data, servers as UpstreamsConfig).errors);
+  }
+
   if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
   return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function policyReferences(base: BaseConfig, security: SecurityConfig, upstreams: UpstreamsConfig): PolicyReferenceReport {
+  return checkPolicyReferences(security, {
+    builtinTools: BUILTIN_TOOL_NAMES, lifecycleTools: LIFECYCLE_TOOL_NAMES, lifecycleEnabled: base.tools.enableLifecycle,
+    upstreamServers: Object.keys(upstreams.mcpServers), separator: upstreams.upstreams.separator,
+  });
+}
+
+/** Things in a valid config that are probably not what the user meant (logged at start, not fatal). */
+export function configWarnings(config: GatewayConfig): string[] {
+  return policyReferences(config, config.security, config.upstreams).warnings;
 }
 
 /** The effective config with secrets replaced, for the start-up log line. */

@@ -11,6 +11,7 @@ import { selfContainerIdFrom } from './core/security/self-container-id.js';
 import { verifyAuditFiles } from './core/security/verify.js';
 import { ConfigError } from './errors.js';
 import { createGateway } from './gateway.js';
+import { inheritedEnv } from './core/upstreams/inherited-env.js';
 import { loadGatewayConfig, redactedConfig } from './load-config.js';
 import { createLogger } from './logger.js';
 import { settleHeap } from './settle-heap.js';
@@ -52,7 +53,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger(config.logging);
   const stdio = argv.includes('--stdio');
-  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId(), commandEnv: { PATH: env.PATH, HOME: env.HOME } });
+  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId(), commandEnv: inheritedEnv(env) });
   logger.info({ config: redactedConfig(config), mode: stdio ? 'stdio' : 'http' }, 'effective configuration');
 
   let stop!: (signal: string) => void;

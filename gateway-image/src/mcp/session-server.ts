@@ -83,7 +83,8 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: (await deps.tools.list(extra.sessionId)) as never }));
+  // Each caller sees the tools its roles allow.
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: (await deps.tools.list(extra.sessionId, principalOf(extra.authInfo as never, deps.fallbackPrincipal))) as never }));
 
   if (up) {
     server.setRequestHandler(ListResourcesRequestSchema, async (_r, extra) => ({ resources: await up.resources(extra.sessionId) }));
@@ -99,7 +100,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = await deps.tools.get(request.params.name, extra.sessionId);
-    if (!tool) throw rpcError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}. Call tools/list for the available tools.`);
+    if (!tool) throw rpcError(ErrorCode.InvalidParams, deps.tools.unknownToolMessage(request.params.name));
     const principal = principalOf(extra.authInfo as never, deps.fallbackPrincipal);
     const token = request.params._meta?.progressToken;
     const drained = (extra.authInfo?.extra as { drained?: () => Promise<void> | undefined } | undefined)?.drained;

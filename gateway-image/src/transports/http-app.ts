@@ -27,6 +27,14 @@ export interface Readiness {
   checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
+/**
+ * The failing checks in one line (`docker: ...; upstream:git: ...`), repeated at the top of a 503 /ready body so a
+ * probe log or `curl` shows why without digging through `checks`.
+ */
+export function notReadyReason(r: Readiness): string {
+  return Object.entries(r.checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`).join('; ') || 'not ready';
+}
+
 /** Route handlers, each given the authenticated principal. */
 export interface EdgeRoutes {
   mcp(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void>;
@@ -104,7 +112,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
         return deps.routes.rpc(req, res, principal);
       case '/ready': {
         const r = await deps.ready();
-        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not-ready', checks: r.checks });
+        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not-ready', ...(r.ready ? {} : { reason: notReadyReason(r) }), checks: r.checks });
       }
       case '/metrics': {
         const text = await metrics.registry.metrics();

@@ -45,11 +45,11 @@ export function createRpcAdapter(deps: RpcDeps) {
       case 'initialize':
         return sendJson(res, 200, { jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: deps.identity } });
       case 'tools/list':
-        return sendJson(res, 200, { jsonrpc: '2.0', id, result: { tools: await deps.tools.list() } });
+        return sendJson(res, 200, { jsonrpc: '2.0', id, result: { tools: await deps.tools.list(undefined, principal) } });
       case 'tools/call': {
         if (typeof params.name !== 'string') return sendJson(res, 200, jsonRpcError(id, RPC.INVALID_PARAMS, 'params.name: a tool name is required'));
         const tool = await deps.tools.get(params.name);
-        if (!tool) return sendJson(res, 200, jsonRpcError(id, RPC.INVALID_PARAMS, `Unknown tool: ${params.name}. Call tools/list for the available tools.`));
+        if (!tool) return sendJson(res, 200, jsonRpcError(id, RPC.INVALID_PARAMS, deps.tools.unknownToolMessage(params.name)));
         const abort = new AbortController();
         const onClose = () => { if (!res.writableFinished) abort.abort(); };
         res.on('close', onClose);

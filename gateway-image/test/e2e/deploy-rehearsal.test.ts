@@ -8,10 +8,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,36 @@ const MEMORY_LIMIT = '384m';
 const CONTAINER = 'docker_container.gateway_container_B4FE70D0';
 /** Every realized name starts with this (then pid and a random part). */
 const NAME_PREFIX_STEM = 'rehearsal-';
+
+/**
+ * The `gateway_settings` example of docs/stack.md ("gateway_settings: the keys users need"), written into the tfvars
+ * verbatim: the documented keys (lifecycle, roles, bindings, exec wrappers) must deploy and take effect.
+ */
+function documentedGatewaySettings(): string {
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/stack.md'), 'utf8');
+  const block = /```hcl\n(gateway_settings = \{[\s\S]*?\n\})\n```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/stack.md has no ```hcl gateway_settings = { ... } example');
+  return block;
+}
+
+/**
+ * A command server that exists offline (the image's node and MCP SDK) and does what `npx -y` does first: asks npm for
+ * its cache directory and writes into it. On a read-only root without a writable home, npm itself fails here.
+ */
+const SCRATCH_SERVER = [
+  "import { execFileSync } from 'node:child_process';",
+  "import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';",
+  "import { join } from 'node:path';",
+  "import { McpServer } from '/app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.js';",
+  "import { StdioServerTransport } from '/app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/stdio.js';",
+  "const cache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();",
+  "mkdirSync(join(cache, '_cacache'), { recursive: true });",
+  "const probe = join(cache, '_cacache', 'scratch-probe');",
+  'writeFileSync(probe, String(process.pid));',
+  "const server = new McpServer({ name: 'scratch', version: '1.0.0' });",
+  "server.registerTool('probe', { description: 'npm cache location and whether it is writable' }, async () => ({ content: [{ type: 'text', text: JSON.stringify({ home: process.env.HOME, cache, wrote: readFileSync(probe, 'utf8') === String(process.pid) }) }] }));",
+  'await server.connect(new StdioServerTransport());',
+].join('\n');
 
 /** A port nobody listens on right now (bound and released on 127.0.0.1:0). */
 async function freePort(): Promise<number> {
@@ -87,12 +118,16 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     port = await freePort();
     stack = await synthesizeStack({
       workDir,
+      extraHcl: documentedGatewaySettings(),
       tfvars: {
         base_image: BASE_IMAGE,
         gateway_port: port,
         memory_limit: MEMORY_LIMIT,
         docker_socket_gid: socketGid,
         log_level: 'info',
+        // A command server that needs the scratch space (an npm cache) of the stack's read-only container; the
+        // documented gateway_settings (extraHcl) grant the rehearsal's token its tools.
+        mcp_servers: { scratch: { command: 'node', args: ['--input-type=module', '-e', SCRATCH_SERVER] } },
       },
     });
     declared = stack.json.resource![CONTAINER.split('.')[0]][CONTAINER.split('.')[1]] as Record<string, any>;
@@ -165,6 +200,23 @@ describe('deploy rehearsal: the synthesized local-only stack realized on the rea
     // Without the token: refused.
     const anonymous = await fetch(`http://127.0.0.1:${port}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
     expect(anonymous.status).toBe(401);
+  });
+
+  it('a command server starts in the stack\'s container and writes its npm cache to the scratch tmpfs (read-only root, non-root, no capabilities)', async () => {
+    client ??= await connectClient(stack.json.output!.local_url.value as string, 'streamable-http', token);
+    const result = await client.callTool({ name: 'scratch__probe', arguments: {} }) as { isError?: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBeFalsy();
+    expect(JSON.parse(result.content[0].text)).toEqual({ home: '/home/node', cache: '/home/node/.npm', wrote: true });
+    // The scratch space is the declared tmpfs (bounded), and the root stays read-only.
+    const mounts = await docker('exec', gateway.id, 'sh', '-c', 'grep " /home/node " /proc/mounts');
+    expect(mounts).toMatch(/^tmpfs \/home\/node tmpfs rw,nosuid,nodev,.*size=262144k/);
+    expect(declared.tmpfs['/home/node']).toContain('size=256m');
+  }, 120_000);
+
+  it('a caller sees the tools its role allows, lifecycle included when gateway_settings switches it on', async () => {
+    client ??= await connectClient(stack.json.output!.local_url.value as string, 'streamable-http', token);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['docker_start', 'docker_stop', 'docker_restart', 'scratch__probe']));
   });
 
   it('is not reachable on any of the machine\'s other addresses (docker0 and every non-loopback IPv4)', async () => {

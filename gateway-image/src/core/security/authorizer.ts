@@ -3,7 +3,7 @@
  * and is not protected -> for docker_exec, the exec policy on the call's argv, user, env and workdir.
  * Any error inside (a lookup failure, a bug) denies: fail closed.
  */
-import type { Authorizer, CallRequest, ContainerFacts, Decision } from '../contracts.js';
+import type { Authorizer, CallRequest, ContainerFacts, Decision, Principal } from '../contracts.js';
 import { createExecPolicy } from './exec-policy.js';
 import { createRoleResolver } from './roles.js';
 import { compileScope, isProtectedContainer } from './scope.js';
@@ -23,6 +23,21 @@ const CONTAINER_TOOLS = new Set(['docker_exec', 'docker_logs', 'docker_inspect',
 const NEVER_ON_PROTECTED = new Set(['docker_exec', 'docker_start', 'docker_stop', 'docker_restart']);
 
 const deny = (ruleId: string, reason: string): Decision => ({ allow: false, ruleId, reason });
+
+/** The binding field that matches a principal of this kind, and the value to put in it. */
+function bindingFor(p: Principal): string {
+  if (p.authMethod === 'bearer') return `{ "tokens": ["${p.id}"], "roles": ["<role>"] }`;
+  if (p.authMethod === 'cf-access-jwt' && p.serviceToken !== undefined) return `{ "serviceTokens": ["${p.serviceToken}"], "roles": ["<role>"] }`;
+  if (p.authMethod === 'cf-access-jwt' && p.email !== undefined) return `{ "emails": ["${p.email}"], "roles": ["<role>"] }`;
+  return `{ "principals": ["${p.id}"], "roles": ["<role>"] }`;
+}
+
+/** Which setting would grant the call: the role's tool list, or a binding to a role that has the tool. */
+export function grantHint(p: Principal, tool: string, roles: readonly string[]): string {
+  const own = roles.length > 0 ? `add "${tool}" to policy.roles.${roles.length === 1 ? roles[0] : `<one of ${roles.join(', ')}>`}.tools, or ` : '';
+  return `to grant it, ${own}bind ${p.id} to a role whose tools include it in policy.bindings: ${bindingFor(p)} ` +
+    '(config file, MCP_GATEWAY_CONFIG_JSON, or the stack\'s gateway_settings)';
+}
 
 /** The container a call targets, or undefined for tools without one (docker_inspect of an image, say). */
 export function targetOf(req: Pick<CallRequest, 'tool' | 'args'>): string | undefined {
@@ -51,7 +66,7 @@ export function createAuthorizer(config: SecurityConfig, deps: AuthorizerDeps): 
     const granted = roles.rolesAllowing(principal, tool);
     if (granted.length === 0) {
       const all = roles.rolesFor(principal).map((r) => r.name);
-      return deny('policy.tool-not-allowed', `${principal.id} (roles: ${all.join(', ') || 'none'}) may not call ${tool}`);
+      return deny('policy.tool-not-allowed', `${principal.id} (roles: ${all.join(', ') || 'none'}) may not call ${tool}; ${grantHint(principal, tool, all)}`);
     }
     const target = targetOf(req);
     if (target === undefined) {
@@ -66,7 +81,8 @@ export function createAuthorizer(config: SecurityConfig, deps: AuthorizerDeps): 
     }
     const inScope = granted.filter((r) => scopeOf(r.name, r.config.containers)(facts));
     if (inScope.length === 0) {
-      return deny('scope.out-of-scope', `container ${facts.name.replace(/^\//, '')} is outside the scope of ${principal.id}'s roles for ${tool}`);
+      return deny('scope.out-of-scope', `container ${facts.name.replace(/^\//, '')} is outside the scope of ${principal.id}'s roles for ${tool} ` +
+        `(${granted.map((r) => r.name).join(', ')}); widen it in policy.roles.<role>.containers (names globs or label selectors)`);
     }
     if (tool === 'docker_exec') {
       const a = req.args;

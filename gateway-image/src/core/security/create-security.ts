@@ -3,7 +3,7 @@
  * the HTTP edge uses checkOriginHost (before reading the body), corsHeaders and authenticate;
  * the tool pipeline uses authorizer, limiter, audit and redactor; shutdown awaits close() (flushes the audit log).
  */
-import type { Authorizer, AuditSink, CallLimiter, ContainerFacts, Redactor } from '../contracts.js';
+import type { Authorizer, AuditSink, CallLimiter, ContainerFacts, Principal, Redactor } from '../contracts.js';
 import type { AccessVerifier } from './access-jwt.js';
 import { createAuditLog, createDisabledAuditLog, type AuditLog } from './audit-log.js';
 import { createAuthenticate, type Authenticate, type RequestHeaders } from './authenticate.js';
@@ -12,6 +12,7 @@ import { createCallLimiter } from './call-limiter.js';
 import { createExecPolicy, effectiveExecUser, type ExecPolicy } from './exec-policy.js';
 import { createOriginHostPolicy, type OriginHostResult } from './origin-host.js';
 import { createRedactor } from './redactor.js';
+import { createRoleResolver } from './roles.js';
 import type { SecurityConfig } from './security-config.js';
 
 /** Dependencies of {@link createSecurity}. */
@@ -42,6 +43,8 @@ export interface Security {
   readonly redactor: Redactor;
   /** The compiled exec policy. */
   readonly execPolicy: ExecPolicy;
+  /** Whether the principal's roles allow the tool at all (containers aside): what tools/list shows the principal. */
+  mayCall(principal: Principal, tool: string): boolean;
   /**
    * The user docker_exec must run as: the call's user, else MCP_DOCKER_DEFAULT_USER, else the container's
    * (`''` = the image default). The exec tool must pass this to Docker (`|| undefined`), so the user the policy
@@ -68,6 +71,7 @@ export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Secu
         onError: deps.onAuditError,
       })
     : createDisabledAuditLog();
+  const roles = createRoleResolver(config.policy);
   return {
     authenticate,
     access,
@@ -78,6 +82,7 @@ export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Secu
     audit,
     redactor: createRedactor(config, { gatewayContainerId: deps.gatewayContainerId }),
     execPolicy: createExecPolicy(config.exec),
+    mayCall: (principal, tool) => roles.rolesAllowing(principal, tool).length > 0,
     execUser: (user, containerUser) => effectiveExecUser(user, config.exec, containerUser),
     close: () => audit.close(),
   };

@@ -6,6 +6,7 @@
  * {@link securityEnvOverrides} values, and parses the result with the schema {@link securityConfigSchema} builds.
  */
 import { z } from 'zod';
+import { readCommandPattern } from './command-patterns.js';
 
 /** Minimum bearer token length: shorter tokens are guessable by brute force through the public hostname. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -202,7 +203,15 @@ export function securityConfigSchema() {
     allowRoot: z.boolean().default(false),
     /** Extra environment variable names denied in exec `env` (added to the built-in list). @default [] */
     deniedEnv: z.array(nonEmpty).default([]),
-  });
+  })
+    // Regex-style patterns (mcp-docker-exec's `^ls`) are understood or refused, never taken literally (command-patterns.ts).
+    .superRefine((e, ctx) => {
+      e.commandPatterns?.forEach((p, i) => {
+        const read = readCommandPattern(p, e.mode);
+        if ('problem' in read) ctx.addIssue({ code: 'custom', path: ['commandPatterns', i], message: `${read.problem} (exec.commandPatterns / MCP_DOCKER_COMMAND_PATTERNS)` });
+      });
+    })
+    .transform((e) => (e.commandPatterns ? { ...e, commandPatterns: e.commandPatterns.map((p) => { const r = readCommandPattern(p, e.mode); return 'pattern' in r ? r.pattern : p; }) } : e));
 
   /** Policy for container specs the gateway builds (lifecycle and upstream servers). */
   const containersSchema = z.strictObject({

@@ -6,8 +6,47 @@ import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
 import { abortedByShutdown } from '../shutdown.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
+import { DockerOperationError } from '../docker/docker-client.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
+import { ENABLE_LIFECYCLE_HINT } from './tool-names.js';
+
+/**
+ * The user the runtime could not find, when that is why the exec failed: runc answers exit code 126 with
+ * `unable to find user X: no matching entries in passwd file` on the exec's output, which would otherwise pass for
+ * the command's own failure.
+ */
+export function missingUser(exitCode: number | null, stdout: string, stderr: string): string | undefined {
+  if (exitCode !== 126) return undefined;
+  const m = /^(?:[^\n]*: )?unable to find (?:user|group) ([^:\s]+): no matching entries in (?:passwd|group) file/m.exec(`${stdout}\n${stderr}`.trim());
+  return m?.[1];
+}
+
+/** Why an exec on a stopped container cannot run, and what starts it. */
+export function notRunningMessage(id: string, engineMessage: string, lifecycleEnabled: boolean): string {
+  const state = /paused/i.test(engineMessage) ? 'paused' : /restarting/i.test(engineMessage) ? 'restarting' : 'not running';
+  const next = state === 'not running'
+    ? lifecycleEnabled ? 'Start it with docker_start, then run the command again.' : `Start it first; the docker_start tool is switched off (${ENABLE_LIFECYCLE_HINT}).`
+    : 'Wait until it is running, then run the command again.';
+  return `Container ${id} is ${state}, so nothing can be executed in it. ${next}`;
+}
+
+/** The shapes `env` accepts, named in the refusal of any other. */
+export const ENV_SHAPES = 'an array of "NAME=value" strings (["DEBUG=1"]) or an object of names to string values ({"DEBUG": "1"})';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `env` as mcp-docker-exec takes it (an object) and as the Engine API takes it (an array of NAME=value); normalized to
+ * the array, so policy and the engine see one form.
+ */
+export const envArg = z.union([z.array(z.string()), z.record(z.string(), z.string())], { error: `env must be ${ENV_SHAPES}` })
+  .superRefine((v, ctx) => {
+    const bad = Array.isArray(v) ? v.filter((e) => !ENV_NAME.test(e.slice(0, Math.max(0, e.indexOf('='))))) : Object.keys(v).filter((k) => !ENV_NAME.test(k));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `env entries ${bad.map((b) => JSON.stringify(b)).join(', ')} are not valid: env must be ${ENV_SHAPES}, names of letters, digits and _ not starting with a digit` });
+    }
+  })
+  .transform((v): string[] => (Array.isArray(v) ? v : Object.entries(v).map(([k, val]) => `${k}=${val}`)));
 
 function execArgs(deps: ToolDeps) {
   return z.object({
@@ -15,8 +54,7 @@ function execArgs(deps: ToolDeps) {
     cmd: z.array(z.string()).min(1).describe('Command and arguments, e.g. ["ls","-la","/app"] (no shell is added)'),
     user: z.string().min(1).optional().describe('User to run as (policy may forbid root)'),
     workdir: z.string().min(1).optional().describe('Working directory'),
-    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'each env entry must look like NAME=value')).optional()
-      .describe('Extra environment, NAME=value'),
+    env: envArg.optional().describe('Extra environment: ["NAME=value", ...] or {"NAME": "value"}'),
     tty: z.boolean().optional().describe('Allocate a TTY (stdout and stderr are then merged)'),
     stdin: z.string().optional().describe('Text written to the process stdin, which is then closed'),
     stream: z.boolean().optional().describe('Send output as progress notifications while running, as it is printed'),
@@ -87,8 +125,16 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         if (stopReason === 'stream-limit') {
           return errorResult(`Command stopped after streaming ${deps.limits.maxStreamBytes} bytes (MCP_DOCKER_MAX_STREAM_BYTES); narrow the output or raise the limit`, data);
         }
+        const missing = missingUser(exitCode, out.stdout, out.stderr);
+        if (missing) {
+          return errorResult(`User "${missing}" does not exist in container ${a.id} (no entry in its /etc/passwd or /etc/group), so the command did not run. ` +
+            'Give a numeric uid[:gid] such as "1000:1000", a user the image defines, or no user to run as the container\'s own user.', data);
+        }
         return okResult(data);
       } catch (err) {
+        if (err instanceof DockerOperationError && err.statusCode === 409 && /is not running|is paused|is restarting/i.test(err.message)) {
+          return errorResult(notRunningMessage(a.id, err.message, deps.limits.enableLifecycle));
+        }
         return dockerErrorResult(err);
       }
     },

@@ -24,10 +24,21 @@ export function toUnixSeconds(value: string | number, now = Date.now()): number 
 const timeArg = z.union([z.number().int().min(0), z.string().min(1)])
   .refine((v) => toUnixSeconds(v) !== undefined, { message: 'use unix seconds, an RFC 3339 date, or a duration like 10m' });
 
+/** The shapes `tail` accepts, named in the refusal of any other. */
+export const TAIL_SHAPES = 'a number of lines (100), the same as a string ("100"), or "all"';
+
+/**
+ * `tail` as mcp-docker-exec and the Docker CLI take it: a number, a numeric string or `all`; normalized to a number
+ * or `'all'`.
+ */
+export const tailArg = z.union([z.number(), z.string()], { error: `tail must be ${TAIL_SHAPES}` })
+  .refine((v) => (typeof v === 'number' ? Number.isInteger(v) && v >= 0 : /^\s*(\d+|all)\s*$/i.test(v)), { message: `tail must be ${TAIL_SHAPES}` })
+  .transform((v): number | 'all' => (typeof v === 'number' ? v : v.trim().toLowerCase() === 'all' ? 'all' : Number(v.trim())));
+
 function logsArgs(deps: ToolDeps) {
   return z.object({
     id: z.string().min(1).describe('Container id or name'),
-    tail: z.union([z.number().int().min(0), z.literal('all')]).optional().describe('Lines from the end (default 100)'),
+    tail: tailArg.optional().describe('Lines from the end: a number, "100" or "all" (default 100)'),
     since: timeArg.optional().describe('Start time: unix seconds, RFC 3339, or a duration like 10m'),
     until: timeArg.optional().describe('End time, same forms as since'),
     timestamps: z.boolean().optional().describe('Prefix lines with timestamps'),

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
+import { inheritedEnv } from './inherited-env.js';
 import type { CommandServerConfig } from './upstreams-config.js';
 import { type LaunchContext, type LaunchedUpstream, type UpstreamExit, TailBuffer } from './launcher.js';
 import type { ProcessTracker } from './reaper.js';
@@ -14,18 +15,15 @@ export interface CommandLauncherDeps {
   readonly logger: Logger;
   /** Records process groups so they are killed even if the gateway exits without closing them. */
   readonly tracker: ProcessTracker;
-  /** PATH and HOME given to children. @default - the gateway's own PATH and HOME */
-  readonly baseEnv?: { readonly PATH?: string; readonly HOME?: string };
+  /** The inherited part of children's environment ({@link INHERITED_ENV}). @default - the gateway's own PATH and HOME */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Grace period between SIGTERM and SIGKILL of the process group. @default 2000 */
   readonly killGraceMs?: number;
 }
 
-/** The environment a command server gets: PATH and HOME, then its declared variables (which may override them). */
-export function buildCommandEnv(server: CommandServerConfig, base: { readonly PATH?: string; readonly HOME?: string }): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (base.PATH !== undefined) env.PATH = base.PATH;
-  if (base.HOME !== undefined) env.HOME = base.HOME;
-  return { ...env, ...server.environment };
+/** The environment a command server gets: the inherited variables, then its declared ones (which may override them). */
+export function buildCommandEnv(server: CommandServerConfig, base: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return { ...inheritedEnv(base), ...server.environment };
 }
 
 /** Spawns a command server; resolves once the process is running (not yet initialized). */
@@ -85,7 +83,7 @@ export async function launchCommand(server: CommandServerConfig, ctx: LaunchCont
     }
     transport.markClosed();
   });
-  return { transport, describe: `process ${pid} (${server.command})`, exited, stderrTail: () => stderr.toString() };
+  return { transport, describe: `process ${pid} (${server.command})`, exited, stderrTail: () => stderr.toString(), stderrSummary: () => stderr.summary() };
 }
 
 /** Signals a whole process group; a group that is already gone is fine. */

@@ -35,8 +35,8 @@ export interface UpstreamsDeps {
   readonly extraContainerLabels?: Readonly<Record<string, string>>;
   /** Replaces the launcher per kind (tests use in-memory servers). @default - image, command and remote launchers */
   readonly launcher?: Launcher;
-  /** PATH and HOME for command servers. @default - the gateway's own */
-  readonly commandEnv?: { readonly PATH?: string; readonly HOME?: string };
+  /** What command servers inherit (PATH, HOME, CA bundle, proxies; see INHERITED_ENV). @default - the gateway's own PATH and HOME */
+  readonly commandEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The upstream servers of one gateway instance. */

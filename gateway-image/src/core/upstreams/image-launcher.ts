@@ -155,7 +155,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
   // If the container dies on its own, AutoRemove removes it; remove anyway in case AutoRemove lost the race.
   void exited.then(() => removeContainerQuietly(docker, id).catch(() => undefined));
   const transport = new StreamTransport({ input: stdout, output: attached, stop });
-  return { transport, describe: `container ${short} (${server.image})`, exited, stderrTail: () => stderr.toString() };
+  return { transport, describe: `container ${short} (${server.image})`, exited, stderrTail: () => stderr.toString(), stderrSummary: () => stderr.summary() };
 }
 
 async function createContainer(

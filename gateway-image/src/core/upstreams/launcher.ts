@@ -20,6 +20,11 @@ export interface LaunchedUpstream {
   readonly exited: Promise<UpstreamExit>;
   /** The last few hundred bytes the upstream wrote to stderr, for error messages. */
   stderrTail(): string;
+  /**
+   * What the upstream wrote to stderr, its first lines (where the reason usually is: `npm error ...`, `Error: ...`)
+   * and its last line, for the message of a failed start. @default - the tail only
+   */
+  stderrSummary?(): string;
 }
 
 /** What a launcher knows about the instance it starts. */
@@ -33,17 +38,36 @@ export interface LaunchContext {
 /** Starts one instance of a server. */
 export type Launcher = (server: UpstreamServerConfig, ctx: LaunchContext) => Promise<LaunchedUpstream>;
 
-/** Keeps the last `max` bytes of a stream as text. */
+/** Lines of stderr a failed start quotes from the beginning. */
+const SUMMARY_LINES = 8;
+
+/**
+ * Keeps the last `max` bytes of a stream as text, and its first `headMax` bytes: a crash's tail is stack frames, the
+ * reason is usually in the first lines.
+ */
 export class TailBuffer {
   private text = '';
-  constructor(private readonly max = 2048) {}
-  /** Appends a chunk, dropping the oldest bytes beyond the cap. */
+  private first = '';
+  private total = 0;
+  constructor(private readonly max = 2048, private readonly headMax = 2048) {}
+  /** Appends a chunk, dropping the oldest bytes beyond the cap (the head is kept). */
   push(chunk: Buffer | string): void {
-    this.text += chunk.toString();
+    const s = chunk.toString();
+    if (this.first.length < this.headMax) this.first += s.slice(0, this.headMax - this.first.length);
+    this.total += s.length;
+    this.text += s;
     if (this.text.length > this.max) this.text = this.text.slice(this.text.length - this.max);
   }
   /** The kept text, trimmed. */
   toString(): string {
     return this.text.trim();
+  }
+  /** The first lines, then `...` and the last line when there is more; empty when nothing was written. */
+  summary(): string {
+    const lines = this.first.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+    const head = lines.slice(0, SUMMARY_LINES);
+    const last = this.text.trim().split('\n').pop()?.trim() ?? '';
+    const more = lines.length > SUMMARY_LINES || this.total > this.first.length;
+    return more && last !== '' && !head.includes(last) ? `${head.join('\n')}\n...\n${last}` : head.join('\n');
   }
 }

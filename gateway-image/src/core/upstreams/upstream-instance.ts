@@ -143,13 +143,28 @@ export class UpstreamInstance {
       this.state = 'closed';
       await this.stopQuietly();
       const timedOut = isTimeout(err) || (deadline.aborted && !shutdown.aborted);
-      const tail = this.launched?.stderrTail();
-      const detail = tail ? `; last stderr: ${tail.slice(-300)}` : '';
-      if (timedOut) {
-        throw new UpstreamCallError(name, 'init-timeout', `upstream "${name}" did not finish starting (launch + MCP initialize) within ${initTimeoutMs} ms${detail}`);
-      }
-      throw new UpstreamCallError(name, 'start-failed', `upstream "${name}" failed to start: ${(err as Error).message}${detail}`);
+      throw new UpstreamCallError(name, timedOut ? 'init-timeout' : 'start-failed', await this.startFailure(err, timedOut));
     }
+  }
+
+  /**
+   * Why a start failed, in words: how the process ended when it exited before initialize completed (the SDK only says
+   * "Connection closed"), and the first lines of its stderr, where the reason is (`npm error ...`), not only the
+   * stack frames at its end.
+   */
+  private async startFailure(err: unknown, timedOut: boolean): Promise<string> {
+    const { name, initTimeoutMs } = this.opts;
+    const launched = this.launched;
+    // A process that closed its stdout has exited or is about to: let its status arrive (bounded).
+    const exit = launched ? await Promise.race([launched.exited, new Promise<undefined>((r) => { setTimeout(r, 500); })]) : undefined;
+    const summary = launched?.stderrSummary?.() ?? launched?.stderrTail().slice(-300) ?? '';
+    const stderr = launched ? (summary ? `; its stderr:\n${summary}` : '; it wrote nothing to stderr') : '';
+    if (timedOut) return `upstream "${name}" did not finish starting (launch + MCP initialize) within ${initTimeoutMs} ms${stderr}`;
+    if (exit && launched) {
+      const how = exit.signal ? `was killed by ${exit.signal}` : exit.code !== null ? `exited with code ${exit.code}` : 'ended';
+      return `upstream "${name}" failed to start: ${launched.describe} ${how} before MCP initialize completed${stderr}`;
+    }
+    return `upstream "${name}" failed to start: ${(err as Error).message}${stderr}`;
   }
 
   /** Calls a tool upstream; rejects with an {@link UpstreamCallError} on every failure. */
@@ -221,7 +236,8 @@ export class UpstreamInstance {
   }
 
   private handleClose(): void {
-    if (this.closing) return;
+    // While starting, start() reports the failure (with the exit status and stderr); nothing was running yet.
+    if (this.closing || this.state === 'starting') return;
     this.closing = true;
     this.state = 'closed';
     this.opts.logger.warn({ upstream: this.opts.name, what: this.describe, stderr: this.launched?.stderrTail().slice(-300) }, 'upstream ended unexpectedly');

@@ -11,6 +11,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { once } from '../once.js';
+import { isDockerRunEntry, translateDockerRun } from './docker-run-args.js';
 
 /** How long an upstream instance lives and who shares it. */
 export const LIFECYCLES = ['per-session', 'shared', 'per-call'] as const;
@@ -202,7 +203,13 @@ function parseServer(name: string, entry: unknown): { server?: UpstreamServerCon
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     return { problems: [{ server: name, field: '', value: entry, message: 'a server entry must be an object', fix: 'give it `image`, `command` or `url`' }] };
   }
-  const e = entry as Record<string, unknown>;
+  let e = entry as Record<string, unknown>;
+  // Claude Desktop / MetaMCP style: {"command": "docker", "args": ["run", ...]} runs as an image server.
+  if (isDockerRunEntry(e)) {
+    const translated = translateDockerRun(name, e);
+    if (!translated.entry) return { problems: translated.problems };
+    e = translated.entry;
+  }
   const kinds = (['image', 'command', 'url'] as const).filter((k) => e[k] !== undefined);
   let kind: UpstreamServerConfig['kind'];
   if (e.image !== undefined) kind = 'image';
@@ -216,7 +223,7 @@ function parseServer(name: string, entry: unknown): { server?: UpstreamServerCon
   }
   const schemas = serverSchemas();
   const schema = kind === 'image' ? schemas.image : kind === 'command' ? schemas.command : schemas.remote;
-  const result = schema.safeParse(entry);
+  const result = schema.safeParse(e);
   if (!result.success) return { problems: zodProblems(name, result.error) };
   return { server: Object.freeze({ ...result.data, kind }) as UpstreamServerConfig, problems: [] };
 }

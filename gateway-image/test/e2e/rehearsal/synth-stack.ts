@@ -36,10 +36,15 @@ export interface SynthesizedStack {
   readonly log: string;
 }
 
-/** tfvars values the rehearsal writes (scalars only). */
-export type TfvarsValues = Readonly<Record<string, string | number | boolean>>;
+/** A tfvars value: scalars, lists and maps of them. */
+export type TfvarsValue = string | number | boolean | readonly TfvarsValue[] | { readonly [key: string]: TfvarsValue };
+/** tfvars values the rehearsal writes. */
+export type TfvarsValues = Readonly<Record<string, TfvarsValue>>;
 
-/** Renders `key = value` lines; JSON string literals are valid HCL strings for the values used here. */
+/**
+ * Renders `key = value` lines. JSON is valid HCL for the values used here: string literals, lists, and objects (HCL's
+ * object constructor takes `"key": value` as well as `key = value`); strings must not hold `${` or `%{`.
+ */
 export function renderTfvars(values: TfvarsValues): string {
   return Object.entries(values).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join('');
 }
@@ -48,10 +53,10 @@ export function renderTfvars(values: TfvarsValues): string {
  * Writes `<workDir>/rehearsal.tfvars`, runs the app with MCP_STACK_TFVARS pointing at it and CDKTF_OUTDIR at
  * `<workDir>/cdktf.out` (main.ts honours both; CDKTF_OUTDIR is what `cdktf synth` sets), bounded by `timeoutMs`.
  */
-export async function synthesizeStack(opts: { tfvars: TfvarsValues; workDir: string; timeoutMs?: number }): Promise<SynthesizedStack> {
+export async function synthesizeStack(opts: { tfvars: TfvarsValues; workDir: string; timeoutMs?: number; /** HCL appended verbatim (a documented example). */ extraHcl?: string }): Promise<SynthesizedStack> {
   const tfvarsPath = join(opts.workDir, 'rehearsal.tfvars');
   const outdir = join(opts.workDir, 'cdktf.out');
-  writeFileSync(tfvarsPath, renderTfvars(opts.tfvars));
+  writeFileSync(tfvarsPath, `${renderTfvars(opts.tfvars)}${opts.extraHcl ? `${opts.extraHcl}\n` : ''}`);
   const env: NodeJS.ProcessEnv = { ...process.env, MCP_STACK_TFVARS: tfvarsPath, CDKTF_OUTDIR: outdir };
   delete env.MCP_STACK_STATE_FILE;
   let log: string;

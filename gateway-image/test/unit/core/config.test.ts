@@ -113,3 +113,11 @@ describe('loadGatewayConfig', () => {
     expect(closestKey('zzzzzzzz', ['server', 'docker'])).toBeUndefined();
   });
 });
+
+describe('/ready reason', () => {
+  it('repeats the failing checks in one line', async () => {
+    const { notReadyReason } = await import('../../../src/transports/http-app.js');
+    expect(notReadyReason({ ready: false, checks: { docker: { ok: true }, audit: { ok: false, detail: 'audit log cannot be written' }, 'upstream:git': { ok: false } } }))
+      .toBe('audit: audit log cannot be written; upstream:git: failing');
+  });
+});

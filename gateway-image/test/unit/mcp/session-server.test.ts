@@ -18,7 +18,7 @@ const asking: ToolDefinition = {
 const pipeline: Pick<ToolPipeline, 'call'> = { call: (tool, args, input) => tool.run(args as Record<string, unknown>, { ...input, traceId: 't', dryRun: false } as ToolContext) };
 const factory = () => createSessionServerFactory({
   identity: { name: 'gw', version: '0' }, pipeline,
-  tools: { list: async () => [], get: async (name) => (name === 'ask' ? asking : undefined) },
+  tools: { list: async () => [], get: async (name) => (name === 'ask' ? asking : undefined), unknownToolMessage: (name) => `Unknown tool: ${name}` },
 });
 
 async function connect(newServer: ReturnType<typeof factory>, capabilities: Record<string, object>) {
