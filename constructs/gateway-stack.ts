@@ -9,6 +9,7 @@ import type { StackConfig } from './config/stack-config';
 import { GatewayDns } from './dns';
 import { GatewayContainer } from './gateway-container';
 import { GatewayImage } from './gateway-image';
+import { KubernetesTarget } from './kubernetes/kubernetes-target';
 import { standardLabels } from './labels';
 import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
 import { GatewayTunnel } from './tunnel';
@@ -73,6 +74,8 @@ export class GatewayStack extends TerraformStack {
   public readonly access?: GatewayAccess;
   /** The tunnel ingress; undefined unless the tunnel is enabled. */
   public readonly ingress?: TunnelIngress;
+  /** The Kubernetes target; undefined unless `target = "kubernetes"` (then the Docker constructs are absent). */
+  public readonly kubernetes?: KubernetesTarget;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id);
@@ -80,6 +83,11 @@ export class GatewayStack extends TerraformStack {
     const projectDir = props.projectDir ?? process.cwd();
 
     if (props.stateFile) new LocalBackend(this, { path: props.stateFile });
+    if (config.target === 'kubernetes') {
+      Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
+      this.kubernetes = new KubernetesTarget(this, 'kubernetes', { config, authTokensVariable: AUTH_TOKENS_VARIABLE });
+      return;
+    }
     new DockerProvider(this, 'docker', { host: config.dockerHost });
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;

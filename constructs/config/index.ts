@@ -3,4 +3,5 @@ export * from './config-keys';
 export * from './closest-key';
 export * from './parse-memory';
 export * from './validate-config';
+export * from './kubernetes-config';
 export * from './load-config';

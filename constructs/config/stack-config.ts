@@ -1,3 +1,5 @@
+import type { KubernetesConfig, Target } from './kubernetes-config';
+
 /** A JSON value, as found in the pass-through maps (`gateway_settings`, `mcp_servers`). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -56,4 +58,8 @@ export interface StackConfig {
   readonly gatewaySettings: Readonly<Record<string, JsonValue>>;
   /** `mcp_servers`: upstream MCP servers, passed through as JSON under `mcpServers`. */
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
+  /** `target`: where the gateway runs, `docker` (default) or `kubernetes`. */
+  readonly target: Target;
+  /** The Kubernetes keys, validated; present only with `target = "kubernetes"`. */
+  readonly kubernetes?: KubernetesConfig;
 }

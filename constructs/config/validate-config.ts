@@ -1,6 +1,7 @@
 import { ProblemCollector } from '../errors';
 import { closestKey } from './closest-key';
 import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
+import { validateKubernetesConfig } from './kubernetes-config';
 import { parseMemoryMiB } from './parse-memory';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 
@@ -263,8 +264,12 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     }
   }
 
+  const { target, kubernetes } = validateKubernetesConfig(raw, { dockerImage, mcpServers, enableTunnel }, problems);
+
   problems.throwIfAny(source);
   return Object.freeze({
+    target,
+    kubernetes,
     enableGateway,
     enableTunnel,
     domainSuffix,
