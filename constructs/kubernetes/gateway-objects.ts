@@ -82,7 +82,7 @@ export function gatewayObjects(config: StackConfig): KubernetesObject[] {
   const configMap = gatewayConfigMap(ns, configFile);
   const configHash = createHash('sha256').update(JSON.stringify(configMap.data)).digest('hex').slice(0, 16);
   const objects: KubernetesObject[] = [
-    gatewayNamespace(ns),
+    gatewayNamespace(ns, k8s.networkPolicy),
     configMap,
     gatewayDeployment({
       namespace: ns,
