@@ -26,6 +26,7 @@ import type { Upstreams } from './core/upstreams/index.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import type { GatewayConfig } from './load-config.js';
 import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
+import { createOpsServer } from './transports/ops-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
@@ -226,6 +227,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     timeouts: config.server,
     shuttingDown: () => closing,
   });
+  // Probes and Prometheus (Kubernetes): unauthenticated ops routes on their own port, only when one is configured.
+  const ops = config.server.opsPort === undefined ? undefined : createOpsServer({ ready: readiness, metrics, logger, shuttingDown: () => closing });
   let sweeper: NodeJS.Timeout | undefined;
 
   return {
@@ -259,6 +262,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         http.once('error', reject);
         http.listen(config.server.port, config.server.host, () => { http.off('error', reject); resolve(); });
       });
+      if (ops) {
+        await new Promise<void>((resolve, reject) => {
+          ops.once('error', reject);
+          ops.listen(config.server.opsPort, config.server.host, () => { ops.off('error', reject); resolve(); });
+        });
+        logger.info({ port: (ops.address() as AddressInfo).port }, 'ops routes listening (/health, /ready, /metrics; no authentication)');
+      }
       sweeper = setInterval(() => { void sessions.sweep(); }, Math.min(config.server.sessionIdleMs, 60_000));
       sweeper.unref();
       const address = http.address() as AddressInfo;
@@ -270,10 +280,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       closing = true;
       clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      const opsClosed = ops?.listening ? new Promise<void>((resolve) => ops.close(() => resolve())) : undefined;
+      ops?.closeAllConnections();
       const side = await sessionSide?.catch(() => undefined);
       await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
       http.closeAllConnections();
       await closed;
+      await opsClosed;
       // The calls cut off above were aborted: they stop their work (an exec is killed in its container) and record
       // their outcome, which needs the engine client and the audit log still open. Bounded: a call that ignores its
       // abort does not keep the audit log from being synced and closed.
