@@ -10,6 +10,7 @@ import { GatewayDns } from './dns';
 import { GatewayContainer } from './gateway-container';
 import { GatewayImage } from './gateway-image';
 import { KubernetesTarget } from './kubernetes/kubernetes-target';
+import { SocketProxyContainer } from './socket-proxy-container';
 import { standardLabels } from './labels';
 import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
 import { GatewayTunnel } from './tunnel';
@@ -74,6 +75,8 @@ export class GatewayStack extends TerraformStack {
   public readonly access?: GatewayAccess;
   /** The tunnel ingress; undefined unless the tunnel is enabled. */
   public readonly ingress?: TunnelIngress;
+  /** The Docker socket proxy; undefined unless `docker_socket_proxy = true`. */
+  public readonly socketProxy?: SocketProxyContainer;
   /** The Kubernetes target; undefined unless `target = "kubernetes"` (then the Docker constructs are absent). */
   public readonly kubernetes?: KubernetesTarget;
 
@@ -143,6 +146,25 @@ export class GatewayStack extends TerraformStack {
       this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: config.cloudflareZoneId! });
     }
 
+    if (config.dockerSocketProxy) {
+      const proxyImage = new GatewayImage(this, 'socket-proxy-image', {
+        projectDir,
+        outdir: props.outdir,
+        buildContextDir: path.join(projectDir, 'socket-proxy'),
+        baseImage: config.socketProxyBaseImage,
+        imageName: 'mcp-socket-proxy:local',
+      });
+      const settings = config.gatewaySettings as Record<string, any>;
+      this.socketProxy = new SocketProxyContainer(this, 'socket-proxy', {
+        image: proxyImage,
+        network: this.network,
+        socketPath: config.dockerSocketPath,
+        socketGid: config.dockerSocketGid,
+        allowUpstreams: Object.values(config.mcpServers).some((s) => typeof s === 'object' && s !== null && !Array.isArray(s) && typeof (s as Record<string, unknown>).image === 'string'),
+        allowLifecycle: settings.tools?.enableLifecycle === true,
+      });
+    }
+
     this.gateway = new GatewayContainer(this, 'gateway', {
       image: this.image,
       network: this.network,
@@ -153,7 +175,8 @@ export class GatewayStack extends TerraformStack {
       logLevel: config.logLevel,
       settings: config.gatewaySettings,
       mcpServers: config.mcpServers,
-      dockerSocketPath: config.dockerSocketPath,
+      // With the proxy the gateway gets its tcp:// endpoint: DOCKER_HOST set, no socket mounted, no group added.
+      dockerSocketPath: this.socketProxy?.endpoint ?? config.dockerSocketPath,
       dockerSocketGid: config.dockerSocketGid,
     });
     new TerraformOutput(this, 'local_url', { value: this.gateway.localUrl, description: 'Gateway URL on the Docker host (127.0.0.1 only).' });

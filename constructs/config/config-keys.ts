@@ -1,4 +1,5 @@
 import { KUBERNETES_CONFIG_KEYS } from './kubernetes-config';
+import { SOCKET_PROXY_CONFIG_KEYS } from './socket-proxy-config';
 import type { StackConfig } from './stack-config';
 
 /** The shape a tfvars key accepts, as told to the user in messages and docs. */
@@ -47,6 +48,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'cloudflared_version', field: 'cloudflaredVersion', type: 'string', defaultHcl: `"${DEFAULT_CLOUDFLARED_VERSION}"`, description: 'Pinned cloudflare/cloudflared image tag for the tunnel connector.' },
   { name: 'gateway_settings', field: 'gatewaySettings', type: 'map(any)', defaultHcl: '{}', description: 'Non-secret gateway settings (policy, roles, rate limits, audit, exec policy), passed as MCP_GATEWAY_CONFIG_JSON.' },
   { name: 'mcp_servers', field: 'mcpServers', type: 'map(any)', defaultHcl: '{}', description: 'Upstream MCP servers, passed in MCP_GATEWAY_CONFIG_JSON under "mcpServers".' },
+  ...SOCKET_PROXY_CONFIG_KEYS,
   ...KUBERNETES_CONFIG_KEYS,
 ];
 

@@ -98,6 +98,7 @@ const DOCKER_ONLY: Readonly<Record<string, string>> = {
   docker_socket_path: 'a cluster node has no Docker socket; set docker_host = "tcp://..." or "ssh://..."',
   docker_socket_gid: 'no socket is mounted on Kubernetes; remove it',
   docker_socket_proxy: 'on Kubernetes point docker_host at the engine (or at a socket proxy on a Docker node); remove it',
+  socket_proxy_base_image: 'nothing is built for a cluster; remove it',
 };
 
 const DNS_1123_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -58,6 +58,10 @@ export interface StackConfig {
   readonly gatewaySettings: Readonly<Record<string, JsonValue>>;
   /** `mcp_servers`: upstream MCP servers, passed through as JSON under `mcpServers`. */
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
+  /** `docker_socket_proxy`: the gateway reaches the engine through the filtering socket proxy (Docker target). */
+  readonly dockerSocketProxy: boolean;
+  /** `socket_proxy_base_image`: socket-proxy/Dockerfile's `BASE_IMAGE` build argument. */
+  readonly socketProxyBaseImage?: string;
   /** `target`: where the gateway runs, `docker` (default) or `kubernetes`. */
   readonly target: Target;
   /** The Kubernetes keys, validated; present only with `target = "kubernetes"`. */

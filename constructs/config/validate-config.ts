@@ -2,6 +2,7 @@ import { ProblemCollector } from '../errors';
 import { closestKey } from './closest-key';
 import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
 import { validateKubernetesConfig } from './kubernetes-config';
+import { validateSocketProxyConfig } from './socket-proxy-config';
 import { parseMemoryMiB } from './parse-memory';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 
@@ -265,11 +266,14 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   }
 
   const { target, kubernetes } = validateKubernetesConfig(raw, { dockerImage, mcpServers, enableTunnel }, problems);
+  const { dockerSocketProxy, socketProxyBaseImage } = validateSocketProxyConfig(raw, { target, dockerSocketPath }, problems);
 
   problems.throwIfAny(source);
   return Object.freeze({
     target,
     kubernetes,
+    dockerSocketProxy,
+    socketProxyBaseImage,
     enableGateway,
     enableTunnel,
     domainSuffix,
