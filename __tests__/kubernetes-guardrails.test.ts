@@ -13,7 +13,7 @@ import {
   type SynthesizedStack,
 } from '../constructs/rules';
 import { synthJson } from './helpers';
-import { K8S_FULL_RAW, K8S_RAW } from './kubernetes-helpers';
+import { K8S_FULL_RAW, K8S_PROXY_NODE_RAW, K8S_RAW } from './kubernetes-helpers';
 
 /** The real objects of the full config as a synthesized stack, after `edit` changed a copy of them. */
 function stackOf(edit: (objects: any[]) => void = () => {}, extra: SynthesizedStack['resource'] = {}): SynthesizedStack {
@@ -61,6 +61,8 @@ describe('Kubernetes guardrails on the real stacks', () => {
     ['minimal', K8S_RAW],
     ['full', K8S_FULL_RAW],
     ['network policy off (recorded on the namespace)', { ...K8S_RAW, enable_network_policy: false }],
+    ['socket proxy on a Docker node', K8S_PROXY_NODE_RAW],
+    ['socket proxy on a Docker node, network policy off', { ...K8S_PROXY_NODE_RAW, enable_network_policy: false }],
   ])('every rule passes on the %s Kubernetes stack', (_name, raw) => {
     expect(checkStack(synthJson(raw) as SynthesizedStack, GUARDRAIL_RULES)).toEqual([]);
   });

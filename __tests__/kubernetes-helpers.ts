@@ -48,3 +48,14 @@ export async function exampleKubernetesBlock(): Promise<Record<string, unknown>>
   const lines = text.slice(start, end).split('\n').filter((l) => /^# [a-z_]+\s+=/.test(l)).map((l) => l.slice(2));
   return parseTfvars(lines.join('\n'), 'terraform.tfvars.example');
 }
+
+/** Docker reached through a socket proxy pinned to a Docker node (instead of docker_host). */
+export const K8S_PROXY_NODE_RAW: Readonly<Record<string, unknown>> = {
+  target: 'kubernetes',
+  docker_image: 'ghcr.io/acme/mcp-gateway',
+  ingress_host: 'mcp.example.com',
+  docker_proxy_node: 'docker-node-1',
+  socket_proxy_image: 'ghcr.io/acme/mcp-socket-proxy:0.1.0',
+  docker_socket_gid: 996,
+  mcp_servers: { git: { image: 'mcp/git' } },
+};

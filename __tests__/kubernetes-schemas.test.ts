@@ -16,7 +16,7 @@ import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Ing
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { validateConfig } from '../constructs/config/validate-config';
 import { gatewayObjects, type KubernetesObject } from '../constructs/kubernetes/gateway-objects';
-import { K8S_FULL_RAW, K8S_RAW } from './kubernetes-helpers';
+import { K8S_FULL_RAW, K8S_PROXY_NODE_RAW, K8S_RAW } from './kubernetes-helpers';
 
 /** A model class of kubernetes-models: constructing it and calling validate() checks the schema. */
 type ModelClass = new (data: never) => { validate(): void };
@@ -42,6 +42,7 @@ function validate(object: KubernetesObject): void {
 const VARIANTS: Array<[string, Record<string, unknown>]> = [
   ['the minimal config (Traefik IngressRoute)', K8S_RAW],
   ['tunnel, Access, ServiceMonitor, TLS engine and servers of all kinds', K8S_FULL_RAW],
+  ['a socket proxy pinned to a Docker node', K8S_PROXY_NODE_RAW],
   ['a standard Ingress, all transports, CORS, no NetworkPolicy', { ...K8S_RAW, ingress: 'ingress', transport_mode: 'all', cors_enabled: true, cors_origins: ['https://app.example.com'], enable_network_policy: false }],
 ];
 

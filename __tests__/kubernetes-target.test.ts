@@ -10,7 +10,7 @@ import { gatewayDeployment } from '../constructs/kubernetes/gateway-deployment';
 import { gatewayObjects } from '../constructs/kubernetes/gateway-objects';
 import { writeManifests } from '../constructs/kubernetes/kubernetes-target';
 import { buildStack, synthJson } from './helpers';
-import { exampleKubernetesBlock, K8S_FULL_RAW, K8S_RAW, readmeSeed } from './kubernetes-helpers';
+import { exampleKubernetesBlock, K8S_FULL_RAW, K8S_PROXY_NODE_RAW, K8S_RAW, readmeSeed } from './kubernetes-helpers';
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
@@ -70,6 +70,10 @@ describe('Kubernetes config', () => {
     ['a tiny memory limit', { ...K8S_RAW, resource_limits: { cpu: '1', memory: '32Mi' }, resource_requests: { cpu: '100m', memory: '16Mi' } }, 'resource_limits: memory must be at least 64Mi'],
     ['a bad quantity', { ...K8S_RAW, resource_limits: { cpu: 'lots', memory: '512Mi' } }, 'resource_limits: cpu must be a quoted Kubernetes quantity'],
     ['enabled_tools for an unknown server', { ...K8S_RAW, enabled_tools: { gti: ['git_log'] } }, 'enabled_tools: names no server of mcp_servers'],
+    ['a proxy node without its image', { ...K8S_PROXY_NODE_RAW, socket_proxy_image: undefined }, 'socket_proxy_image: is required with docker_proxy_node'],
+    ['a proxy node and a docker_host', { ...K8S_PROXY_NODE_RAW, docker_host: 'tcp://d:2375' }, 'docker_host: is set together with docker_proxy_node'],
+    ['an unpinned proxy image', { ...K8S_PROXY_NODE_RAW, socket_proxy_image: 'ghcr.io/acme/mcp-socket-proxy:latest' }, 'socket_proxy_image: must be an image reference with a pinned tag or digest'],
+    ['the socket gid without a proxy node', { ...K8S_RAW, docker_socket_gid: 996 }, 'docker_socket_gid: applies only to target = "docker"'],
     ['an ingress without a host', { ...K8S_RAW, ingress_host: undefined }, 'ingress_host: is required with ingress = "traefik"'],
   ])('refuses %s, naming the fix', (_name, raw, expected) => {
     expect(problemsOf(raw).some((p) => p.startsWith(expected)), problemsOf(raw).join('\n')).toBe(true);
@@ -187,6 +191,38 @@ describe('Kubernetes objects', () => {
       corsOrigins: ['https://app.example.com'],
     });
     expect(file.mcpServers).toEqual({});
+  });
+});
+
+describe('socket proxy on a Docker node (docker_proxy_node)', () => {
+  it('runs it pinned to the node, in its own privileged namespace, with the socket read-only; the gateway stays restricted', () => {
+    const config = validateConfig(K8S_PROXY_NODE_RAW);
+    expect(config.kubernetes!.dockerHost).toBe('tcp://docker-socket-proxy.mcp-gateway-docker-proxy.svc.cluster.local:2375');
+    const objects = gatewayObjects(config);
+    const names = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    expect(names.slice(-4)).toEqual([
+      'Namespace//mcp-gateway-docker-proxy', 'Deployment/mcp-gateway-docker-proxy/docker-socket-proxy',
+      'Service/mcp-gateway-docker-proxy/docker-socket-proxy', 'NetworkPolicy/mcp-gateway-docker-proxy/docker-socket-proxy',
+    ]);
+    expect(objects[0].metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const ns = objects.find((o) => o.metadata.name === 'mcp-gateway-docker-proxy')!;
+    expect(ns.metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    const pod = (objects.find((o) => o.metadata.name === 'docker-socket-proxy' && o.kind === 'Deployment') as any).spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'docker-node-1' });
+    expect(pod.securityContext.supplementalGroups).toEqual([996]);
+    expect(pod.volumes).toEqual([{ name: 'docker-socket', hostPath: { path: '/var/run/docker.sock', type: 'Socket' } }]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'docker-socket', mountPath: '/var/run/docker.sock', readOnly: true }]);
+    expect(pod.containers[0].env).toEqual([{ name: 'ALLOW_UPSTREAMS', value: '1' }]);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mcp-gateway') as any;
+    expect(policy.spec.egress[1]).toEqual({ ports: [{ protocol: 'TCP', port: 2375 }] });
+  });
+
+  it('synthesizes each object after its own namespace', () => {
+    const json = synthJson(K8S_PROXY_NODE_RAW);
+    const manifests = json.resource!.kubernetes_manifest;
+    const proxyNs = Object.keys(manifests).find((k) => k.startsWith('kubernetes_namespace-mcp-gateway-docker-proxy'))!;
+    const proxy = Object.values(manifests).find((m) => m.manifest.kind === 'Deployment' && m.manifest.metadata.name === 'docker-socket-proxy')!;
+    expect(proxy.depends_on).toEqual([`kubernetes_manifest.${proxyNs}`]);
   });
 });
 

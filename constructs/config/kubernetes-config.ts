@@ -45,6 +45,11 @@ export interface KubernetesConfig {
   readonly dockerHost: string;
   /** `docker_tls_secret`: an existing Secret with ca.pem, cert.pem and key.pem for a `tcp://` engine with TLS. */
   readonly dockerTlsSecret?: string;
+  /**
+   * `docker_proxy_node`: a node that runs Docker, where a socket proxy Deployment is pinned (in a namespace of its own
+   * enforcing "privileged", because of its hostPath); `docker_host` then points at its Service.
+   */
+  readonly dockerProxy?: { readonly node: string; readonly image: string; readonly socketGid: number; readonly namespace: string; readonly allowUpstreams: boolean };
   /** `mcp_servers` with `enabled_tools`, `security_block_network` and `security_block_secrets` applied. */
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
   /** `cors_origins` when `cors_enabled`; empty otherwise. */
@@ -74,6 +79,8 @@ export const KUBERNETES_CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'image_tag', field: 'kubernetes', type: 'string', defaultHcl: `"${DEFAULT_IMAGE_TAG}"`, description: 'Kubernetes: tag of docker_image the pods pull (pinned; "latest" is refused).' },
   { name: 'transport_mode', field: 'kubernetes', type: 'string', defaultHcl: '"streamable-http"', description: 'Kubernetes: paths the ingress routes: "streamable-http" (/mcp, /rpc), "sse" (/sse, /messages) or "all".' },
   { name: 'docker_tls_secret', field: 'kubernetes', type: 'string', description: 'Kubernetes: existing Secret holding ca.pem, cert.pem, key.pem for a tcp:// docker_host with TLS.' },
+  { name: 'docker_proxy_node', field: 'kubernetes', type: 'string', description: 'Kubernetes: name of a node running Docker; a socket proxy Deployment is pinned there (own privileged namespace) and docker_host defaults to its Service.' },
+  { name: 'socket_proxy_image', field: 'kubernetes', type: 'string', description: 'Kubernetes: the socket proxy image built from socket-proxy/ and pushed, with its tag (required with docker_proxy_node).' },
   { name: 'enabled_tools', field: 'kubernetes', type: 'map(list(string))', defaultHcl: '{}', description: 'Kubernetes: per mcp_servers entry, the only upstream tools exposed (sets its enabled_tools).' },
   { name: 'security_block_network', field: 'kubernetes', type: 'bool', defaultHcl: 'true', description: 'Kubernetes: image servers without their own block_network run with no network.' },
   { name: 'security_block_secrets', field: 'kubernetes', type: 'bool', defaultHcl: 'true', description: 'Kubernetes: servers without their own block_secrets get secret-looking values redacted.' },
@@ -161,6 +168,8 @@ export function validateKubernetesConfig(raw: Raw, shared: SharedConfigView, pro
     return { target };
   }
   for (const [key, fix] of Object.entries(DOCKER_ONLY)) {
+    // The socket's group is needed on Kubernetes too when a socket proxy runs on a Docker node.
+    if (key === 'docker_socket_gid' && raw.docker_proxy_node !== undefined) continue;
     if (raw[key] !== undefined && raw[key] !== null) problems.add(key, raw[key], `applies only to target = "docker"; ${fix}`);
   }
 
@@ -200,7 +209,25 @@ export function validateKubernetesConfig(raw: Raw, shared: SharedConfigView, pro
 
   const transportMode = oneOf('transport_mode', TRANSPORT_MODES, 'streamable-http');
 
-  const dockerHost = str('docker_host');
+  const proxyNode = str('docker_proxy_node');
+  const proxyImage = str('socket_proxy_image');
+  let dockerProxy: KubernetesConfig['dockerProxy'];
+  if (proxyNode !== undefined) {
+    if (!DNS_1123_SUBDOMAIN.test(proxyNode)) problems.add('docker_proxy_node', proxyNode, 'must be a node name as `kubectl get nodes` prints it');
+    if (proxyImage === undefined) problems.add('socket_proxy_image', undefined, 'is required with docker_proxy_node: build socket-proxy/, push it and write "ghcr.io/you/mcp-socket-proxy:0.1.0"');
+    else if (!/^[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/i.test(proxyImage) || proxyImage.endsWith(':latest')) {
+      problems.add('socket_proxy_image', proxyImage, 'must be an image reference with a pinned tag or digest, e.g. "ghcr.io/you/mcp-socket-proxy:0.1.0"');
+    }
+    if (raw.docker_host !== undefined) problems.add('docker_host', raw.docker_host, 'is set together with docker_proxy_node; the proxy\'s Service is the engine then: remove one of them');
+    const gid = raw.docker_socket_gid ?? 999;
+    if (typeof gid !== 'number' || !Number.isInteger(gid) || gid < 0) problems.add('docker_socket_gid', gid, 'must be the group id owning the socket on that node (`stat -c %g /var/run/docker.sock`)');
+    const images = Object.values(shared.mcpServers).some((v) => isPlainObject(v) && typeof v.image === 'string');
+    dockerProxy = { node: proxyNode, image: proxyImage ?? '', socketGid: typeof gid === 'number' ? gid : 999, namespace: `${namespace}-docker-proxy`, allowUpstreams: images };
+  } else if (proxyImage !== undefined) {
+    problems.add('socket_proxy_image', proxyImage, 'has no effect without docker_proxy_node; set the node or remove it');
+  }
+
+  const dockerHost = dockerProxy ? `tcp://docker-socket-proxy.${dockerProxy.namespace}.svc.cluster.local:2375` : str('docker_host');
   if (dockerHost === undefined) {
     problems.add('docker_host', undefined, 'is required with target = "kubernetes" (nodes run no Docker engine the gateway could use): write "tcp://docker.example.internal:2376" (TLS, with docker_tls_secret) or "ssh://user@host", or the address of a socket proxy on a node with Docker');
   } else if (!DOCKER_HOST_K8S.test(dockerHost)) {
@@ -267,6 +294,7 @@ export function validateKubernetesConfig(raw: Raw, shared: SharedConfigView, pro
       transportMode,
       dockerHost: dockerHost ?? '',
       dockerTlsSecret,
+      dockerProxy,
       mcpServers,
       corsOrigins: Object.freeze(corsEnabled ? corsOrigins : []),
       limits,

@@ -12,6 +12,7 @@ import { gatewayPodDisruptionBudget } from './gateway-pdb';
 import { gatewayService } from './gateway-service';
 import { gatewayServiceMonitor } from './gateway-service-monitor';
 import { gatewayNamespace } from './namespace';
+import { socketProxyDeployment, socketProxyNamespace, socketProxyNetworkPolicy, socketProxyService } from './socket-proxy-objects';
 
 /** Any Kubernetes object: what a manifest file and a `kubernetes_manifest` hold. */
 export interface KubernetesObject {
@@ -112,5 +113,10 @@ export function gatewayObjects(config: StackConfig): KubernetesObject[] {
   if (k8s.ingress === 'ingress' && k8s.ingressHost) objects.push(gatewayIngress(ns, k8s.ingressHost, k8s.transportMode) as unknown as KubernetesObject);
   if (k8s.serviceMonitor) objects.push(gatewayServiceMonitor(ns) as unknown as KubernetesObject);
   if (config.enableTunnel) objects.push(cloudflaredDeployment(ns, config.cloudflaredVersion) as KubernetesObject);
+  if (k8s.dockerProxy) {
+    const proxy = k8s.dockerProxy;
+    objects.push(socketProxyNamespace(proxy, k8s.networkPolicy) as KubernetesObject, socketProxyDeployment(proxy) as KubernetesObject, socketProxyService(proxy) as KubernetesObject);
+    if (k8s.networkPolicy) objects.push(socketProxyNetworkPolicy(proxy, ns) as KubernetesObject);
+  }
   return objects;
 }

@@ -39,7 +39,7 @@ export interface KubernetesTargetProps {
 export class KubernetesTarget extends Construct {
   /** The objects written as manifests (and as YAML). */
   public readonly objects: readonly KubernetesObject[];
-  /** One `kubernetes_manifest` per object, by `<kind>/<name>`. */
+  /** One `kubernetes_manifest` per object, by `<kind>/<name>` (namespaces) or `<kind>/<namespace>/<name>`. */
   public readonly manifests: Readonly<Record<string, Manifest>>;
   /** The Secret holding the bearer tokens. */
   public readonly authSecret: SecretV1;
@@ -84,14 +84,20 @@ export class KubernetesTarget extends Construct {
 
     this.objects = gatewayObjects(config);
     const manifests: Record<string, Manifest> = {};
-    const [namespace, ...rest] = this.objects;
-    const nsManifest = new Manifest(this, 'namespace', { manifest: namespace as Record<string, unknown> });
-    manifests[`Namespace/${ns}`] = nsManifest;
-    for (const object of rest) {
-      const key = `${object.kind}/${object.metadata.name}`;
-      manifests[key] = new Manifest(this, `${object.kind.toLowerCase()}-${object.metadata.name}`, {
+    // Namespaces first; every other object depends on the manifest of its own namespace.
+    const namespaces = new Map<string, Manifest>();
+    for (const object of this.objects.filter((o) => o.kind === 'Namespace')) {
+      const name = object.metadata.name!;
+      const manifest = new Manifest(this, name === ns ? 'namespace' : `namespace-${name}`, { manifest: object as Record<string, unknown> });
+      namespaces.set(name, manifest);
+      manifests[`Namespace/${name}`] = manifest;
+    }
+    const nsManifest = namespaces.get(ns)!;
+    for (const object of this.objects.filter((o) => o.kind !== 'Namespace')) {
+      const own = namespaces.get(object.metadata.namespace ?? ns) ?? nsManifest;
+      manifests[`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`] = new Manifest(this, `${object.kind.toLowerCase()}-${object.metadata.name}`, {
         manifest: object as Record<string, unknown>,
-        dependsOn: [nsManifest],
+        dependsOn: [own],
       });
     }
     this.manifests = manifests;
