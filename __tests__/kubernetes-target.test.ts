@@ -140,7 +140,7 @@ describe('Kubernetes objects', () => {
       volumes: [
         { name: 'config', configMap: { name: 'mcp-gateway', items: [{ key: 'config.json', path: 'config.json' }] } },
         { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-        { name: 'home', emptyDir: { sizeLimit: '64Mi' } },
+        { name: 'home', emptyDir: { sizeLimit: '512Mi' } },
         { name: 'audit', emptyDir: { sizeLimit: '256Mi' } },
       ],
     });

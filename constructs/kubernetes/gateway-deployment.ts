@@ -54,10 +54,15 @@ export interface GatewayDeploymentProps {
    */
   readonly configHash?: string;
   /**
-   * Size limit of each scratch emptyDir (/tmp, HOME); the audit directory gets four times as much.
+   * Size limit of the /tmp emptyDir.
    * @default "64Mi"
    */
   readonly scratchSize?: string;
+  /**
+   * Size limit of the HOME emptyDir, where command servers' npx/uvx caches land.
+   * @default "512Mi"
+   */
+  readonly homeSize?: string;
 }
 
 /**
@@ -85,7 +90,7 @@ export function gatewayDeployment(props: GatewayDeploymentProps): IDeployment {
   const volumes: IVolume[] = [
     { name: 'config', configMap: { name: GATEWAY_NAME, items: [{ key: CONFIG_FILE_KEY, path: CONFIG_FILE_KEY }] } },
     { name: 'tmp', emptyDir: { sizeLimit: scratch } },
-    { name: 'home', emptyDir: { sizeLimit: scratch } },
+    { name: 'home', emptyDir: { sizeLimit: props.homeSize ?? '512Mi' } },
     { name: 'audit', emptyDir: { sizeLimit: '256Mi' } },
   ];
   const mounts: IVolumeMount[] = [

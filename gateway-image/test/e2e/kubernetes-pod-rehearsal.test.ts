@@ -20,7 +20,8 @@ import { GATEWAY_IMAGE, RUN_LABEL, TEST_LABEL } from './helpers/images.js';
 import { connectClient, data } from './helpers/mcp-client.js';
 import { buildSocketProxyImage, startSocketProxy, statusFromInside } from './helpers/socket-proxy.js';
 import { podRunArgs, type PodRun } from './rehearsal/pod-translate.js';
-import { synthesizeStack } from './rehearsal/synth-stack.js';
+import { synthesizeStack, type TfvarsValues } from './rehearsal/synth-stack.js';
+import { EVERYTHING_IN_GATEWAY, upstreamMounts } from './upstreams-gateway/harness.js';
 
 type Obj = Record<string, any>;
 
@@ -60,7 +61,13 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
     await buildSocketProxyImage();
     const stack = await synthesizeStack({
       workDir,
-      tfvars: { target: 'kubernetes', docker_image: repository, image_tag: tag, docker_host: `tcp://${proxyName}:2375`, ingress: 'none', enable_service_monitor: true, log_level: 'info' },
+      // Objects are written as JSON, which HCL accepts as object syntax.
+      tfvars: {
+        target: 'kubernetes', docker_image: repository, image_tag: tag, docker_host: `tcp://${proxyName}:2375`, ingress: 'none', enable_service_monitor: true, log_level: 'info',
+        // A command server runs inside the gateway pod (read-only root: only HOME and /tmp emptyDirs are writable).
+        mcp_servers: { everything: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared' } },
+        gateway_settings: { policy: { roles: { operator: { tools: ['docker_*', 'health', 'everything__*'] } }, bindings: [{ tokens: ['rehearsal'], roles: ['operator'] }] } },
+      } as unknown as TfvarsValues,
     });
     objects = parseAllDocuments(readFileSync(join(stack.stackDir, 'kubernetes', 'mcp-gateway.yaml'), 'utf8')).map((d) => d.toJS() as Obj);
     deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mcp-gateway')!;
@@ -73,8 +80,9 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
     gateway = await runContainer({
       name: uniq('k8s-pod-gateway'),
       image: pod.image,
-      // Only the MCP port is published (on 127.0.0.1) for the client; the probes use the pod IP like a kubelet.
-      args: ['--network', network, '-p', `127.0.0.1::${pod.ports.http}`, ...pod.args],
+      // Only the MCP port is published (on 127.0.0.1) for the client; the probes use the pod IP like a kubelet. The
+      // read-only mount of node_modules stands in for the image a real deployment would bake the server into.
+      args: ['--network', network, '-p', `127.0.0.1::${pod.ports.http}`, ...pod.args, ...upstreamMounts()],
     });
     owned.push(gateway);
     const inspect = JSON.parse(await docker('inspect', gateway.id))[0];
@@ -103,7 +111,8 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
     expect(inspect.HostConfig.NanoCpus).toBe(1e9);
     expect(Object.keys(inspect.HostConfig.Tmpfs).sort()).toEqual(['/home/node', '/tmp', '/var/lib/mcp-gateway']);
     // No Docker socket in the pod: the engine is reached through DOCKER_HOST only.
-    expect(inspect.Mounts.map((m: Obj) => [m.Destination, m.RW])).toEqual([['/etc/mcp-gateway', false]]);
+    expect(inspect.Mounts.filter((m: Obj) => !m.Destination.startsWith('/opt/upstream/')).map((m: Obj) => [m.Destination, m.RW])).toEqual([['/etc/mcp-gateway', false]]);
+    expect(inspect.Mounts.some((m: Obj) => m.Destination === '/var/run/docker.sock')).toBe(false);
     // The image itself declares a numeric user, so runAsNonRoot is verifiable even without runAsUser.
     const imageUser = await docker('image', 'inspect', '-f', '{{.Config.User}}', pod.image);
     expect(imageUser).toMatch(/^[1-9]\d*(:\d+)?$/);
@@ -139,6 +148,12 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
     expect(ps.containers.map((c: { name: string }) => c.name)).toEqual([proxyName]);
     const health = data(await client.callTool({ name: 'health', arguments: {} }));
     expect(health.docker.reachable).toBe(true);
+  });
+
+  it('runs a command upstream server inside the pod, under the read-only root', async () => {
+    client ??= await connectClient(mcpUrl, 'streamable-http', token);
+    const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'from the pod' } }) as { content: Array<{ text: string }> };
+    expect(result.content[0].text).toContain('from the pod');
   });
 
   it('the socket proxy refuses, from the pod, an endpoint the gateway never needs', async () => {
