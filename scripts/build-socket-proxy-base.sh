@@ -11,7 +11,7 @@ if docker image inspect "$tag" >/dev/null 2>&1 && [ -z "${REBUILD_BASE:-}" ]; th
 fi
 if [ ! -x /usr/sbin/haproxy ]; then
   if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null
   else
     echo "socket-proxy-base: /usr/sbin/haproxy missing: apt-get install -y haproxy" >&2; exit 1
   fi
