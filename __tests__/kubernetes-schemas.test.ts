@@ -64,3 +64,20 @@ describe('Kubernetes objects against their OpenAPI / CRD schemas', () => {
     expect(() => validate(badRoute)).toThrow();
   });
 });
+
+describe('the ConfigMap and the Deployment env against the gateway\'s own config schemas', () => {
+  it.each(VARIANTS)('the gateway loads the pod\'s configuration for %s', async (_name, raw) => {
+    const { loadGatewayConfig } = await import('../gateway-image/src/load-config.js');
+    const objects = gatewayObjects(validateConfig(raw)) as any[];
+    const configMap = objects.find((o) => o.kind === 'ConfigMap');
+    const container = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'mcp-gateway').spec.template.spec.containers[0];
+    // The env as the kubelet sets it: literal values, the Secret's value, the ConfigMap file at MCP_GATEWAY_CONFIG.
+    const env: Record<string, string> = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    env.MCP_GATEWAY_AUTH_TOKENS = 'probe=0123456789abcdef0123';
+    delete env.DOCKER_CERT_PATH; // TLS files exist only in the pod (the Secret mount); the path check would fail here.
+    const files = { [env.MCP_GATEWAY_CONFIG]: configMap.data['config.json'] };
+    const config = loadGatewayConfig({ env, readFile: (p: string) => { if (!(p in files)) throw new Error(`no ${p}`); return files[p]; } });
+    expect(config.server.opsPort).toBe(9090);
+    expect(config.security.http.allowedHosts).toContain('mcp-gateway.mcp-gateway.svc.cluster.local:3000');
+  });
+});
