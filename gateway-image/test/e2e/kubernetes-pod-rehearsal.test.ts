@@ -3,12 +3,13 @@
  * here): the real app synthesizes `target = "kubernetes"`, and the gateway image runs with exactly the Deployment's
  * container settings from the synthesized YAML (rehearsal/pod-translate.ts: numeric user, read-only root, dropped
  * capabilities, no privilege escalation, default seccomp, limits, the ConfigMap file where the pod mounts it, the
- * bearer tokens from the "Secret" as the kubelet injects them, emptyDirs as tmpfs), with DOCKER_HOST pointing at the
- * socket proxy on a private network. It is probed the way a kubelet probes (pod IP as Host, no token), scraped the
+ * bearer tokens from the "Secret" as the kubelet injects them, emptyDirs as tmpfs). Docker is reached through the
+ * socket proxy Deployment the stack pins to a Docker node (`docker_proxy_node`), itself run with exactly its
+ * manifest's settings and reachable under its Service's DNS name, as DOCKER_HOST names it. It is probed the way a kubelet probes (pod IP as Host, no token), scraped the
  * way the ServiceMonitor scrapes, and driven by an MCP client; the proxy refuses what the gateway never needs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -18,7 +19,7 @@ import { docker, runContainer, uniq, type TestContainer } from './helpers/docker
 import { containerLogs } from './helpers/gateway-container.js';
 import { GATEWAY_IMAGE, RUN_LABEL, TEST_LABEL } from './helpers/images.js';
 import { connectClient, data } from './helpers/mcp-client.js';
-import { buildSocketProxyImage, startSocketProxy, statusFromInside } from './helpers/socket-proxy.js';
+import { buildSocketProxyImage, SOCKET_PROXY_IMAGE, statusFromInside } from './helpers/socket-proxy.js';
 import { podRunArgs, type PodRun } from './rehearsal/pod-translate.js';
 import { synthesizeStack, type TfvarsValues } from './rehearsal/synth-stack.js';
 import { EVERYTHING_IN_GATEWAY, upstreamMounts } from './upstreams-gateway/harness.js';
@@ -46,6 +47,8 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
   const workDir = mkdtempSync(join(tmpdir(), 'mcp-k8s-pod-'));
   const network = uniq('k8s-pod-net');
   const proxyName = uniq('k8s-dockerproxy');
+  /** The in-cluster name of the proxy's Service (the gateway's DOCKER_HOST), given to the proxy as a network alias. */
+  const proxyService = 'docker-socket-proxy.mcp-gateway-docker-proxy.svc.cluster.local';
   const token = randomBytes(24).toString('hex');
   const owned: TestContainer[] = [];
   const [repository, tag] = [GATEWAY_IMAGE.slice(0, GATEWAY_IMAGE.lastIndexOf(':')), GATEWAY_IMAGE.slice(GATEWAY_IMAGE.lastIndexOf(':') + 1)];
@@ -63,7 +66,9 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
       workDir,
       // Objects are written as JSON, which HCL accepts as object syntax.
       tfvars: {
-        target: 'kubernetes', docker_image: repository, image_tag: tag, docker_host: `tcp://${proxyName}:2375`, ingress: 'none', enable_service_monitor: true, log_level: 'info',
+        target: 'kubernetes', docker_image: repository, image_tag: tag, ingress: 'none', enable_service_monitor: true, log_level: 'info',
+        // The engine through the socket proxy Deployment the stack pins to a Docker node (its manifest is run too).
+        docker_proxy_node: 'this-machine', socket_proxy_image: SOCKET_PROXY_IMAGE, docker_socket_gid: statSync('/var/run/docker.sock').gid,
         // A command server runs inside the gateway pod (read-only root: only HOME and /tmp emptyDirs are writable).
         mcp_servers: { everything: { command: 'node', args: [EVERYTHING_IN_GATEWAY], lifecycle: 'shared' } },
         gateway_settings: { policy: { roles: { operator: { tools: ['docker_*', 'health', 'everything__*'] } }, bindings: [{ tokens: ['rehearsal'], roles: ['operator'] }] } },
@@ -76,7 +81,11 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
     pod = podRunArgs(deployment, { configMaps, secrets: { 'mcp-gateway-auth': { MCP_GATEWAY_AUTH_TOKENS: `rehearsal=${token}` } }, workDir });
 
     await docker('network', 'create', '--label', TEST_LABEL, '--label', `${RUN_LABEL}=${process.env.MCP_TEST_RUN ?? ''}`, network);
-    owned.push(await startSocketProxy({ name: proxyName, network }));
+    // The socket proxy with exactly its Deployment's settings (uid 65534, the socket's group, read-only root, the
+    // node's socket read-only), reachable under its Service's name.
+    const proxyDeployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'docker-socket-proxy')!;
+    const proxyPod = podRunArgs(proxyDeployment, { configMaps: {}, secrets: {}, workDir });
+    owned.push(await runContainer({ name: proxyName, image: proxyPod.image, args: ['--network', network, '--network-alias', proxyService, ...proxyPod.args] }));
     gateway = await runContainer({
       name: uniq('k8s-pod-gateway'),
       image: pod.image,
@@ -144,6 +153,7 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
 
   it('is driven by an MCP client with the token from the Secret, reaching Docker through the socket proxy', async () => {
     client = await connectClient(mcpUrl, 'streamable-http', token);
+    expect(pod.args).toContain(`DOCKER_HOST=tcp://${proxyService}:2375`);
     const ps = data(await client.callTool({ name: 'docker_ps', arguments: { name: proxyName } }));
     expect(ps.containers.map((c: { name: string }) => c.name)).toEqual([proxyName]);
     const health = data(await client.callTool({ name: 'health', arguments: {} }));
@@ -157,8 +167,11 @@ describe('Kubernetes pod rehearsal: the Deployment\'s container settings on the 
   });
 
   it('the socket proxy refuses, from the pod, an endpoint the gateway never needs', async () => {
-    expect(await statusFromInside(gateway.id, 'POST', `http://${proxyName}:2375/v1.41/containers/create`)).toBe(403);
-    expect(await statusFromInside(gateway.id, 'POST', `http://${proxyName}:2375/v1.41/volumes/prune`)).toBe(403);
+    expect(await statusFromInside(gateway.id, 'POST', `http://${proxyService}:2375/v1.41/containers/create`)).toBe(403);
+    expect(await statusFromInside(gateway.id, 'POST', `http://${proxyService}:2375/v1.41/volumes/prune`)).toBe(403);
+    const proxy = JSON.parse(await docker('inspect', proxyName))[0];
+    expect([proxy.Config.User, proxy.HostConfig.ReadonlyRootfs, proxy.HostConfig.CapDrop]).toEqual(['65534:65534', true, ['ALL']]);
+    expect(proxy.Mounts.map((m: Obj) => [m.Source, m.Destination, m.RW])).toEqual([['/var/run/docker.sock', '/var/run/docker.sock', false]]);
   });
 
   it('writes its audit log in the audit emptyDir (the only writable places are the emptyDirs)', async () => {

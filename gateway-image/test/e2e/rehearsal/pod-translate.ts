@@ -11,7 +11,8 @@ import { join } from 'node:path';
 
 type Obj = Record<string, any>;
 
-const POD_FIELDS = new Set(['automountServiceAccountToken', 'enableServiceLinks', 'securityContext', 'terminationGracePeriodSeconds', 'containers', 'volumes', 'topologySpreadConstraints']);
+// nodeSelector and topologySpreadConstraints only decide where a pod is scheduled: one engine here, nothing to realize.
+const POD_FIELDS = new Set(['automountServiceAccountToken', 'enableServiceLinks', 'securityContext', 'terminationGracePeriodSeconds', 'containers', 'volumes', 'topologySpreadConstraints', 'nodeSelector']);
 const CONTAINER_FIELDS = new Set(['name', 'image', 'imagePullPolicy', 'ports', 'env', 'resources', 'securityContext', 'volumeMounts', 'startupProbe', 'livenessProbe', 'readinessProbe']);
 
 function known(what: string, object: Obj, allowed: Set<string>): void {
@@ -54,6 +55,7 @@ export function podRunArgs(deployment: Obj, opts: { configMaps: Record<string, O
   if (sc.runAsNonRoot === true && (!Number.isInteger(sc.runAsUser) || sc.runAsUser === 0)) throw new Error('runAsNonRoot without a numeric non-root runAsUser: a kubelet refuses the pod');
   args.push('--user', `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}`);
   if (psc.fsGroup !== undefined) args.push('--group-add', String(psc.fsGroup));
+  for (const gid of (psc.supplementalGroups ?? []) as number[]) args.push('--group-add', String(gid));
   if (sc.readOnlyRootFilesystem === true) args.push('--read-only');
   for (const cap of (sc.capabilities?.drop ?? []) as string[]) args.push('--cap-drop', cap);
   for (const cap of (sc.capabilities?.add ?? []) as string[]) args.push('--cap-add', cap);
@@ -90,6 +92,9 @@ export function podRunArgs(deployment: Obj, opts: { configMaps: Record<string, O
       const items = (v.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }))) as Obj[];
       for (const item of items) writeFileSync(join(dir, item.path), data[item.key], { mode: 0o644 });
       args.push('-v', `${dir}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
+    } else if (v.hostPath) {
+      // The node's path, as the kubelet bind-mounts it (the socket proxy's Docker socket).
+      args.push('-v', `${v.hostPath.path}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
     } else throw new Error(`pod-translate: volume ${m.name} type not handled`);
   }
   const ports = Object.fromEntries(((c.ports ?? []) as Obj[]).map((p) => [p.name, p.containerPort]));
