@@ -13,6 +13,7 @@ import { App, CONTEXT_ENV } from 'cdktf';
 import { loadStackConfig } from './constructs/config/load-config';
 import { StackConfigError } from './constructs/errors';
 import { GatewayStack } from './constructs/gateway-stack';
+import { writeManifests } from './constructs/kubernetes/kubernetes-target';
 
 /** Id of the one stack; also the folder under cdktf.out/stacks/ (part of the resource-address contract). */
 export const STACK_ID = 'mcp-gateway';
@@ -36,8 +37,10 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     outdir = path.resolve(env.CDKTF_OUTDIR ?? 'cdktf.out');
     createdOutdir = !existsSync(outdir);
     const app = new App();
-    new GatewayStack(app, STACK_ID, { config, projectDir, outdir, stateFile: env.MCP_STACK_STATE_FILE || undefined });
+    const stack = new GatewayStack(app, STACK_ID, { config, projectDir, outdir, stateFile: env.MCP_STACK_STATE_FILE || undefined });
     app.synth();
+    // The Kubernetes target's plain manifests, beside cdk.tf.json, for kubectl and GitOps users.
+    if (stack.kubernetes) writeManifests(stack.kubernetes, outdir);
     console.log(`mcp-gateway: synthesized from ${source.path ?? 'the embedded default (local-only)'}`);
     return 0;
   } catch (err) {

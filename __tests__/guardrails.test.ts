@@ -106,7 +106,7 @@ describe.each(cases.map(([rule, ...rest]) => [rule.id, rule, ...rest] as const))
 describe('GUARDRAIL_RULES', () => {
   it('contains every rule once, with unique ids', () => {
     const ids = GUARDRAIL_RULES.map((r) => r.id);
-    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'hardened-container', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals', 'managed-oauth-allow-policy']);
+    expect(ids).toEqual(['no-public-port', 'memory-limit', 'healthcheck', 'hardened-container', 'access-protected-hostname', 'ingress-catch-all', 'no-tls-verify-off', 'no-secret-literals', 'managed-oauth-allow-policy', 'k8s-restricted-pod', 'k8s-no-host-path', 'k8s-probe-routes', 'k8s-no-secret-values', 'k8s-network-policy']);
   });
   it('passes on both real stack variants', async () => {
     expect(checkStack(synthJson() as SynthesizedStack, GUARDRAIL_RULES)).toEqual([]);

@@ -13,6 +13,8 @@ import type { StackConfig } from './config/stack-config';
 import { GatewayDns } from './dns';
 import { GatewayContainer } from './gateway-container';
 import { GatewayImage } from './gateway-image';
+import { KubernetesTarget } from './kubernetes/kubernetes-target';
+import { SocketProxyContainer } from './socket-proxy-container';
 import { standardLabels } from './labels';
 import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
 import { GatewayTunnel } from './tunnel';
@@ -77,6 +79,10 @@ export class GatewayStack extends TerraformStack {
   public readonly access?: GatewayAccess;
   /** The tunnel ingress; undefined unless the tunnel is enabled. */
   public readonly ingress?: TunnelIngress;
+  /** The Docker socket proxy; undefined unless `docker_socket_proxy = true`. */
+  public readonly socketProxy?: SocketProxyContainer;
+  /** The Kubernetes target; undefined unless `target = "kubernetes"` (then the Docker constructs are absent). */
+  public readonly kubernetes?: KubernetesTarget;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id);
@@ -84,6 +90,11 @@ export class GatewayStack extends TerraformStack {
     const projectDir = props.projectDir ?? process.cwd();
 
     if (props.stateFile) new LocalBackend(this, { path: props.stateFile });
+    if (config.target === 'kubernetes') {
+      Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
+      this.kubernetes = new KubernetesTarget(this, 'kubernetes', { config, authTokensVariable: AUTH_TOKENS_VARIABLE });
+      return;
+    }
     new DockerProvider(this, 'docker', { host: config.dockerHost });
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;
@@ -160,6 +171,25 @@ export class GatewayStack extends TerraformStack {
       this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: lookups.zoneId });
     }
 
+    if (config.dockerSocketProxy) {
+      const proxyImage = new GatewayImage(this, 'socket-proxy-image', {
+        projectDir,
+        outdir: props.outdir,
+        buildContextDir: path.join(projectDir, 'socket-proxy'),
+        baseImage: config.socketProxyBaseImage,
+        imageName: 'mcp-socket-proxy:local',
+      });
+      const settings = config.gatewaySettings as Record<string, any>;
+      this.socketProxy = new SocketProxyContainer(this, 'socket-proxy', {
+        image: proxyImage,
+        network: this.network,
+        socketPath: config.dockerSocketPath,
+        socketGid: config.dockerSocketGid,
+        allowUpstreams: Object.values(config.mcpServers).some((s) => typeof s === 'object' && s !== null && !Array.isArray(s) && typeof (s as Record<string, unknown>).image === 'string'),
+        allowLifecycle: settings.tools?.enableLifecycle === true,
+      });
+    }
+
     this.gateway = new GatewayContainer(this, 'gateway', {
       image: this.image,
       network: this.network,
@@ -170,7 +200,8 @@ export class GatewayStack extends TerraformStack {
       logLevel: config.logLevel,
       settings: config.gatewaySettings,
       mcpServers: config.mcpServers,
-      dockerSocketPath: config.dockerSocketPath,
+      // With the proxy the gateway gets its tcp:// endpoint: DOCKER_HOST set, no socket mounted, no group added.
+      dockerSocketPath: this.socketProxy?.endpoint ?? config.dockerSocketPath,
       dockerSocketGid: config.dockerSocketGid,
     });
     new TerraformOutput(this, 'local_url', { value: this.gateway.localUrl, description: 'Gateway URL on the Docker host (127.0.0.1 only).' });

@@ -11,8 +11,8 @@ export const CATCH_ALL_SERVICE = 'http_status:404';
 export interface TunnelIngressProps {
   /** The tunnel to configure. */
   readonly tunnel: GatewayTunnel;
-  /** The origin: the gateway container, reached by name on the private network. */
-  readonly gateway: GatewayContainer;
+  /** The origin: the gateway container (by name on the private network) or the gateway's Kubernetes Service. */
+  readonly gateway: Pick<GatewayContainer, 'internalUrl'>;
   /** The Access application cloudflared requires a valid token for (team name + AUD). */
   readonly access: GatewayAccess;
 }

@@ -3,7 +3,8 @@
 # and ends with the line `N passed, N failed`.
 #   1. a Docker engine (installs Debian's docker.io and starts dockerd when none answers);
 #   2. the gateway's own dependencies (gateway-image/ is its own package: it is the image's build context);
-#   3. the local base image (no registry here: built from this machine's node and busybox);
+#   3. the local base images (no registry here: built from this machine's node and busybox, and its haproxy for
+#      the socket proxy);
 #   4. vitest: stack, gateway-unit and gateway-e2e projects (the e2e global setup builds the gateway image).
 # The engine is stopped at the end if this script started it (set KEEP_DOCKERD=1 to keep it).
 set -uo pipefail
@@ -19,6 +20,7 @@ if [ ! -d gateway-image/node_modules ] || [ gateway-image/package-lock.json -nt 
   npm ci --prefix gateway-image --no-audit --no-fund || fail_setup "npm ci in gateway-image"
 fi
 bash scripts/build-base-image.sh || fail_setup "building the local base image"
+bash scripts/build-socket-proxy-base.sh || fail_setup "building the socket proxy's local base image"
 
 npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json" "$@"
 rc=$?

@@ -1,7 +1,9 @@
+import { KUBERNETES_CONFIG_KEYS } from './kubernetes-config';
+import { SOCKET_PROXY_CONFIG_KEYS } from './socket-proxy-config';
 import type { StackConfig } from './stack-config';
 
 /** The shape a tfvars key accepts, as told to the user in messages and docs. */
-export type ConfigKeyType = 'bool' | 'string' | 'number' | 'list(string)' | 'map(any)' | 'memory';
+export type ConfigKeyType = 'bool' | 'string' | 'number' | 'list(string)' | 'map(any)' | 'map(string)' | 'map(list(string))' | 'memory';
 
 /** One documented tfvars key. */
 export interface ConfigKey {
@@ -51,6 +53,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'cloudflared_version', field: 'cloudflaredVersion', type: 'string', defaultHcl: `"${DEFAULT_CLOUDFLARED_VERSION}"`, description: 'Pinned cloudflare/cloudflared image tag for the tunnel connector.' },
   { name: 'gateway_settings', field: 'gatewaySettings', type: 'map(any)', defaultHcl: '{}', description: 'Non-secret gateway settings (policy, roles, rate limits, audit, exec policy), passed as MCP_GATEWAY_CONFIG_JSON.' },
   { name: 'mcp_servers', field: 'mcpServers', type: 'map(any)', defaultHcl: '{}', description: 'Upstream MCP servers, passed in MCP_GATEWAY_CONFIG_JSON under "mcpServers".' },
+  ...SOCKET_PROXY_CONFIG_KEYS,
+  ...KUBERNETES_CONFIG_KEYS,
 ];
 
 /** The key names, for lookups. */

@@ -1,4 +1,5 @@
 import type { OAuthConfig } from './oauth-config';
+import type { KubernetesConfig, Target } from './kubernetes-config';
 
 /** A JSON value, as found in the pass-through maps (`gateway_settings`, `mcp_servers`). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -58,4 +59,12 @@ export interface StackConfig extends OAuthConfig {
   readonly gatewaySettings: Readonly<Record<string, JsonValue>>;
   /** `mcp_servers`: upstream MCP servers, passed through as JSON under `mcpServers`. */
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
+  /** `docker_socket_proxy`: the gateway reaches the engine through the filtering socket proxy (Docker target). */
+  readonly dockerSocketProxy: boolean;
+  /** `socket_proxy_base_image`: socket-proxy/Dockerfile's `BASE_IMAGE` build argument. */
+  readonly socketProxyBaseImage?: string;
+  /** `target`: where the gateway runs, `docker` (default) or `kubernetes`. */
+  readonly target: Target;
+  /** The Kubernetes keys, validated; present only with `target = "kubernetes"`. */
+  readonly kubernetes?: KubernetesConfig;
 }

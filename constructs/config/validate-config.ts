@@ -2,6 +2,8 @@ import { ProblemCollector } from '../errors';
 import { closestKey } from './closest-key';
 import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
 import { validateOAuthConfig } from './oauth-config';
+import { validateKubernetesConfig } from './kubernetes-config';
+import { validateSocketProxyConfig } from './socket-proxy-config';
 import { parseMemoryMiB } from './parse-memory';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 
@@ -264,10 +266,16 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
 
   // cloudflare_zone_id and access_team_name are optional: unset, Terraform looks them up in the account.
   const oauth = validateOAuthConfig(raw, problems, allowedEmails.length + allowedEmailDomains.length > 0);
+  const { target, kubernetes } = validateKubernetesConfig(raw, { dockerImage, mcpServers, enableTunnel }, problems);
+  const { dockerSocketProxy, socketProxyBaseImage } = validateSocketProxyConfig(raw, { target, dockerSocketPath }, problems);
 
   problems.throwIfAny(source);
   return Object.freeze({
     ...oauth,
+    target,
+    kubernetes,
+    dockerSocketProxy,
+    socketProxyBaseImage,
     enableGateway,
     enableTunnel,
     domainSuffix,

@@ -23,6 +23,12 @@ export function baseConfigSchema() {
       /** Listen address. The image sets 0.0.0.0; the stack publishes the port on 127.0.0.1 only. */
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(3000),
+      /**
+       * A second port serving only GET /health, /ready and /metrics, with no authentication and no Host check, for
+       * kubelet probes (Host = pod IP, no token) and Prometheus; never publish or route it outside the cluster/host.
+       * @default - none (the ops routes are on the main port only, /ready and /metrics behind authentication)
+       */
+      opsPort: z.number().int().min(0).max(65535).optional(),
       /** Largest request body accepted, in bytes (413 above). */
       maxBodyBytes: z.number().int().min(1024).max(64 * MiB).default(MiB),
       /** Deepest JSON nesting accepted in a request body. */
@@ -90,6 +96,7 @@ const str: Parser = (raw) => raw;
 export const ENV_VARS: ReadonlyArray<readonly [string, readonly string[], Parser, string]> = [
   ['MCP_GATEWAY_HOST', ['server', 'host'], str, 'listen address (image: 0.0.0.0)'],
   ['MCP_GATEWAY_PORT', ['server', 'port'], int, 'listen port (3000)'],
+  ['MCP_GATEWAY_OPS_PORT', ['server', 'opsPort'], int, 'unauthenticated /health, /ready, /metrics port for probes and Prometheus (none)'],
   ['MCP_GATEWAY_MAX_BODY_BYTES', ['server', 'maxBodyBytes'], int, 'request body limit (1 MiB)'],
   ['MCP_GATEWAY_MAX_SESSIONS', ['server', 'maxSessions'], int, 'open MCP sessions at most (256)'],
   ['MCP_GATEWAY_SSE_HEARTBEAT_MS', ['server', 'sseHeartbeatMs'], int, 'SSE heartbeat interval (15000)'],

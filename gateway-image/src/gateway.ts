@@ -28,6 +28,7 @@ import { builtinTools } from './core/tools/builtin-tools.js';
 import { switchedOffToolMessage } from './core/tools/tool-names.js';
 import { configWarnings, type GatewayConfig } from './load-config.js';
 import { createHttpServer, type EdgeRefusal, type Readiness } from './transports/http-app.js';
+import { createOpsServer } from './transports/ops-app.js';
 import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
@@ -237,6 +238,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     timeouts: config.server,
     shuttingDown: () => closing,
   });
+  // Probes and Prometheus (Kubernetes): unauthenticated ops routes on their own port, only when one is configured.
+  const ops = config.server.opsPort === undefined ? undefined : createOpsServer({ ready: readiness, metrics, logger, shuttingDown: () => closing });
   let sweeper: NodeJS.Timeout | undefined;
   // Responses not yet written out, so close() can let their last bytes reach the client before it cuts connections.
   const openResponses = new Set<ServerResponse>();
@@ -277,6 +280,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         http.once('error', reject);
         http.listen(config.server.port, config.server.host, () => { http.off('error', reject); resolve(); });
       });
+      if (ops) {
+        await new Promise<void>((resolve, reject) => {
+          ops.once('error', reject);
+          ops.listen(config.server.opsPort, config.server.host, () => { ops.off('error', reject); resolve(); });
+        });
+        logger.info({ port: (ops.address() as AddressInfo).port }, 'ops routes listening (/health, /ready, /metrics; no authentication)');
+      }
       sweeper = setInterval(() => { void sessions.sweep(); }, Math.min(config.server.sessionIdleMs, 60_000));
       sweeper.unref();
       const address = http.address() as AddressInfo;
@@ -294,6 +304,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       // that says the gateway is shutting down. Bounded: a call that ignores its abort does not keep the audit log
       // from being synced and closed.
       pipeline.shutdown();
+      const opsClosed = ops?.listening ? new Promise<void>((resolve) => ops.close(() => resolve())) : undefined;
+      ops?.closeAllConnections();
       const drained = await Promise.race([
         pipeline.idle().then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_DRAIN_MS).unref()),
@@ -306,6 +318,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       await responsesWritten(openResponses, CLOSE_FLUSH_MS);
       http.closeAllConnections();
       await closed;
+      await opsClosed;
       await upstreams?.close();
       await security.close();
       docker.close();
