@@ -14,6 +14,7 @@ import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
 import { GatewayTunnel } from './tunnel';
 import { TunnelConnector } from './tunnel-connector';
 import { TunnelIngress } from './tunnel-ingress';
+import { UpstreamSecrets } from './upstream-secrets';
 
 /** Name of the sensitive variable holding the gateway's bearer tokens (`TF_VAR_gateway_auth_tokens`). */
 export const AUTH_TOKENS_VARIABLE = 'gateway_auth_tokens';
@@ -106,6 +107,11 @@ export class GatewayStack extends TerraformStack {
       ],
     });
 
+    // Only when mcp_servers references secrets: a stack without them asks for no variable.
+    const upstreamSecrets = config.mcpServerSecretNames.length > 0
+      ? new UpstreamSecrets(this, 'upstream-secrets', { names: config.mcpServerSecretNames })
+      : undefined;
+
     this.image = new GatewayImage(this, 'gateway-image', {
       projectDir,
       outdir: props.outdir,
@@ -139,6 +145,7 @@ export class GatewayStack extends TerraformStack {
       image: this.image,
       network: this.network,
       authTokens: authTokens.stringValue,
+      upstreamSecrets: upstreamSecrets?.references,
       access: this.access,
       port: config.gatewayPort,
       memoryMiB: config.memoryMiB,

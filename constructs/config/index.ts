@@ -4,3 +4,6 @@ export * from './closest-key';
 export * from './parse-memory';
 export * from './validate-config';
 export * from './load-config';
+export * from './secret-keys';
+export * from './secret-references';
+export * from './socket-gid';

@@ -48,6 +48,11 @@ export interface StackConfig {
   readonly dockerSocketPath: string;
   /** `docker_socket_gid`: the group owning the socket, added to the gateway's non-root user. */
   readonly dockerSocketGid: number;
+  /**
+   * Where `dockerSocketGid` came from: `tfvars` (written there), `detected` (the socket's group, read at synth time
+   * when docker_host is this machine's unix socket) or `default` (999).
+   */
+  readonly dockerSocketGidSource: 'tfvars' | 'detected' | 'default';
   /** `log_level`. */
   readonly logLevel: LogLevel;
   /** `cloudflared_version`: the pinned cloudflared image tag. */
@@ -56,4 +61,9 @@ export interface StackConfig {
   readonly gatewaySettings: Readonly<Record<string, JsonValue>>;
   /** `mcp_servers`: upstream MCP servers, passed through as JSON under `mcpServers`. */
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
+  /**
+   * Names of the secrets `mcp_servers` references as `{{secret:NAME}}` (sorted): each is read from the sensitive
+   * variable `mcp_server_secrets` at apply time and reaches the gateway as `MCP_GATEWAY_SECRET_<NAME>`.
+   */
+  readonly mcpServerSecretNames: readonly string[];
 }
