@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
 import type { StackConfig } from './config/stack-config';
@@ -15,6 +15,7 @@ import { GatewayTunnel } from './tunnel';
 import { TunnelConnector } from './tunnel-connector';
 import { TunnelIngress } from './tunnel-ingress';
 import { UpstreamSecrets } from './upstream-secrets';
+import { applyStateBackend } from './terraform-backend';
 
 /** Name of the sensitive variable holding the gateway's bearer tokens (`TF_VAR_gateway_auth_tokens`). */
 export const AUTH_TOKENS_VARIABLE = 'gateway_auth_tokens';
@@ -80,7 +81,7 @@ export class GatewayStack extends TerraformStack {
     const { config } = props;
     const projectDir = props.projectDir ?? process.cwd();
 
-    if (props.stateFile) new LocalBackend(this, { path: props.stateFile });
+    applyStateBackend(this, config.stateBackend, props.stateFile);
     new DockerProvider(this, 'docker', { host: config.dockerHost });
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;

@@ -41,11 +41,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'base_image', field: 'baseImage', type: 'string', description: 'BASE_IMAGE build argument of gateway-image/Dockerfile (unset keeps the Dockerfile default).' },
   { name: 'docker_host', field: 'dockerHost', type: 'string', defaultHcl: '"unix:///var/run/docker.sock"', description: 'Docker engine Terraform manages (unix://, tcp:// or ssh://).' },
   { name: 'docker_socket_path', field: 'dockerSocketPath', type: 'string', defaultHcl: '"/var/run/docker.sock"', description: 'Engine the gateway drives: a socket path to mount, or a tcp:// endpoint passed as DOCKER_HOST.' },
-  { name: 'docker_socket_gid', field: 'dockerSocketGid', type: 'number', defaultHcl: '999', description: 'Group id owning the socket (`stat -c %g /var/run/docker.sock`), added to the non-root gateway user.' },
+  { name: 'docker_socket_gid', field: 'dockerSocketGid', type: 'number', description: 'Group id owning the socket, added to the non-root gateway user. Unset: read from the socket at synth time when docker_host is this machine\'s unix socket, else 999.' },
   { name: 'log_level', field: 'logLevel', type: 'string', defaultHcl: '"info"', description: 'Gateway log level: debug, info, warn or error.' },
   { name: 'cloudflared_version', field: 'cloudflaredVersion', type: 'string', defaultHcl: `"${DEFAULT_CLOUDFLARED_VERSION}"`, description: 'Pinned cloudflare/cloudflared image tag for the tunnel connector.' },
   { name: 'gateway_settings', field: 'gatewaySettings', type: 'map(any)', defaultHcl: '{}', description: 'Non-secret gateway settings (policy, roles, rate limits, audit, exec policy), passed as MCP_GATEWAY_CONFIG_JSON.' },
-  { name: 'mcp_servers', field: 'mcpServers', type: 'map(any)', defaultHcl: '{}', description: 'Upstream MCP servers, passed in MCP_GATEWAY_CONFIG_JSON under "mcpServers".' },
+  { name: 'mcp_servers', field: 'mcpServers', type: 'map(any)', defaultHcl: '{}', description: 'Upstream MCP servers, passed in MCP_GATEWAY_CONFIG_JSON under "mcpServers"; credentials as "{{secret:NAME}}" (TF_VAR_mcp_server_secrets).' },
+  { name: 'state_backend', field: 'stateBackend', type: 'map(any)', defaultHcl: '{ type = "local" }', description: 'Where Terraform keeps its state (it holds secrets): local, or encrypted s3 (also Cloudflare R2), gcs or azurerm; credentials from the environment.' },
 ];
 
 /** The key names, for lookups. */

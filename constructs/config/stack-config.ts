@@ -1,3 +1,5 @@
+import type { StateBackend } from './state-backend';
+
 /** A JSON value, as found in the pass-through maps (`gateway_settings`, `mcp_servers`). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -66,4 +68,6 @@ export interface StackConfig {
    * variable `mcp_server_secrets` at apply time and reaches the gateway as `MCP_GATEWAY_SECRET_<NAME>`.
    */
   readonly mcpServerSecretNames: readonly string[];
+  /** `state_backend`: where Terraform keeps its state (local by default; s3/R2, gcs, azurerm encrypted). */
+  readonly stateBackend: StateBackend;
 }

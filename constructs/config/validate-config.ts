@@ -3,6 +3,7 @@ import { closestKey } from './closest-key';
 import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
 import { parseMemoryMiB } from './parse-memory';
 import { FALLBACK_SOCKET_GID } from './socket-gid';
+import { validateStateBackend } from './state-backend';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 import { containsSecretLookingValue, HIDDEN_VALUE, isSecretName, knownSecretKey, looksLikeSecret } from './secret-keys';
 import { collectSecretReferences, SECRET_REFERENCE_GLOBAL } from './secret-references';
@@ -278,6 +279,8 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     problems.add(path.split(/[.[]/)[0], path, `holds a literal secret, which would be written into the synthesized JSON; ${fix}`);
   }
 
+  const stateBackend = validateStateBackend(raw.state_backend, problems);
+
   if (enableTunnel) {
     if (!enableGateway) {
       problems.add('enable_docker_mcp_gateway', false, 'must be true when enable_cloudflare_tunnel = true (the tunnel publishes the gateway); enable the gateway or disable the tunnel');
@@ -322,5 +325,6 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     gatewaySettings: Object.freeze(gatewaySettings),
     mcpServers: Object.freeze(mcpServers),
     mcpServerSecretNames: Object.freeze(mcpServerSecretNames),
+    stateBackend,
   });
 }
