@@ -69,12 +69,12 @@ describe('validateConfig accepts', () => {
     expect(validateConfig({ docker_socket_path: 'tcp://docker-proxy:2375' }).dockerSocketPath).toBe('tcp://docker-proxy:2375');
   });
   it('escaped template sequences ($${, %%{) in pass-through maps, kept escaped for Terraform to unescape', () => {
-    const config = validateConfig({ mcp_servers: { s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } } });
-    expect(config.mcpServers).toEqual({ s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } });
+    const config = validateConfig({ mcp_servers: { s: { command: 'x', environment: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } } });
+    expect(config.mcpServers).toEqual({ s: { command: 'x', environment: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } });
   });
   it('gateway_settings and mcp_servers as JSON objects', () => {
-    const config = validateConfig({ gateway_settings: { roles: { admin: ['*'] }, limit: 3 }, mcp_servers: { a: { command: 'x' } } });
-    expect(config.gatewaySettings).toEqual({ roles: { admin: ['*'] }, limit: 3 });
+    const config = validateConfig({ gateway_settings: { policy: { roles: { admin: { tools: ['*'] } } }, limits: { execPerMinute: 3 } }, mcp_servers: { a: { command: 'x' } } });
+    expect(config.gatewaySettings).toEqual({ policy: { roles: { admin: { tools: ['*'] } } }, limits: { execPerMinute: 3 } });
     expect(config.mcpServers).toEqual({ a: { command: 'x' } });
   });
 });

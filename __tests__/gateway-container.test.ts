@@ -109,15 +109,15 @@ describe('GatewayContainer from config', () => {
 
   it('passes gateway_settings and mcp_servers as one JSON object', () => {
     const container = onlyResource(
-      synthJson({ gateway_settings: { roles: { admin: ['*'] }, audit: { enabled: true } }, mcp_servers: { everything: { command: 'npx' } } }),
+      synthJson({ gateway_settings: { policy: { roles: { admin: { tools: ['*'] } } }, audit: { enabled: true } }, mcp_servers: { everything: { command: 'npx' } } }),
       'docker_container',
     );
-    expect(JSON.parse(envMap(container).MCP_GATEWAY_CONFIG_JSON)).toEqual({ roles: { admin: ['*'] }, audit: { enabled: true }, mcpServers: { everything: { command: 'npx' } } });
+    expect(JSON.parse(envMap(container).MCP_GATEWAY_CONFIG_JSON)).toEqual({ policy: { roles: { admin: { tools: ['*'] } } }, audit: { enabled: true }, mcpServers: { everything: { command: 'npx' } } });
   });
 
   it('keeps escaped template sequences escaped, so Terraform hands the gateway a literal "${HOME}"', () => {
-    const container = onlyResource(synthJson({ mcp_servers: { s: { env: { H: '$${HOME}' } } } }), 'docker_container');
-    expect(envMap(container).MCP_GATEWAY_CONFIG_JSON).toBe('{"mcpServers":{"s":{"env":{"H":"$${HOME}"}}}}');
+    const container = onlyResource(synthJson({ mcp_servers: { s: { command: 'x', environment: { H: '$${HOME}' } } } }), 'docker_container');
+    expect(envMap(container).MCP_GATEWAY_CONFIG_JSON).toBe('{"mcpServers":{"s":{"command":"x","environment":{"H":"$${HOME}"}}}}');
   });
 
   it('adds the Access team domain, AUD and public hostname when the tunnel is on', () => {

@@ -4,6 +4,7 @@ import { CONFIG_KEY_NAMES, DEFAULT_CLOUDFLARED_VERSION } from './config-keys';
 import { parseMemoryMiB } from './parse-memory';
 import { FALLBACK_SOCKET_GID } from './socket-gid';
 import { validateStateBackend } from './state-backend';
+import { checkGatewayConfig } from './gateway-config-check';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
 import { containsSecretLookingValue, HIDDEN_VALUE, isSecretName, knownSecretKey, looksLikeSecret } from './secret-keys';
 import { collectSecretReferences, SECRET_REFERENCE_GLOBAL } from './secret-references';
@@ -280,6 +281,18 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   }
 
   const stateBackend = validateStateBackend(raw.state_backend, problems);
+
+  // Only a configuration the stack itself accepts is handed to the gateway's loader: its messages would repeat
+  // ours, and a value we refused as a secret must not be echoed by its "(got ...)".
+  if (problems.problems.every((p) => !['gateway_settings', 'mcp_servers', 'log_level', 'gateway_port'].includes(p.key))) {
+    checkGatewayConfig({
+      gatewaySettings, mcpServers, gatewayPort, logLevel,
+      accessTeamName: enableTunnel ? accessTeamName : undefined,
+      publicHostname: enableTunnel && domainSuffix ? `${tunnelHostname}.${domainSuffix}` : undefined,
+      serviceTokens, secretNames: mcpServerSecretNames,
+      dockerTcpEndpoint: dockerSocketPath.startsWith('tcp://') ? dockerSocketPath : undefined,
+    }, problems);
+  }
 
   if (enableTunnel) {
     if (!enableGateway) {
