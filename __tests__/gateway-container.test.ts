@@ -1,5 +1,5 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { GatewayContainer } from '../constructs/gateway-container';
 import { GatewayImage } from '../constructs/gateway-image';
@@ -150,6 +150,14 @@ describe('GatewayContainer props validation', () => {
     const network = new Network(stack, 'network', { name: 'n' });
     return { stack, image, network };
   };
+
+  it('refuses a literal upstream secret (only references to a sensitive variable)', () => {
+    const { stack, image, network } = scope();
+    const variable = new TerraformVariable(stack, 'tokens', { type: 'string', sensitive: true });
+    expect(
+      problemsOf(() => new GatewayContainer(stack, 'gateway', { image, network, authTokens: variable.stringValue, upstreamSecrets: { GH: 'ghp_literalValue0123456789' } })),
+    ).toEqual(['upstreamSecrets.GH: must be a reference to a sensitive TerraformVariable, never a literal (it would be written into cdk.tf.json) (got "<redacted>")']);
+  });
 
   it('reports every bad prop at once', () => {
     const { stack, image, network } = scope();
