@@ -3,6 +3,9 @@
  * build the stack, synthesize. Every configuration problem is printed at once and the process exits non-zero
  * without writing cdktf.out: the configuration is validated before `new App()` creates the output folder.
  *
+ * `--check` validates only (no App, no output folder): `npm run synth`/`diff`/`deploy` run it before the cdktf CLI,
+ * which would otherwise print every problem twice (once as it streams the app's stderr, once in its summary).
+ *
  * Environment: MCP_STACK_TFVARS (tfvars path; cdktf.json context `tfvarsPath` otherwise), MCP_STACK_STATE_FILE
  * (local state file path). Secrets never come from here: CLOUDFLARE_API_TOKEN and TF_VAR_gateway_auth_tokens are
  * read by Terraform at plan time.
@@ -28,12 +31,19 @@ function readContext(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
 }
 
-async function main(env: NodeJS.ProcessEnv): Promise<number> {
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const projectDir = __dirname;
+  const checkOnly = argv.includes('--check');
   let outdir: string | undefined;
   let createdOutdir = false;
   try {
-    const { config, source } = await loadStackConfig({ env, context: readContext(env), cwd: process.cwd() });
+    const { config, source, notes } = await loadStackConfig({ env, context: readContext(env), cwd: process.cwd() });
+    const from = source.path ?? 'the embedded default (local-only)';
+    if (checkOnly) {
+      for (const note of notes) console.log(`mcp-gateway: ${note}`);
+      console.log(`mcp-gateway: configuration in ${from} is valid`);
+      return 0;
+    }
     outdir = path.resolve(env.CDKTF_OUTDIR ?? 'cdktf.out');
     createdOutdir = !existsSync(outdir);
     const app = new App();
@@ -41,7 +51,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
     app.synth();
     // The Kubernetes target's plain manifests, beside cdk.tf.json, for kubectl and GitOps users.
     if (stack.kubernetes) writeManifests(stack.kubernetes, outdir);
-    console.log(`mcp-gateway: synthesized from ${source.path ?? 'the embedded default (local-only)'}`);
+    console.log(`mcp-gateway: synthesized from ${from}`);
     return 0;
   } catch (err) {
     // Guardrails fail during app.synth(), after new App() made the folder: do not leave it half written.
@@ -54,7 +64,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-main(process.env).then(
+main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;
   },

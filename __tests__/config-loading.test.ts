@@ -49,7 +49,8 @@ describe('parseTfvars / loadStackConfig', () => {
   });
   it('reports a syntax error as a StackConfigError naming the file', async () => {
     await expect(parseTfvars('gateway_port = = 3', 'broken.tfvars')).rejects.toBeInstanceOf(StackConfigError);
-    await expect(parseTfvars('gateway_port = = 3', 'broken.tfvars')).rejects.toThrow(/broken\.tfvars: is not valid HCL: .*fix the syntax/);
+    await expect(parseTfvars('gateway_port = = 3', 'broken.tfvars')).rejects.toThrow(/broken\.tfvars: is not valid HCL: .*fix the syntax \(key = value, one per line\)$/);
+    await expect(parseTfvars('gateway_port = = 3', 'broken.tfvars')).rejects.not.toThrow(/\(got/);
   });
   it('loads the embedded default as the local-only stack', async () => {
     const { config, source } = await loadStackConfig({ env: {}, context: {}, cwd: tempDir() });

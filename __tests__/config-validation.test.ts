@@ -69,12 +69,12 @@ describe('validateConfig accepts', () => {
     expect(validateConfig({ docker_socket_path: 'tcp://docker-proxy:2375' }).dockerSocketPath).toBe('tcp://docker-proxy:2375');
   });
   it('escaped template sequences ($${, %%{) in pass-through maps, kept escaped for Terraform to unescape', () => {
-    const config = validateConfig({ mcp_servers: { s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } } });
-    expect(config.mcpServers).toEqual({ s: { env: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } });
+    const config = validateConfig({ mcp_servers: { s: { command: 'x', environment: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } } });
+    expect(config.mcpServers).toEqual({ s: { command: 'x', environment: { HOME_DIR: '$${HOME}', FMT: '100%%{x}' } } });
   });
   it('gateway_settings and mcp_servers as JSON objects', () => {
-    const config = validateConfig({ gateway_settings: { roles: { admin: ['*'] }, limit: 3 }, mcp_servers: { a: { command: 'x' } } });
-    expect(config.gatewaySettings).toEqual({ roles: { admin: ['*'] }, limit: 3 });
+    const config = validateConfig({ gateway_settings: { policy: { roles: { admin: { tools: ['*'] } } }, limits: { execPerMinute: 3 } }, mcp_servers: { a: { command: 'x' } } });
+    expect(config.gatewaySettings).toEqual({ policy: { roles: { admin: { tools: ['*'] } } }, limits: { execPerMinute: 3 } });
     expect(config.mcpServers).toEqual({ a: { command: 'x' } });
   });
 });
@@ -100,7 +100,8 @@ describe('validateConfig messages (each names key, value and fix)', () => {
     ['email domain with @', { allowed_email_domains: ['@example.com'] }, 'allowed_email_domains: contains a malformed domain; drop the "@": "example.com" (got "@example.com")'],
     ['malformed email domain', { allowed_email_domains: ['example'] }, 'allowed_email_domains: contains a malformed domain; write a domain such as "example.com" (got "example")'],
     ['bad service token name', { service_tokens: ['my token'] }, 'service_tokens: contains an invalid token name; use letters, digits, "-" and "_" (at most 64), starting with a letter or digit (got "my token")'],
-    ['duplicate service token', { service_tokens: ['ci', 'CI'] }, 'service_tokens: contains a duplicate name; list each service token once (got "CI")'],
+    ['duplicate service token', { service_tokens: ['ci', 'CI'] }, 'service_tokens: contains a duplicate name (names are compared case-insensitively); list each service token once (got "CI")'],
+    ['unquoted log_level (hcl2json reads a bare word as ${word})', { log_level: '${info}' }, 'log_level: must be a quoted string; write log_level = "info" (in double quotes) (got "info")'],
     ['bad session duration', { access_session_duration: '1 day' }, 'access_session_duration: must be a duration such as "30m", "24h" or "1h30m" (got "1 day")'],
     ['team domain instead of team name', { access_team_name: 'acme.cloudflareaccess.com' }, 'access_team_name: must be the team name alone; write only "acme" (got "acme.cloudflareaccess.com")'],
     ['bad team name', { access_team_name: 'ac me' }, 'access_team_name: must be the team name alone; write the part before .cloudflareaccess.com (got "ac me")'],
@@ -113,12 +114,20 @@ describe('validateConfig messages (each names key, value and fix)', () => {
     ['bad log_level', { log_level: 'verbose' }, 'log_level: must be one of debug, info, warn, error (got "verbose")'],
     ['unpinned cloudflared', { cloudflared_version: 'latest' }, 'cloudflared_version: must be a pinned release tag such as "2025.8.1" (not "latest") (got "latest")'],
     ['mcpServers inside gateway_settings', { gateway_settings: { mcpServers: {} } }, 'gateway_settings: must not contain "mcpServers"; move the servers to the mcp_servers key (got {})'],
-    ['literal secret in gateway_settings', { gateway_settings: { upstream: { api_key: 'sk-123' } } }, 'gateway_settings: holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead (got "gateway_settings.upstream.api_key")'],
-    ['literal secret in mcp_servers', { mcp_servers: { gh: { env: { GITHUB_TOKEN: 'ghp_x' } } } }, 'mcp_servers: holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead (got "mcp_servers.gh.env.GITHUB_TOKEN")'],
+    ['literal secret in gateway_settings', { gateway_settings: { upstream: { api_key: 'sk-123' } } }, 'gateway_settings: holds a literal secret, which would be written into the synthesized JSON; gateway settings hold no secrets; bearer tokens come from TF_VAR_gateway_auth_tokens (got "gateway_settings.upstream.api_key")'],
+    ['literal secret in mcp_servers', { mcp_servers: { gh: { env: { GITHUB_TOKEN: 'ghp_x' } } } }, 'mcp_servers: holds a literal secret, which would be written into the synthesized JSON; write "{{secret:NAME}}" there and export TF_VAR_mcp_server_secrets=\'{"NAME":"<value>"}\' (a sensitive variable, resolved by the gateway at run time; docs/stack.md "Upstream secrets") (got "mcp_servers.gh.env.GITHUB_TOKEN")'],
     ['an expression nested in gateway_settings', { gateway_settings: { a: ['${var.x}'] } }, 'gateway_settings: holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${" (got "gateway_settings.a[0]")'],
     ['a template directive in mcp_servers', { mcp_servers: { s: { args: ['%{ if true }x%{ endif }'] } } }, 'mcp_servers: holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${" (got "mcp_servers.s.args[0]")'],
   ])('%s', (_name, raw, message) => {
     expect(problemsOf(validate(raw))).toEqual([message]);
+  });
+
+  it('a repeated name is a duplicate, not a second invalid name (the first occurrence carries the format problem)', () => {
+    expect(problemsOf(validate({ service_tokens: ['bad name', 'Bad Name', 'ci', 'ci'] }))).toEqual([
+      'service_tokens: contains an invalid token name; use letters, digits, "-" and "_" (at most 64), starting with a letter or digit (got "bad name")',
+      'service_tokens: contains a duplicate name (names are compared case-insensitively); list each service token once (got "Bad Name")',
+      'service_tokens: contains a duplicate name (names are compared case-insensitively); list each service token once (got "ci")',
+    ]);
   });
 
   it('tunnel enabled without domain, account or principals: every missing key reported (zone and team are looked up)', () => {

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../constructs/config/config-keys';
+import { chooseSocketGid } from '../constructs/config/socket-gid';
+import { validateConfig } from '../constructs/config/validate-config';
 import { ROOT } from './helpers';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -33,5 +35,20 @@ describe('documentation stays true to the code', () => {
 
   it('documents the synth time measurement', () => {
     expect(stackDoc).toMatch(/`npm run synth` takes [\d.]+–[\d.]+ s/);
+  });
+
+  it('the error and synth messages quoted in docs/stack.md are the real ones', () => {
+    const messageOf = (raw: Record<string, unknown>) => {
+      try {
+        validateConfig(raw, '/path/terraform.tfvars');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected a validation error');
+    };
+    expect(stackDoc).toContain(messageOf({ cloudflare_api_token: 'anything' }));
+    expect(stackDoc).toContain(messageOf({ gatway_port: 3000, memory_limit: '32m', enable_cloudflare_tunnel: true, cloudflare_account_id: '0123456789abcdef0123456789abcdef', cloudflare_zone_id: 'fedcba9876543210fedcba9876543210', access_team_name: 'acme', allowed_emails: ['a@example.com'] }));
+    expect(stackDoc).toContain(messageOf({ gateway_settings: { roles: { admin: ['*'] } } }).split('\n')[1]);
+    expect(stackDoc).toContain(`mcp-gateway: ${chooseSocketGid(validateConfig({}), () => 105).note}`);
   });
 });

@@ -1,5 +1,5 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { GatewayContainer } from '../constructs/gateway-container';
 import { GatewayImage } from '../constructs/gateway-image';
@@ -116,15 +116,15 @@ describe('GatewayContainer from config', () => {
 
   it('passes gateway_settings and mcp_servers as one JSON object', () => {
     const container = onlyResource(
-      synthJson({ gateway_settings: { roles: { admin: ['*'] }, audit: { enabled: true } }, mcp_servers: { everything: { command: 'npx' } } }),
+      synthJson({ gateway_settings: { policy: { roles: { admin: { tools: ['*'] } } }, audit: { enabled: true } }, mcp_servers: { everything: { command: 'npx' } } }),
       'docker_container',
     );
-    expect(JSON.parse(envMap(container).MCP_GATEWAY_CONFIG_JSON)).toEqual({ roles: { admin: ['*'] }, audit: { enabled: true }, mcpServers: { everything: { command: 'npx' } } });
+    expect(JSON.parse(envMap(container).MCP_GATEWAY_CONFIG_JSON)).toEqual({ policy: { roles: { admin: { tools: ['*'] } } }, audit: { enabled: true }, mcpServers: { everything: { command: 'npx' } } });
   });
 
   it('keeps escaped template sequences escaped, so Terraform hands the gateway a literal "${HOME}"', () => {
-    const container = onlyResource(synthJson({ mcp_servers: { s: { env: { H: '$${HOME}' } } } }), 'docker_container');
-    expect(envMap(container).MCP_GATEWAY_CONFIG_JSON).toBe('{"mcpServers":{"s":{"env":{"H":"$${HOME}"}}}}');
+    const container = onlyResource(synthJson({ mcp_servers: { s: { command: 'x', environment: { H: '$${HOME}' } } } }), 'docker_container');
+    expect(envMap(container).MCP_GATEWAY_CONFIG_JSON).toBe('{"mcpServers":{"s":{"command":"x","environment":{"H":"$${HOME}"}}}}');
   });
 
   it('adds the Access team domain, AUD and public hostname when the tunnel is on', () => {
@@ -157,6 +157,14 @@ describe('GatewayContainer props validation', () => {
     const network = new Network(stack, 'network', { name: 'n' });
     return { stack, image, network };
   };
+
+  it('refuses a literal upstream secret (only references to a sensitive variable)', () => {
+    const { stack, image, network } = scope();
+    const variable = new TerraformVariable(stack, 'tokens', { type: 'string', sensitive: true });
+    expect(
+      problemsOf(() => new GatewayContainer(stack, 'gateway', { image, network, authTokens: variable.stringValue, upstreamSecrets: { GH: 'ghp_literalValue0123456789' } })),
+    ).toEqual(['upstreamSecrets.GH: must be a reference to a sensitive TerraformVariable, never a literal (it would be written into cdk.tf.json) (got "<redacted>")']);
+  });
 
   it('reports every bad prop at once', () => {
     const { stack, image, network } = scope();

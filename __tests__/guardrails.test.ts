@@ -92,6 +92,9 @@ const cases: Array<[GuardrailRule, SynthesizedStack, SynthesizedStack, string]> 
   [noSecretLiterals, { output: { s: { value: '${x.client_secret}', sensitive: true } } }, { output: { s: { value: '${x.client_secret}' } } }, 'exposes a secret; mark the output sensitive'],
   [noSecretLiterals, { variable: { gateway_auth_tokens: { sensitive: true } } }, { variable: { gateway_auth_tokens: { type: 'string' } } }, 'holds secrets but is not sensitive; set sensitive = true'],
   [managedOAuthAllowPolicy, oauthApp('allow'), oauthApp('non_identity'), 'enables Managed OAuth without an allow policy, so no email login could succeed; add allowed_emails or allowed_email_domains, or set access_managed_oauth = false'],
+  [noSecretLiterals, containers({ env: ['MCP_GATEWAY_SECRET_GH=${var.mcp_server_secrets.GH}'] }), containers({ env: ['MCP_GATEWAY_SECRET_GH=ghp_literal'] }), 'env MCP_GATEWAY_SECRET_GH holds a literal value; pass a reference to a sensitive variable or data source instead'],
+  [noSecretLiterals, { variable: { mcp_server_secrets: { sensitive: true } } }, { variable: { mcp_server_secrets: { type: 'map(string)' } } }, 'holds secrets but is not sensitive; set sensitive = true'],
+  [noSecretLiterals, { output: { s: { value: '${var.mcp_server_secrets.GH}', sensitive: true } } }, { output: { s: { value: '${var.mcp_server_secrets.GH}' } } }, 'exposes a secret; mark the output sensitive'],
 ];
 
 describe.each(cases.map(([rule, ...rest]) => [rule.id, rule, ...rest] as const))('rule %s', (_id, rule, compliant, nonCompliant, message) => {

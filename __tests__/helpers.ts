@@ -114,7 +114,7 @@ export function problemsOf(fn: () => unknown): string[] {
   } catch (err) {
     const problems = (err as { problems?: Array<{ key: string; received: string; message: string }> }).problems;
     if (!problems) throw err;
-    return problems.map((p) => `${p.key}: ${p.message} (got ${p.received})`);
+    return problems.map((p) => `${p.key}: ${p.message}${p.received === '' ? '' : ` (got ${p.received})`}`);
   }
   throw new Error('expected a StackConfigError, nothing was thrown');
 }

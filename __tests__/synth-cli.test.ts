@@ -120,4 +120,26 @@ describe.concurrent('cdktf synth through the real CLI', { timeout: 120_000 }, ()
     expect(output).not.toMatch(/cloudflare_zone_id|access_team_name/);
     expect(existsSync(outdir)).toBe(false);
   });
+
+  it('`npm run synth` prints each problem once, a pasted secret without its value, and synthesizes nothing', async () => {
+    const cwd = project();
+    symlinkSync(path.join(ROOT, 'main.ts'), path.join(cwd, 'main.ts'));
+    writeFileSync(path.join(cwd, 'package.json'), readFileSync(path.join(ROOT, 'package.json')));
+    const secret = 'cfTokenValue0123456789abcdefABCDEF';
+    writeFileSync(path.join(cwd, 'terraform.tfvars'), `cloudflare_api_token = "${secret}"\nlog_level = info\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+    delete env.MCP_STACK_TFVARS;
+    delete env.CDKTF_CONTEXT_JSON;
+    const result = await run('npm', ['run', '--silent', 'synth'], { cwd, env, timeout: 100_000 }).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+    );
+    expect(result.code).not.toBe(0);
+    const count = (text: string) => result.out.split(text).length - 1;
+    expect(count('cloudflare_api_token: is a secret and must not be in a tfvars file')).toBe(1);
+    expect(count('remove the line and export CLOUDFLARE_API_TOKEN=...')).toBe(1);
+    expect(count('log_level: must be a quoted string; write log_level = "info" (in double quotes)')).toBe(1);
+    expect(result.out).not.toContain(secret);
+    expect(existsSync(path.join(cwd, 'cdktf.out'))).toBe(false);
+  });
 });

@@ -18,7 +18,8 @@ export class StackConfigError extends Error {
 
   constructor(problems: readonly ConfigProblem[], source?: string) {
     const where = source ? ` in ${source}` : '';
-    const lines = problems.map((p) => `  - ${p.key}: ${p.message} (got ${p.received})`);
+    // An empty `received` means there is no value worth showing (a whole file, or a hidden secret said in the message).
+    const lines = problems.map((p) => `  - ${p.key}: ${p.message}${p.received === '' ? '' : ` (got ${p.received})`}`);
     super(`${problems.length} configuration problem${problems.length === 1 ? '' : 's'}${where}:\n${lines.join('\n')}`);
     this.name = 'StackConfigError';
     this.problems = problems;
@@ -39,6 +40,11 @@ export class ProblemCollector {
   /** Records one problem. */
   add(key: string, received: unknown, message: string): void {
     this.found.push({ key, received: describeValue(received), message });
+  }
+
+  /** Records one problem whose received value is already rendered (`''`: none shown, e.g. a hidden secret). */
+  addRendered(key: string, received: string, message: string): void {
+    this.found.push({ key, received, message });
   }
 
   /** The problems recorded so far. */

@@ -8,6 +8,7 @@ import type { JsonValue, LogLevel } from './config/stack-config';
 import { ProblemCollector } from './errors';
 import type { GatewayImage } from './gateway-image';
 import { standardLabels } from './labels';
+import { SECRET_ENV_PREFIX } from './config/secret-references';
 
 /** Where the audit volume is mounted; the gateway writes its audit log below it (the root fs is read-only). */
 export const GATEWAY_STATE_DIR = '/var/lib/mcp-gateway';
@@ -29,6 +30,12 @@ export interface GatewayContainerProps {
    * Reaches the container as `MCP_GATEWAY_AUTH_TOKENS` only.
    */
   readonly authTokens: string;
+  /**
+   * Upstream secrets by name: references to a sensitive variable, never literals. Each reaches the container as
+   * `MCP_GATEWAY_SECRET_<NAME>`, where the gateway resolves `{{secret:NAME}}` in mcp_servers from it.
+   * @default - none
+   */
+  readonly upstreamSecrets?: Readonly<Record<string, string>>;
   /**
    * The Access application in front of the public hostname; its team domain, AUD and hostname are passed
    * to the gateway so it verifies Access JWTs and allows that Origin/Host itself.
@@ -180,6 +187,7 @@ export class GatewayContainer extends Construct {
       `MCP_GATEWAY_CONFIG_JSON=${configJson}`,
       `MCP_GATEWAY_AUTH_TOKENS=${props.authTokens}`,
     ];
+    for (const [name, ref] of Object.entries(props.upstreamSecrets ?? {})) env.push(`${SECRET_ENV_PREFIX}${name}=${ref}`);
     if (usesTcp) env.push(`DOCKER_HOST=${socket}`);
     if (props.access) {
       env.push(
@@ -254,6 +262,9 @@ function validate(where: string, props: GatewayContainerProps & Required<Pick<Ga
   }
   if (known(props.dockerSocketGid) && (!Number.isInteger(props.dockerSocketGid) || props.dockerSocketGid < 0)) {
     problems.add('dockerSocketGid', props.dockerSocketGid, 'must be a non-negative integer group id');
+  }
+  for (const [name, ref] of Object.entries(props.upstreamSecrets ?? {})) {
+    if (known(ref)) problems.add(`upstreamSecrets.${name}`, '<redacted>', 'must be a reference to a sensitive TerraformVariable, never a literal (it would be written into cdk.tf.json)');
   }
   if (known(props.authTokens) && props.authTokens !== '') {
     problems.add('authTokens', '<redacted>', 'must be a reference to a sensitive TerraformVariable, never a literal (it would be written into cdk.tf.json)');

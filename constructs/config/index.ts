@@ -7,3 +7,6 @@ export * from './kubernetes-config';
 export * from './socket-proxy-config';
 export * from './load-config';
 export * from './oauth-config';
+export * from './secret-keys';
+export * from './secret-references';
+export * from './socket-gid';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { StackConfigError } from '../errors';
 import type { StackConfig } from './stack-config';
+import { chooseSocketGid, type StatGid } from './socket-gid';
 import { validateConfig } from './validate-config';
 
 /** Environment variable naming the tfvars file; wins over the cdktf.json context key. */
@@ -28,6 +29,12 @@ export interface ResolveSourceOptions {
   readonly context: Readonly<Record<string, unknown>>;
   /** Directory relative paths are resolved against. */
   readonly cwd: string;
+}
+
+/** Inputs of {@link loadStackConfig}. */
+export interface LoadOptions extends ResolveSourceOptions {
+  /** Reads a path's group id (the Docker socket's). @default - fs.statSync */
+  readonly statGid?: StatGid;
 }
 
 /**
@@ -65,7 +72,8 @@ export async function parseTfvars(text: string, fileName: string): Promise<Recor
     return (await parse(fileName, text)) as Record<string, unknown>;
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new StackConfigError([{ key: fileName, received: '<file>', message: `is not valid HCL: ${detail.trim()}; fix the syntax (key = value, one per line)` }]);
+    // received '': the whole file is at fault and its text may hold anything (secrets included): show none of it.
+    throw new StackConfigError([{ key: fileName, received: '', message: `is not valid HCL: ${detail.trim()}; fix the syntax (key = value, one per line)` }]);
   }
 }
 
@@ -73,9 +81,10 @@ export async function parseTfvars(text: string, fileName: string): Promise<Recor
  * Loads and validates the stack configuration. The embedded default (no file) is an empty tfvars:
  * every key at its default, which is the local-only stack that needs no credentials.
  */
-export async function loadStackConfig(options: ResolveSourceOptions): Promise<{ config: StackConfig; source: ConfigSource }> {
+export async function loadStackConfig(options: LoadOptions): Promise<{ config: StackConfig; source: ConfigSource; notes: string[] }> {
   const source = resolveConfigSource(options);
-  if (source.path === undefined) return { config: validateConfig({}, 'the embedded default'), source };
-  const raw = await parseTfvars(readFileSync(source.path, 'utf8'), path.basename(source.path));
-  return { config: validateConfig(raw, source.path), source };
+  const raw = source.path === undefined ? {} : await parseTfvars(readFileSync(source.path, 'utf8'), path.basename(source.path));
+  const validated = validateConfig(raw, source.path ?? 'the embedded default');
+  const gid = chooseSocketGid(validated, options.statGid);
+  return { config: gid.config, source, notes: gid.note ? [gid.note] : [] };
 }

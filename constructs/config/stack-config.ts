@@ -1,5 +1,6 @@
 import type { OAuthConfig } from './oauth-config';
 import type { KubernetesConfig, Target } from './kubernetes-config';
+import type { StateBackend } from './state-backend';
 
 /** A JSON value, as found in the pass-through maps (`gateway_settings`, `mcp_servers`). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -51,6 +52,11 @@ export interface StackConfig extends OAuthConfig {
   readonly dockerSocketPath: string;
   /** `docker_socket_gid`: the group owning the socket, added to the gateway's non-root user. */
   readonly dockerSocketGid: number;
+  /**
+   * Where `dockerSocketGid` came from: `tfvars` (written there), `detected` (the socket's group, read at synth time
+   * when docker_host is this machine's unix socket) or `default` (999).
+   */
+  readonly dockerSocketGidSource: 'tfvars' | 'detected' | 'default';
   /** `log_level`. */
   readonly logLevel: LogLevel;
   /** `cloudflared_version`: the pinned cloudflared image tag. */
@@ -67,4 +73,11 @@ export interface StackConfig extends OAuthConfig {
   readonly target: Target;
   /** The Kubernetes keys, validated; present only with `target = "kubernetes"`. */
   readonly kubernetes?: KubernetesConfig;
+  /**
+   * Names of the secrets `mcp_servers` references as `{{secret:NAME}}` (sorted): each is read from the sensitive
+   * variable `mcp_server_secrets` at apply time and reaches the gateway as `MCP_GATEWAY_SECRET_<NAME>`.
+   */
+  readonly mcpServerSecretNames: readonly string[];
+  /** `state_backend`: where Terraform keeps its state (local by default; s3/R2, gcs, azurerm encrypted). */
+  readonly stateBackend: StateBackend;
 }

@@ -5,7 +5,12 @@ import { validateOAuthConfig } from './oauth-config';
 import { validateKubernetesConfig } from './kubernetes-config';
 import { validateSocketProxyConfig } from './socket-proxy-config';
 import { parseMemoryMiB } from './parse-memory';
+import { FALLBACK_SOCKET_GID } from './socket-gid';
+import { validateStateBackend } from './state-backend';
+import { checkGatewayConfig } from './gateway-config-check';
 import { LOG_LEVELS, type JsonValue, type LogLevel, type StackConfig } from './stack-config';
+import { containsSecretLookingValue, HIDDEN_VALUE, isSecretName, knownSecretKey, looksLikeSecret } from './secret-keys';
+import { collectSecretReferences, SECRET_REFERENCE_GLOBAL } from './secret-references';
 
 /** Smallest memory limit accepted: below it node and the gateway do not start reliably. */
 export const MIN_MEMORY_MIB = 64;
@@ -20,9 +25,8 @@ const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
 const DOCKER_HOST = /^(?:unix|tcp|ssh|npipe):\/\/\S+$/;
 const TCP_ENDPOINT = /^tcp:\/\/[^\s/:]+:\d{1,5}$/;
 const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;
-// A literal secret under one of these names in gateway_settings would land in the synthesized JSON.
-const SECRET_NAME_SNAKE = /(?:^|[_-])(?:secret|password|passwd|api_?key|token)s?$/i;
-const SECRET_NAME_CAMEL = /[a-z](?:Secret|Password|ApiKey|Token)s?$/;
+// hcl2json renders a bare word (`log_level = info`, an unquoted string) as the expression `${info}`.
+const BARE_WORD = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\}$/;
 
 type Raw = Readonly<Record<string, unknown>>;
 
@@ -49,17 +53,31 @@ function findExpressions(value: unknown, path: string, out: string[]): void {
   }
 }
 
-function findSecretLiterals(value: unknown, path: string, out: string[]): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => findSecretLiterals(item, `${path}[${i}]`, out));
+// A string made only of secret references (and the text around them) is not a literal secret.
+const literalPart = (v: string): string => v.replace(SECRET_REFERENCE_GLOBAL, '');
+
+/**
+ * Paths of literal secrets: a non-empty string under a secret-looking name (`*_token`, `password`, `apiKey`,
+ * `Authorization` ...), or, where upstream credentials go (`mcp_servers` environment, headers, args, url), any
+ * value shaped like a credential. `{{secret:NAME}}` references are what belongs there instead.
+ */
+function findSecretLiterals(value: unknown, path: string, out: string[], credentialSlot = false): void {
+  if (typeof value === 'string') {
+    if (credentialSlot && looksLikeSecret(literalPart(value))) out.push(path);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => findSecretLiterals(item, `${path}[${i}]`, out, credentialSlot));
   } else if (isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       const child = `${path}.${k}`;
-      if ((SECRET_NAME_SNAKE.test(k) || SECRET_NAME_CAMEL.test(k)) && typeof v === 'string' && v !== '') out.push(child);
-      else findSecretLiterals(v, child, out);
+      // Under a secret name: any literal value, unless it is built around a reference ("Bearer {{secret:X}}").
+      if (isSecretName(k) && typeof v === 'string' && (literalPart(v) === v ? v.trim() !== '' : looksLikeSecret(literalPart(v)))) out.push(child);
+      else findSecretLiterals(v, child, out, credentialSlot || (path.startsWith('mcp_servers.') && CREDENTIAL_SLOTS.includes(k)));
     }
   }
 }
+
+/** Fields of an upstream server entry that carry credentials in practice. */
+const CREDENTIAL_SLOTS = ['environment', 'headers', 'args', 'url'];
 
 /**
  * Turns the raw tfvars object (as parsed from HCL) into a frozen {@link StackConfig}, or throws one
@@ -71,10 +89,17 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   const problems = new ProblemCollector();
 
   for (const key of Object.keys(raw)) {
-    if (!CONFIG_KEY_NAMES.includes(key)) {
-      const suggestion = closestKey(key, CONFIG_KEY_NAMES);
-      problems.add(key, raw[key], `unknown key; did you mean "${suggestion}"? Rename it or remove it (terraform.tfvars.example lists every key)`);
+    if (CONFIG_KEY_NAMES.includes(key)) continue;
+    const secret = knownSecretKey(key);
+    if (secret) {
+      // Its own message, and never its value: the point is that the value must not be in this file at all.
+      problems.addRendered(key, '', `is a secret and must not be in a tfvars file (its value would be written into cdk.tf.json); remove the line and ${secret.instead}`);
+      continue;
     }
+    const suggestion = closestKey(key, CONFIG_KEY_NAMES);
+    const message = `unknown key; did you mean "${suggestion}"? Rename it or remove it (terraform.tfvars.example lists every key)`;
+    if (isSecretName(key) || containsSecretLookingValue(raw[key])) problems.addRendered(key, HIDDEN_VALUE, message);
+    else problems.add(key, raw[key], message);
   }
 
   const bool = (name: string, fallback: boolean): boolean => {
@@ -88,6 +113,11 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   const str = (name: string): string | undefined => {
     const value = raw[name];
     if (value === undefined || value === null) return undefined;
+    const bare = typeof value === 'string' ? BARE_WORD.exec(value) : null;
+    if (bare) {
+      problems.add(name, bare[1], `must be a quoted string; write ${name} = "${bare[1]}" (in double quotes)`);
+      return undefined;
+    }
     if (isExpression(value)) {
       problems.add(name, value, 'must be a literal string; tfvars files cannot use variables or functions, write the value itself');
       return undefined;
@@ -172,10 +202,11 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   const serviceTokens = list('service_tokens');
   const seen = new Set<string>();
   for (const name of serviceTokens) {
-    if (!TOKEN_NAME.test(name)) {
+    // Duplicate first: a name listed twice is one mistake, reported once, whatever else is wrong with it.
+    if (seen.has(name.toLowerCase())) {
+      problems.add('service_tokens', name, 'contains a duplicate name (names are compared case-insensitively); list each service token once');
+    } else if (!TOKEN_NAME.test(name)) {
       problems.add('service_tokens', name, 'contains an invalid token name; use letters, digits, "-" and "_" (at most 64), starting with a letter or digit');
-    } else if (seen.has(name.toLowerCase())) {
-      problems.add('service_tokens', name, 'contains a duplicate name; list each service token once');
     }
     seen.add(name.toLowerCase());
   }
@@ -218,7 +249,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   if (!(dockerSocketPath.startsWith('/') || TCP_ENDPOINT.test(dockerSocketPath))) {
     problems.add('docker_socket_path', dockerSocketPath, 'must be an absolute socket path such as "/var/run/docker.sock" or a "tcp://host:port" endpoint');
   }
-  const dockerSocketGid = int('docker_socket_gid', 999, 0, 2147483647, 'use the group id printed by `stat -c %g /var/run/docker.sock`');
+  const dockerSocketGid = int('docker_socket_gid', FALLBACK_SOCKET_GID, 0, 2147483647, 'use the group id printed by `stat -c %g /var/run/docker.sock`');
 
   const rawLevel = str('log_level') ?? 'info';
   let logLevel: LogLevel = 'info';
@@ -238,6 +269,7 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
   findSecretLiterals(gatewaySettings, 'gateway_settings', secretPaths);
   const mcpServers = map('mcp_servers');
   findSecretLiterals(mcpServers, 'mcp_servers', secretPaths);
+  const mcpServerSecretNames = collectSecretReferences(mcpServers, gatewaySettings, problems);
   const expressionPaths: string[] = [];
   findExpressions(gatewaySettings, 'gateway_settings', expressionPaths);
   findExpressions(mcpServers, 'mcp_servers', expressionPaths);
@@ -245,7 +277,24 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     problems.add(path.split(/[.[]/)[0], path, 'holds a Terraform expression ("${...}" or "%{...}"); tfvars values must be literals: write "$${" for a literal "${"');
   }
   for (const path of secretPaths) {
-    problems.add(path.split('.')[0], path, 'holds a literal secret, which would be written into the synthesized JSON; pass secrets at plan time (TF_VAR_gateway_auth_tokens) instead');
+    const fix = path.startsWith('mcp_servers')
+      ? `write "{{secret:NAME}}" there and export TF_VAR_mcp_server_secrets='{"NAME":"<value>"}' (a sensitive variable, resolved by the gateway at run time; docs/stack.md "Upstream secrets")`
+      : 'gateway settings hold no secrets; bearer tokens come from TF_VAR_gateway_auth_tokens';
+    problems.add(path.split(/[.[]/)[0], path, `holds a literal secret, which would be written into the synthesized JSON; ${fix}`);
+  }
+
+  const stateBackend = validateStateBackend(raw.state_backend, problems);
+
+  // Only a configuration the stack itself accepts is handed to the gateway's loader: its messages would repeat
+  // ours, and a value we refused as a secret must not be echoed by its "(got ...)".
+  if (problems.problems.every((p) => !['gateway_settings', 'mcp_servers', 'log_level', 'gateway_port'].includes(p.key))) {
+    checkGatewayConfig({
+      gatewaySettings, mcpServers, gatewayPort, logLevel,
+      accessTeamName: enableTunnel ? accessTeamName : undefined,
+      publicHostname: enableTunnel && domainSuffix ? `${tunnelHostname}.${domainSuffix}` : undefined,
+      serviceTokens, secretNames: mcpServerSecretNames,
+      dockerTcpEndpoint: dockerSocketPath.startsWith('tcp://') ? dockerSocketPath : undefined,
+    }, problems);
   }
 
   if (enableTunnel) {
@@ -294,9 +343,12 @@ export function validateConfig(raw: Raw, source?: string): StackConfig {
     dockerHost,
     dockerSocketPath,
     dockerSocketGid,
+    dockerSocketGidSource: raw.docker_socket_gid === undefined || raw.docker_socket_gid === null ? ('default' as const) : ('tfvars' as const),
     logLevel,
     cloudflaredVersion,
     gatewaySettings: Object.freeze(gatewaySettings),
     mcpServers: Object.freeze(mcpServers),
+    mcpServerSecretNames: Object.freeze(mcpServerSecretNames),
+    stateBackend,
   });
 }

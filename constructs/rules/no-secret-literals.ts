@@ -2,7 +2,7 @@ import { type GuardrailRule, isReference, resourcesOfType, type Violation } from
 
 const SECRET_ENV_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY/i;
 // References that resolve to secrets: they may reach a container by env only, and outputs only as sensitive.
-const SECRET_REFERENCE = /\.client_secret\b|\.token\b|\.tunnel_secret\b|\bvar\.gateway_auth_tokens\b/;
+const SECRET_REFERENCE = /\.client_secret\b|\.token\b|\.tunnel_secret\b|\bvar\.gateway_auth_tokens\b|\bvar\.mcp_server_secrets\b/;
 const PROVIDER_SECRET_FIELDS = ['api_token', 'api_key', 'api_user_service_key', 'key_material'];
 
 /**

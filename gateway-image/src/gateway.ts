@@ -24,6 +24,7 @@ import { ConfigError } from './errors.js';
 import { createToolCatalog, type ToolCatalog } from './core/tool-catalog.js';
 import { createToolSource, type ToolSource } from './core/tool-source.js';
 import type { Upstreams } from './core/upstreams/index.js';
+import type { SecretSource } from './core/upstreams/secret-refs.js';
 import { builtinTools } from './core/tools/builtin-tools.js';
 import { switchedOffToolMessage } from './core/tools/tool-names.js';
 import { configWarnings, type GatewayConfig } from './load-config.js';
@@ -63,6 +64,8 @@ export interface GatewayDeps {
   readonly selfContainerId?: string;
   /** What command upstream servers inherit (PATH, HOME, CA bundle, proxies); their environment is otherwise clean. */
   readonly commandEnv?: Readonly<Record<string, string | undefined>>;
+  /** Where `{{secret:NAME}}` references in mcpServers resolve (main: MCP_GATEWAY_SECRET_<NAME> / MCP_GATEWAY_SECRETS_DIR). @default - none */
+  readonly secrets?: SecretSource;
   /** Labels added to upstream containers (tests add their own label). */
   readonly upstreamContainerLabels?: Readonly<Record<string, string>>;
 }
@@ -130,6 +133,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     reservedToolNames: tools.map((t) => t.name),
     extraContainerLabels: deps.upstreamContainerLabels,
     commandEnv: deps.commandEnv,
+    secrets: deps.secrets,
     // Binds of image servers follow the container policy (no Docker socket, only allowlisted host paths).
     checkVolume: (_server, volume) => checkBindVolume(volume, config.security),
     // Defence in depth: the launcher's spec is fixed and hardened, but every create body still passes the policy.

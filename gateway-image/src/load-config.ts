@@ -8,7 +8,10 @@ import { checkPolicyReferences, type PolicyReferenceReport } from './core/securi
 import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
 import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './core/upstreams/upstreams-config.js';
 import { BUILTIN_TOOL_NAMES, LIFECYCLE_TOOL_NAMES } from './core/tools/tool-names.js';
+import { secretReferenceProblems } from './core/upstreams/resolve-server-secrets.js';
+import { secretSourceFrom } from './core/upstreams/secret-refs.js';
 import { ConfigError } from './errors.js';
+import { readFileSync } from 'node:fs';
 
 /** The complete, frozen configuration handed to createGateway. */
 export interface GatewayConfig extends BaseConfig {
@@ -83,6 +86,11 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
   if (!security.success) issues.push(...formatZodIssues(security.error, rawSecurity));
   const upstreams = parseUpstreamsConfig({ mcpServers: file.mcpServers, upstreams: file.upstreams });
   issues.push(...upstreams.problems.map((p) => formatProblem(p).replace(/^- /, '')));
+  if (upstreams.config) {
+    // Every `{{secret:NAME}}` must resolve now: a missing secret is a configuration problem at start, not a failed launch later.
+    const secrets = secretSourceFrom(sources.env, sources.readFile ?? ((p) => readFileSync(p, 'utf8')));
+    issues.push(...secretReferenceProblems(upstreams.config.mcpServers, secrets));
+  }
 
   if (base.success) {
     // The endpoint and its TLS files, checked now: a bad one is a configuration problem, not a crash at start-up.

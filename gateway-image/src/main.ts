@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { selfContainerIdFrom } from './core/security/self-container-id.js';
 import { verifyAuditFiles } from './core/security/verify.js';
+import { secretSourceFrom } from './core/upstreams/secret-refs.js';
 import { ConfigError } from './errors.js';
 import { createGateway } from './gateway.js';
 import { inheritedEnv } from './core/upstreams/inherited-env.js';
@@ -53,7 +54,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger(config.logging);
   const stdio = argv.includes('--stdio');
-  const gateway = createGateway(config, { logger, selfContainerId: selfContainerId(), commandEnv: inheritedEnv(env) });
+  const gateway = createGateway(config, {
+    logger,
+    selfContainerId: selfContainerId(),
+    commandEnv: inheritedEnv(env),
+    secrets: secretSourceFrom(env, (p) => readFileSync(p, 'utf8')),
+  });
   logger.info({ config: redactedConfig(config), mode: stdio ? 'stdio' : 'http' }, 'effective configuration');
 
   let stop!: (signal: string) => void;

@@ -12,6 +12,8 @@ import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
 import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
 import { launchRemote } from './remote-launcher.js';
+import { withResolvedSecrets } from './resolve-server-secrets.js';
+import type { SecretSource } from './secret-refs.js';
 import { SharedSchemaValidator } from '../shared-schema-validator.js';
 import type { ListKind } from './upstream-instance.js';
 import { UpstreamPool, type UpstreamServerStatus } from './upstream-pool.js';
@@ -37,6 +39,8 @@ export interface UpstreamsDeps {
   readonly launcher?: Launcher;
   /** What command servers inherit (PATH, HOME, CA bundle, proxies; see INHERITED_ENV). @default - the gateway's own PATH and HOME */
   readonly commandEnv?: Readonly<Record<string, string | undefined>>;
+  /** Resolves `{{secret:NAME}}` in environment and headers at launch. @default - no secrets: a reference fails its launch */
+  readonly secrets?: SecretSource;
 }
 
 /** The upstream servers of one gateway instance. */
@@ -75,7 +79,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
   const sessions = new Set<string>();
   const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId };
 
-  const launcher: Launcher =
+  const launchAs: Launcher =
     deps.launcher ??
     ((server, ctx) => {
       if (server.kind === 'image') {
@@ -92,6 +96,9 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       if (server.kind === 'command') return launchCommand(server, ctx, { logger, tracker, baseEnv: deps.commandEnv });
       return launchRemote(server, ctx);
     });
+  // References are resolved on a copy, per launch: the config (and what is logged of it) keeps only the reference.
+  const secrets = deps.secrets ?? { get: () => undefined, describe: (name: string) => `the secret ${name}` };
+  const launcher: Launcher = async (server, ctx) => launchAs(withResolvedSecrets(server, secrets), ctx);
 
   const pools = new Map<string, UpstreamPool>();
   // One Ajv and one compile per distinct output schema for all instances, instead of per instance started.

