@@ -95,9 +95,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const { logger } = deps;
   const metrics = createMetrics();
   const startedAt = Date.now();
+  const circuitStates = ['closed', 'open', 'half-open'] as const;
+  const showCircuit = (state: string) => { for (const st of circuitStates) metrics.dockerCircuitState.set({ state: st }, st === state ? 1 : 0); };
+  showCircuit('closed');
   const docker = deps.docker ?? createEngineClient({
     ...config.docker,
+    circuit: { failures: config.docker.circuitFailures, openMs: config.docker.circuitOpenMs },
     observe: (operation, seconds) => metrics.dockerLatency.observe({ operation }, seconds),
+    events: {
+      deadline: (operation) => metrics.dockerDeadlines.inc({ operation }),
+      rejected: (operation) => metrics.dockerCircuitRejections.inc({ operation }),
+      circuit: (state) => {
+        showCircuit(state);
+        logger.warn({ endpoint: config.docker.host, state }, 'Docker engine circuit changed state');
+      },
+    },
   });
   const security: Security = createSecurity(config.security, {
     fetch: deps.fetch,
@@ -176,7 +188,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const info = await docker.engineInfo(AbortSignal.timeout(3000));
         lastEngineCheck = { at: now, result: { ok: true, detail: `engine ${info.version} (API ${info.apiVersion})` } };
       } catch (err) {
-        lastEngineCheck = { at: now, result: { ok: false, detail: `Docker engine unreachable at ${docker.endpoint}: ${(err as Error).message}` } };
+        // The client's errors name the endpoint and the reason (unreachable, permission, deadline, circuit, not an engine).
+        const message = (err as Error).message;
+        lastEngineCheck = { at: now, result: { ok: false, detail: message.includes(docker.endpoint) ? message : `Docker engine unreachable at ${docker.endpoint}: ${message}` } };
       }
     }
     // While unhealthy, try to reopen the audit log so /ready notices recovery without waiting for a tool call.

@@ -72,6 +72,9 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           durationMs: Math.round(performance.now() - started),
           ...(stopReason ? { stopped: stopReason, killed } : {}),
         };
+        const fault = handle.fault();
+        // The engine's stream broke its framing: the client already killed the exec; say so, with what was read.
+        if (fault) return errorResult(fault.message, { ...data, stopped: 'stream-fault', killed: await handle.kill() });
         if (stopReason === 'timeout') return errorResult(`Command timed out after ${timeoutMs} ms and was killed`, data);
         if (stopReason === 'cancelled') return errorResult('Command cancelled and killed', data);
         if (stopReason === 'stream-limit') {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
-import { dockerErrorResult, notFound, okResult } from './tool-result.js';
+import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
 import type { ToolDeps } from './tool-deps.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -74,6 +74,8 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           onDeadline: () => stop('follow-ended'), onAbort: () => stop('cancelled'),
         });
         const out = capture.result();
+        const fault = logs.fault();
+        if (fault) return errorResult(fault.message, { ...out, durationMs: Math.round(performance.now() - started), stopped: 'stream-fault' });
         return okResult({ ...out, durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) });
       } catch (err) {
         return dockerErrorResult(err);
