@@ -31,7 +31,10 @@ import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
 import type { createStreamableHttpAdapter } from './transports/streamable-http.js';
 
-/** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
+/**
+ * Edge refusals (bad Host/Origin, failed authentication, malformed/oversize/batched bodies, bad headers) audited per
+ * minute at most; the rest are counted.
+ */
 const EDGE_AUDIT_PER_MINUTE = 120;
 
 /**
@@ -220,8 +223,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       return;
     }
     void security.audit.append({
-      time: new Date(now).toISOString(), traceId: r.requestId, principal: `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: 'none',
+      time: new Date(now).toISOString(), traceId: r.requestId,
+      principal: r.principal?.id ?? `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: r.principal?.authMethod ?? 'none',
       tool: `http:${r.path}`, phase: 'decision', decision: 'deny', ruleId: r.ruleId, reason: r.reason,
+      ...(r.body ? { bytes: r.body.bytes, declaredBytes: r.body.declaredBytes, sha256: r.body.sha256 } : {}),
     }, { durable: false }).catch(() => metrics.auditFailures.inc());
   }
 

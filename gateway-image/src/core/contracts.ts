@@ -184,6 +184,9 @@ export interface AuditEvent {
   readonly exitCode?: number;
   readonly isError?: boolean;
   readonly bytes?: number;
+  /** A refused request body: the size it declared (Content-Length), and SHA-256 of the bytes read (never the content). */
+  readonly declaredBytes?: number;
+  readonly sha256?: string;
   readonly durationMs?: number;
   readonly dryRun?: boolean;
   readonly redactions?: number;
