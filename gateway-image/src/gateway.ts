@@ -98,6 +98,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const { logger } = deps;
   const metrics = createMetrics();
   const startedAt = Date.now();
+  const instanceId = randomUUID();
   const circuitStates = ['closed', 'open', 'half-open'] as const;
   const showCircuit = (state: string) => { for (const st of circuitStates) metrics.dockerCircuitState.set({ state: st }, st === state ? 1 : 0); };
   showCircuit('closed');
@@ -118,6 +119,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     fetch: deps.fetch,
     lookupContainer: (idOrName: string, signal: AbortSignal) => docker.findContainer(idOrName, signal),
     gatewayContainerId: deps.selfContainerId,
+    instanceId,
     onAuditError: (err) => logger.error({ err: (err as Error)?.message }, 'audit log write failed'),
     onJwksError: (err) => logger.warn({ err: (err as Error)?.message }, 'could not fetch Cloudflare Access keys'),
   });
@@ -126,7 +128,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     onBytes: (tool, n) => metrics.streamedBytes.inc({ tool }, n),
   });
   const catalog = createToolCatalog(tools);
-  const instanceId = randomUUID();
   const upstreamsConfigured = Object.keys(config.upstreams.mcpServers).length > 0;
   let upstreams: Upstreams | undefined;
   const createUpstreamsNow = async (): Promise<Upstreams> => (await import('./core/upstreams/index.js')).createUpstreams(config.upstreams, {
