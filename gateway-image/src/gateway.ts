@@ -204,6 +204,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       docker: lastEngineCheck.result,
       audit: auditOk ? { ok: true } : { ok: false, detail: 'audit log cannot be written: mutating tools are refused' },
     };
+    // With Cloudflare Access configured, its signing keys are a dependency: without them no Access user gets in.
+    if (security.access) checks.access = await security.access.keyStatus();
     for (const s of upstreams?.status() ?? []) {
       // Not ready while a server cannot start, also during its background retries (state starting/backoff).
       const failing = s.instances === 0 && (s.state === 'failed' || s.lastStartFailed);
