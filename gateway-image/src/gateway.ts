@@ -154,9 +154,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     tools: async (sessionId) => (upstreams ? upstreams.tools(sessionId) : []),
     unavailableTool: (name) => upstreams?.unavailableTool?.(name),
   } : undefined);
+  // Set by close(): new requests get 503, and calls aborted from then on are recorded as `shutdown`.
+  let closing = false;
   const pipeline = createPipeline({
     authorizer: security.authorizer, limiter: security.limiter, audit: security.audit, redactor: security.redactor,
     metrics, logger, dryRun: config.dryRun,
+    shuttingDown: () => closing,
   });
   const identity = { name: 'docker-mcp-gateway', version: GATEWAY_VERSION };
 
@@ -233,7 +236,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     }, { durable: false }).catch(() => metrics.auditFailures.inc());
   }
 
-  let closing = false;
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
     routes: {

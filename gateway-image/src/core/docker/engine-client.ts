@@ -279,7 +279,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
   async function json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T | null> {
     const res = await send(method, path, o).response;
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) await assertEngineError(method, path, res);
+    const sent = `${o.unversioned ? '' : apiPrefix}${path}`;
+    if (status < 200 || status >= 300) await assertEngineError(method, sent, res);
     if (status === 404) {
       res.resume();
       return null;
@@ -288,18 +289,18 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     const type = String(res.headers['content-type'] ?? '');
     const body = await readBody(res);
     if (!body.length) return undefined as T;
-    if (!/json/i.test(type)) throw new NotAnEngineError(endpoint, `${method} ${path}`, status, `${type.split(';')[0] || 'no content type'}: ${JSON.stringify(body.toString('utf8', 0, 120).replace(/\s+/g, ' ').trim())}`);
+    if (!/json/i.test(type)) throw new NotAnEngineError(endpoint, `${method} ${sent}`, status, `${type.split(';')[0] || 'no content type'}: ${JSON.stringify(body.toString('utf8', 0, 120).replace(/\s+/g, ' ').trim())}`);
     try {
       return JSON.parse(body.toString('utf8')) as T;
     } catch {
-      throw new NotAnEngineError(endpoint, `${method} ${path}`, status, `invalid JSON: ${JSON.stringify(body.toString('utf8', 0, 120))}`);
+      throw new NotAnEngineError(endpoint, `${method} ${sent}`, status, `invalid JSON: ${JSON.stringify(body.toString('utf8', 0, 120))}`);
     }
   }
 
   /** A streamed answer (logs): the 2xx response itself, the engine's 404 as null. */
   async function stream(path: string, o: RequestOptions): Promise<IncomingMessage | null> {
     const res = await send('GET', path, o).response;
-    if ((res.statusCode ?? 0) >= 300) await assertEngineError('GET', path, res);
+    if ((res.statusCode ?? 0) >= 300) await assertEngineError('GET', `${apiPrefix}${path}`, res);
     if (res.statusCode === 404) {
       res.resume();
       return null;
@@ -319,7 +320,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       response.then(async (res) => {
         // Engines that do not upgrade answer 200 and stream the output as the body.
         if (res.statusCode === 200) resolve(Object.assign(res, { write: () => false, end: () => undefined }) as never);
-        else if (!fromEngine(res)) reject(new NotAnEngineError(endpoint, `POST /exec/${execId}/start`, res.statusCode ?? 0, await answerDetail(res)));
+        else if (!fromEngine(res)) reject(new NotAnEngineError(endpoint, `POST ${apiPrefix}/exec/${execId}/start`, res.statusCode ?? 0, await answerDetail(res)));
         else reject(await errorFrom(res));
       }, reject);
     });
@@ -348,7 +349,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
    * to send the request with (the caller's, and the deadline's). For a stream, the deadline covers reaching it;
    * the stream itself then runs under the caller's signal only.
    */
-  async function call<T>(operation: string, action: string, request: string, fn: (signal: AbortSignal) => Promise<T | null>, o: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<T | null> {
+  async function call<T>(operation: string, action: string, request: string, fn: (signal: AbortSignal) => Promise<T | null>, o: { signal?: AbortSignal; deadlineMs?: number; unversioned?: boolean } = {}): Promise<T | null> {
     const refusal = circuit.admit();
     if (refusal) {
       events.rejected?.(operation);
@@ -361,7 +362,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        const err = new EngineDeadlineError(endpoint, `${request.split(' ')[0]} ${apiPrefix}${request.slice(request.indexOf(' ') + 1)}`, deadlineMs, Math.round(performance.now() - started));
+        const shown = o.unversioned ? request : `${request.split(' ')[0]} ${apiPrefix}${request.slice(request.indexOf(' ') + 1)}`;
+        const err = new EngineDeadlineError(endpoint, shown, deadlineMs, Math.round(performance.now() - started));
         events.deadline?.(operation);
         deadline.abort(err);
         reject(err);
@@ -474,7 +476,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
   async function engineInfo(signal?: AbortSignal): Promise<EngineInfo> {
     // Unversioned path: the engine answers in its own version, which is what negotiation needs.
     const v = await call('version', 'reading the engine version', 'GET /version', (s) =>
-      json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal: s, unversioned: true }), { signal });
+      json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal: s, unversioned: true }), { signal, unversioned: true });
     if (!v || typeof v.ApiVersion !== 'string') throw new NotAnEngineError(endpoint, 'GET /version', 200, 'no ApiVersion in the answer');
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
