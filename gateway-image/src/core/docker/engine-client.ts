@@ -441,10 +441,20 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
    * Splits a multiplexed (or raw tty) source into stdout and stderr streams. A framing violation ends both streams,
    * is kept as `fault()`, and calls `onFault` (the exec's kill; the log stream's close).
    */
-  function demux(source: Readable, tty: boolean, onFault: () => void = () => source.destroy()) {
+  function demux(source: Readable, tty: boolean, onFault: () => void = () => source.destroy(), cut?: { signal?: AbortSignal }) {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let fault: EngineStreamError | undefined;
+    let closedByUs = false;
+    if (cut) {
+      // An HTTP stream (logs) the engine cut before its end (the engine stopped or restarted) is a fault, not the end
+      // of the logs; one that the caller cancelled or that we closed is not.
+      let ended = false;
+      source.once('end', () => { ended = true; });
+      source.once('close', () => {
+        if (!ended && !closedByUs && !cut.signal?.aborted && !fault) fault = new EngineStreamError(endpoint, 'the engine closed the stream before its end: stopped or restarted?');
+      });
+    }
     let finish = () => undefined as void;
     const done = new Promise<void>((resolve) => {
       // Once: 'end' is followed by 'close', and ending an ended stream again builds an error (stack and all) per exec.
@@ -470,7 +480,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         onFault();
       });
     }
-    return { stdout, stderr, done, fault: () => fault };
+    return { stdout, stderr, done, fault: () => fault, close: () => { closedByUs = true; source.destroy(); } };
   }
 
   async function engineInfo(signal?: AbortSignal): Promise<EngineInfo> {
@@ -582,8 +592,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         forget(id);
         return null;
       }
-      const { stdout, stderr, done, fault } = demux(source, f.tty);
-      return { stdout, stderr, done, fault, close: () => source.destroy() };
+      const { stdout, stderr, done, fault, close } = demux(source, f.tty, undefined, { signal });
+      return { stdout, stderr, done, fault, close };
     },
 
     async execInContainer(id, o: ExecOptions, signal): Promise<ExecHandle | null> {
@@ -611,6 +621,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         socket.end();
       }
       let killed: Promise<{ killed: number } | { killed: 0; reason: string }> | undefined;
+      let killRetryable = false;
+      let killInFlight = false;
       return handle = {
         stdout, stderr, done, fault,
         async exitCode(sig) {
@@ -629,7 +641,12 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
           }
         },
         kill() {
-          killed ??= (async () => {
+          // One kill at a time, and a kill that could not reach the engine may be tried again (the engine may be back).
+          if (killed && !killRetryable) return killed;
+          if (killed && killInFlight) return killed;
+          killRetryable = false;
+          killInFlight = true;
+          killed = (async () => {
             try {
               const killer = await createAndStart(target, {
                 Cmd: ['sh', '-c', KILL_SCRIPT, 'sh', marker], AttachStdout: true, AttachStderr: true,
@@ -650,8 +667,10 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
               }
               return { killed: n };
             } catch (err) {
+              killRetryable = err instanceof EngineUnreachableError;
               return { killed: 0, reason: (err as Error).message };
             } finally {
+              killInFlight = false;
               socket.destroy();
             }
           })();
