@@ -6,7 +6,7 @@
  * Each call ends with a clear error, the exec the engine lost is killed once it is back (no orphan survives its
  * live-restored container), the audit chain verifies, and the gateway serves again without a restart of its own.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniq } from './helpers/docker-cli.js';
@@ -27,12 +27,14 @@ describe('fault drill: the Docker daemon restarted (an engine of the test\'s own
     engine = await startDrillEngine();
     // The drill engine starts empty: give it the base image (loaded from the shared engine, no registry).
     await new Promise<void>((resolve, reject) => {
-      const save = execFile('docker', ['save', BASE_IMAGE]);
-      const load = execFile('docker', ['-H', engine.host, 'load'], (err) => (err ? reject(err) : resolve()));
-      save.stdout!.pipe(load.stdin!);
+      const save = spawn('docker', ['save', BASE_IMAGE], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const load = spawn('docker', ['-H', engine.host, 'load', '-q'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      save.stdout.pipe(load.stdin);
+      load.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker load into the drill engine exited ${code}`))));
     });
     await engine.cli('run', '-d', '--network', 'none', '--label', TEST_LABEL, '--name', target, BASE_IMAGE,
-      'sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 1; done');
+      // Lines longer than the smallest streamed chunk (64 bytes): each one reaches the client as progress at once.
+      'sh', '-c', `i=0; while true; do i=$((i+1)); echo "tick $i ${'.'.repeat(80)}"; sleep 1; done`);
     gw = await startGateway({
       env: { DOCKER_HOST: `unix://${DRILL_SOCKET_DIR}/docker.sock`, MCP_GATEWAY_ENGINE_CIRCUIT_OPEN_MS: '500' },
       args: ['-v', `${engine.runDir}:${DRILL_SOCKET_DIR}`],
@@ -67,7 +69,7 @@ describe('fault drill: the Docker daemon restarted (an engine of the test\'s own
   it('during a streaming exec: the call ends with a clear error, and the exec the engine lost is killed once it is back', async () => {
     let firstOutput!: () => void;
     const started = new Promise<void>((resolve) => { firstOutput = resolve; });
-    const call = client.callTool({ name: 'docker_exec', arguments: { id: target, cmd: ['sh', '-c', 'echo started; exec sleep 317'], stream: true, timeoutMs: 600_000 } },
+    const call = client.callTool({ name: 'docker_exec', arguments: { id: target, cmd: ['sh', '-c', 'seq 1 40; exec sleep 317'], stream: true, chunkBytes: 64, timeoutMs: 600_000 } },
       undefined, { onprogress: () => firstOutput(), timeout: 300_000 });
     await started;
     expect((await processes()).some((p) => p.includes('sleep 317'))).toBe(true);
@@ -90,7 +92,7 @@ describe('fault drill: the Docker daemon restarted (an engine of the test\'s own
   it('during a logs follow: the call ends with a clear error; the gateway serves again without a restart, /ready recovers, the audit chain verifies', async () => {
     let firstOutput!: () => void;
     const started = new Promise<void>((resolve) => { firstOutput = resolve; });
-    const call = client.callTool({ name: 'docker_logs', arguments: { id: target, follow: true, followSeconds: 600, tail: 1 } },
+    const call = client.callTool({ name: 'docker_logs', arguments: { id: target, follow: true, followSeconds: 300, tail: 1, chunkBytes: 64 } },
       undefined, { onprogress: () => firstOutput(), timeout: 300_000 });
     await started;
 
