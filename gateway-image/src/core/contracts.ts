@@ -167,10 +167,10 @@ export interface CallLimiter {
     | { ok: false; ruleId: string; reason: string; retryAfterMs?: number };
 }
 
-/** One audit record; `args` is already redacted by the pipeline. */
 /** What ended a tool call, as outcome records say it. */
 export type CallOutcome = 'ok' | 'error' | 'cancelled' | 'timeout' | 'killed-by-cap' | 'shutdown' | 'stream-fault';
 
+/** One audit record; `args` is already redacted by the pipeline. */
 export interface AuditEvent {
   readonly time: string;
   readonly traceId: string;
