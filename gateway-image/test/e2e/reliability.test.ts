@@ -4,7 +4,9 @@
  * to hang, to answer like a socket proxy or a web server, or to corrupt an exec's multiplexed stream; the gateway
  * shares the host's network namespace to reach it (DOCKER_HOST=tcp://127.0.0.1:<port>).
  */
-import { randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, processes, runTarget, uniq, waitForProcess, type TestContainer } from './helpers/docker-cli.js';
@@ -94,23 +96,57 @@ describe('a hung, failing or foreign engine endpoint', () => {
     }
   });
 
-  it('a malformed exec stream (unknown stream type) aborts the call with a clear error and kills the exec; nothing reaches stdout', async () => {
-    const marker = `rel-${randomUUID().slice(0, 8)}`;
-    // The next exec start relayed gets a bogus frame (type 9) ahead of the engine's own output; the kill exec after it does not.
+  const badFrames: Array<[string, Buffer, RegExp]> = [
+    ['an unknown stream type', Buffer.concat([Buffer.from([9, 0, 0, 0, 0, 0, 0, 5]), Buffer.from('GHOST')]),
+      /\(frame header 0900000000000005: stream type 9 is not stdin\/stdout\/stderr\/error, or padding is not zero\)/],
+    ['a 4 GiB frame length', Buffer.concat([Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), Buffer.from('GHOST')]),
+      /\(frame of 4294967295 bytes announced, more than the 1048576 accepted\)/],
+  ];
+  it.each(badFrames)('a malformed exec stream (%s) aborts the call with a clear error and kills the exec; nothing reaches stdout', async (_what, frame, detail) => {
+    // A duration no other test uses: its process line is how the test finds the command in the target.
+    const marker = `sleep ${1000 + Math.floor(Math.random() * 8000)}`;
+    // The next exec start relayed gets the bad frame ahead of the engine's own output; the kill exec after it does not.
     let corrupt = true;
     fault.corruptStart = () => {
       if (!corrupt) return undefined;
       corrupt = false;
-      return Buffer.concat([Buffer.from([9, 0, 0, 0, 0, 0, 0, 5]), Buffer.from('GHOST')]);
+      return frame;
     };
-    const call = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sh', '-c', `echo started; exec sleep 300 # ${marker}`], timeoutMs: 120_000 });
+    const call = rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sh', '-c', `echo started; exec ${marker}`], timeoutMs: 120_000 });
     const r = await call;
     expect(r.result?.isError).toBe(true);
-    expect(r.result?.content[0].text).toMatch(/^Docker engine at \S+ sent a malformed output stream \(frame header 0900000000000005: stream type 9 is not stdin\/stdout\/stderr\/error, or padding is not zero\); the call was aborted$/);
+    expect(r.result?.content[0].text).toMatch(/^Docker engine at \S+ sent a malformed output stream \(.+\); the call was aborted$/);
+    expect(r.result?.content[0].text).toMatch(detail);
     expect(r.result?.structuredContent).toMatchObject({ stopped: 'stream-fault', killed: { killed: expect.any(Number) } });
+    // The exec's process was alive when the malformed frame came, and the kill found it.
+    expect((r.result?.structuredContent as { killed: { killed: number } }).killed.killed).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(r.result)).not.toContain('GHOST');
     await waitForProcess(target.name, marker, false);
     expect((await processes(target.name)).some((p) => p.includes(marker))).toBe(false);
+  });
+});
+
+describe('a Docker socket the gateway may not open', () => {
+  it('docker_ps names the path, the gateway\'s uid and groups, the socket\'s owner and the setting that fixes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-rel-sock-'));
+    chmodSync(dir, 0o755);
+    const socket = join(dir, 'docker.sock');
+    const fake = await startFaultEngine(socket);
+    // Owned by root:root, 0660: the gateway (uid 1000, its groups) may not connect.
+    chownSync(socket, 0, 0);
+    chmodSync(socket, 0o660);
+    const gw = await startGateway({ env: { DOCKER_HOST: 'unix:///var/run/denied/docker.sock' }, args: ['-v', `${dir}:/var/run/denied`] });
+    try {
+      const r = await rpcCall(gw, 'docker_ps');
+      expect(r.result?.isError).toBe(true);
+      expect(r.result?.content[0].text).toMatch(/^permission denied on the Docker socket \/var\/run\/denied\/docker\.sock: the gateway runs as uid 1000 gid 1000 \(groups [\d,]+\) and it is owned by uid 0 gid 0 with mode 660; give the gateway the socket's group: docker_socket_gid = 0 in the stack, or docker run --group-add 0$/);
+      expect(r.result?.content[0].text).not.toMatch(/unreachable/);
+      expect((await (await gw.fetch('/ready')).json()).checks.docker.detail).toMatch(/^permission denied on the Docker socket/);
+    } finally {
+      await gw.remove();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

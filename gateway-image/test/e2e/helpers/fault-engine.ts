@@ -16,8 +16,9 @@ export interface FaultEngine {
   readonly host: string;
   intercept?: Interceptor;
   /**
-   * Called with each hijacked exec start relayed to the engine; may return bytes written to the client right after
-   * the engine's 101 answer (e.g. a malformed frame header). Undefined passes the stream through untouched.
+   * Called with each hijacked exec start relayed to the engine; may return bytes written to the client after the
+   * engine's first output following its 101 answer (e.g. a malformed frame header: the command is then surely
+   * running). Undefined passes the stream through untouched.
    */
   corruptStart?: () => Buffer | undefined;
   /** Requests seen (method and path), in order. */
@@ -64,17 +65,23 @@ export async function startFaultEngine(listen: string | 0, upstreamSocket?: stri
     const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''];
     up.write(lines.join('\r\n'));
     if (head.length) up.write(head);
-    let headerSeen = !inject;
+    let injected = !inject;
+    let headerSeen = false;
     let buffered = Buffer.alloc(0);
     up.on('data', (chunk: Buffer) => {
-      if (headerSeen) return void client.write(chunk);
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      headerSeen = true;
-      client.write(buffered.subarray(0, end + 4));
+      if (injected) return void client.write(chunk);
+      if (!headerSeen) {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        headerSeen = true;
+        client.write(buffered.subarray(0, end + 4));
+        chunk = buffered.subarray(end + 4);
+        if (chunk.length === 0) return;
+      }
+      client.write(chunk);
       client.write(inject!);
-      if (buffered.length > end + 4) client.write(buffered.subarray(end + 4));
+      injected = true;
     });
     client.pipe(up);
     const drop = () => { client.destroy(); up.destroy(); };
