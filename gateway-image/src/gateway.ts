@@ -13,7 +13,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
 import { createEngineClient } from './core/docker/engine-client.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
-import type { DockerClient } from './core/docker/docker-client.js';
+import { EngineUnreachableError, type DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
 import { assertAuthConfigured } from './core/security/authenticate.js';
@@ -197,7 +197,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       } catch (err) {
         // The client's errors name the endpoint and the reason (unreachable, permission, deadline, circuit, not an engine).
         const message = (err as Error).message;
-        lastEngineCheck = { at: now, result: { ok: false, detail: message.includes(docker.endpoint) ? message : `Docker engine unreachable at ${docker.endpoint}: ${message}` } };
+        lastEngineCheck = { at: now, result: { ok: false, detail: err instanceof EngineUnreachableError ? message : `Docker engine unreachable at ${docker.endpoint}: ${message}` } };
       }
     }
     // While unhealthy, try to reopen the audit log so /ready notices recovery without waiting for a tool call.

@@ -63,7 +63,18 @@ export class AuditLockedError extends Error {
   }
 }
 
+/**
+ * True when `pid` is a live process other than this one. On Linux a thread id answers kill(tid, 0) too, and in a
+ * restarted container the old gateway's pid is often one of the new gateway's own threads: /proc tells them apart
+ * (a process's Tgid is its pid).
+ */
 const defaultPidAlive = (pid: number): boolean => {
+  try {
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return tgid === pid && tgid !== process.pid;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  }
   try {
     process.kill(pid, 0);
     return true;

@@ -54,3 +54,28 @@ describe('acquireAuditLock', () => {
     await b.close();
   });
 });
+
+describe('liveness on this host', () => {
+  it('a pid that is one of our own threads (a restarted container) is not a live holder; another live process is', async () => {
+    const { Worker } = await import('node:worker_threads');
+    // A worker is a thread of this process: its tid answers kill(tid, 0) but is not a process.
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await new Promise((r) => worker.once('online', r));
+    try {
+      const threads = (await import('node:fs')).readdirSync(`/proc/${process.pid}/task`).map(Number).filter((t) => t !== process.pid);
+      expect(threads.length).toBeGreaterThan(0);
+      const lockDir = mkdtempSync(join(tmpdir(), 'mcp-audit-lock-'));
+      try {
+        acquireAuditLock({ dir: lockDir, instance: 'old', hostname: 'same', pid: threads[0] });
+        acquireAuditLock({ dir: lockDir, instance: 'new', hostname: 'same', pid: 999_999 }).release();
+        // The parent of this process is alive and not us: a holder with that pid on this host keeps the lock.
+        acquireAuditLock({ dir: lockDir, instance: 'parent', hostname: 'same', pid: process.ppid });
+        expect(() => acquireAuditLock({ dir: lockDir, instance: 'other', hostname: 'same', pid: 999_998 })).toThrow(AuditLockedError);
+      } finally {
+        rmSync(lockDir, { recursive: true, force: true });
+      }
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
