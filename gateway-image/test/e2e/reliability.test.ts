@@ -96,6 +96,27 @@ describe('a hung, failing or foreign engine endpoint', () => {
     }
   });
 
+  it('an exec start whose answer never comes: the call ends at its deadline, and the command the engine started anyway is killed', async () => {
+    const marker = `sleep ${1000 + Math.floor(Math.random() * 8000)}`;
+    const ran = `/tmp/ran-${marker.split(' ')[1]}`;
+    let hold = true;
+    fault.holdStart = () => {
+      const h = hold;
+      hold = false;
+      return h;
+    };
+    try {
+      const r = await rpcCall(gw, 'docker_exec', { id: target.name, cmd: ['sh', '-c', `touch ${ran}; exec ${marker}`], timeoutMs: 120_000 });
+      expect(r.result?.isError).toBe(true);
+      expect(r.result?.content[0].text).toMatch(/^Docker engine at \S+ did not answer POST \/v1\.\d+\/exec\/[0-9a-f]{64}\/start within its 1000 ms deadline \(gave up after \d+ ms; MCP_GATEWAY_ENGINE_TIMEOUT_MS\)$/);
+      // The engine did start the command (it left its file), and the gateway killed it by its marker.
+      expect(await docker('exec', target.name, 'ls', ran)).toBe(ran);
+      await waitForProcess(target.name, marker, false);
+    } finally {
+      fault.holdStart = undefined;
+    }
+  });
+
   const badFrames: Array<[string, Buffer, RegExp]> = [
     ['an unknown stream type', Buffer.concat([Buffer.from([9, 0, 0, 0, 0, 0, 0, 5]), Buffer.from('GHOST')]),
       /\(frame header 0900000000000005: stream type 9 is not stdin\/stdout\/stderr\/error, or padding is not zero\)/],

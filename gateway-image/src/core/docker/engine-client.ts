@@ -58,6 +58,9 @@ export const EXEC_MARKER_ENV = 'MCP_GATEWAY_EXEC_ID';
  */
 export const EXIT_EVENT_GRACE_MS = 3;
 
+/** How long an exec cut off from its engine is tried to be killed, once a second, while the engine cannot be reached. */
+export const KILL_RETRY_SECONDS = 120;
+
 /** How long container facts from one inspect are reused. */
 export const FACTS_TTL_MS = 2000;
 const FACTS_MAX_ENTRIES = 1024;
@@ -495,7 +498,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
    * Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two and returns
    * how to undo itself; `beforeStart` (the call's decision record being synced) is awaited before the start.
    */
-  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>) {
+  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>, onStartSent?: () => void) {
     const createPath = `/containers/${encodeURIComponent(containerId)}/exec`;
     const created = await call('exec_create', `creating exec in ${containerId}`, `POST ${createPath}`, (s) =>
       json<{ Id: string }>('POST', createPath, { body: spec, signal: s }), { signal });
@@ -514,7 +517,10 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     }
     const execId = created.Id;
     // A start that fails or finds the exec gone undoes onCreated too (else the exit watcher keeps the exec registered).
-    const socket = await call('exec_start', `starting exec in ${containerId}`, `POST /exec/${execId}/start`, (s) => startAttached(execId, { Detach: false, Tty: tty }, s))
+    const socket = await call('exec_start', `starting exec in ${containerId}`, `POST /exec/${execId}/start`, (s) => {
+      onStartSent?.();
+      return startAttached(execId, { Detach: false, Tty: tty }, s);
+    })
       .catch((err: unknown) => { undo?.(); throw err; });
     if (!socket) {
       undo?.();
@@ -538,6 +544,43 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     }
     return null;
   }
+
+  /**
+   * Signals every process of the exec tagged `marker` in `target` (a second exec, as the exec's own user: reading
+   * another user's /proc/<pid>/environ needs CAP_SYS_PTRACE, which containers do not have, even as root).
+   * `unreachable` says the engine could not be asked, so trying again later may work.
+   */
+  async function killByMarker(target: string, id: string, marker: string, user?: string): Promise<{ result: { killed: number } | { killed: 0; reason: string }; unreachable: boolean; reason?: string }> {
+    try {
+      const killer = await createAndStart(target, {
+        Cmd: ['sh', '-c', KILL_SCRIPT, 'sh', marker], AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}),
+      }, false);
+      if (!killer) return { result: { killed: 0, reason: `container ${id} no longer exists` }, unreachable: false };
+      const out = demux(killer.socket, false);
+      const chunks: Buffer[] = [];
+      out.stdout.on('data', (c: Buffer) => chunks.push(c));
+      out.stderr.resume();
+      await out.done;
+      const info = await inspectExec(killer.execId, id);
+      const n = Number.parseInt(Buffer.concat(chunks).toString('utf8').trim(), 10);
+      if (!info || info.ExitCode !== 0 || Number.isNaN(n)) {
+        return { result: { killed: 0, reason: `could not signal the exec's processes (no sh/tr/kill in the container? exit ${info?.ExitCode})` }, unreachable: false };
+      }
+      return { result: { killed: n }, unreachable: false };
+    } catch (err) {
+      return { result: { killed: 0, reason: (err as Error).message }, unreachable: err instanceof EngineUnreachableError, reason: (err as Error).message };
+    }
+  }
+
+  /** Retries `kill` once a second while the engine cannot be reached, KILL_RETRY_SECONDS at most. */
+  async function killWhenEngineBack(kill: () => ReturnType<typeof killByMarker>): Promise<void> {
+    for (let i = 0; i < KILL_RETRY_SECONDS && !closed; i += 1) {
+      if (!(await kill()).unreachable) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    }
+  }
+
+  let closed = false;
 
   return {
     endpoint,
@@ -603,11 +646,18 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       const marker = randomUUID();
       const withStdin = o.stdin !== undefined;
       const tty = o.tty ?? false;
+      let startSent = false;
       const started = await createAndStart(target, {
         Cmd: [...o.cmd], AttachStdout: true, AttachStderr: true, AttachStdin: withStdin, Tty: tty,
         ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}),
         Env: [...(o.env ?? []), `${EXEC_MARKER_ENV}=${marker}`],
-      }, tty, signal, (execId) => { exits.expect(execId); return () => exits.forget(execId); }, o.beforeStart);
+      }, tty, signal, (execId) => { exits.expect(execId); return () => exits.forget(execId); }, o.beforeStart, () => { startSent = true; })
+        .catch((err: unknown) => {
+          // The start was sent but its answer never came (deadline, engine gone): the engine may have started the
+          // command anyway, with nobody attached. It is killed by its marker once the engine answers (bounded).
+          if (startSent && err instanceof EngineUnreachableError) void killWhenEngineBack(() => killByMarker(target, id, marker, o.user));
+          throw err;
+        });
       if (!started) {
         forget(id);
         return null;
@@ -646,34 +696,15 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
           if (killed && killInFlight) return killed;
           killRetryable = false;
           killInFlight = true;
-          killed = (async () => {
-            try {
-              const killer = await createAndStart(target, {
-                Cmd: ['sh', '-c', KILL_SCRIPT, 'sh', marker], AttachStdout: true, AttachStderr: true,
-                // As the exec's own user: reading another user's /proc/<pid>/environ needs CAP_SYS_PTRACE,
-                // which containers do not have, even as root; the same user can read and signal its processes.
-                ...(o.user ? { User: o.user } : {}),
-              }, false);
-              if (!killer) return { killed: 0, reason: `container ${id} no longer exists` };
-              const out = demux(killer.socket, false);
-              const chunks: Buffer[] = [];
-              out.stdout.on('data', (c: Buffer) => chunks.push(c));
-              out.stderr.resume();
-              await out.done;
-              const info = await inspectExec(killer.execId, id);
-              const n = Number.parseInt(Buffer.concat(chunks).toString('utf8').trim(), 10);
-              if (!info || info.ExitCode !== 0 || Number.isNaN(n)) {
-                return { killed: 0, reason: `could not signal the exec's processes (no sh/tr/kill in the container? exit ${info?.ExitCode})` };
-              }
-              return { killed: n };
-            } catch (err) {
-              killRetryable = err instanceof EngineUnreachableError;
-              return { killed: 0, reason: (err as Error).message };
-            } finally {
+          killed = killByMarker(target, id, marker, o.user)
+            .then((r) => {
+              killRetryable = r.unreachable;
+              return r.unreachable ? { killed: 0 as const, reason: r.reason! } : r.result;
+            })
+            .finally(() => {
               killInFlight = false;
               socket.destroy();
-            }
-          })();
+            });
           return killed;
         },
       };
@@ -710,6 +741,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     },
 
     close() {
+      closed = true;
       exits.close();
       agent.destroy();
       facts.clear();

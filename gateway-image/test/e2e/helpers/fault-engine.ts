@@ -21,6 +21,11 @@ export interface FaultEngine {
    * running). Undefined passes the stream through untouched.
    */
   corruptStart?: () => Buffer | undefined;
+  /**
+   * Called with each hijacked exec start; true relays it to the engine (which starts the command) but never passes
+   * the engine's answer on: the client waits for an answer that does not come.
+   */
+  holdStart?: () => boolean;
   /** Requests seen (method and path), in order. */
   readonly seen: string[];
   /** Sockets of requests left hanging: destroyed by close(). */
@@ -60,6 +65,7 @@ export async function startFaultEngine(listen: string | 0, upstreamSocket?: stri
     self.seen.push(`${req.method} ${req.url}`);
     if (!upstreamSocket) return client.destroy();
     const inject = self.corruptStart?.();
+    const hold = self.holdStart?.() ?? false;
     const up = net.connect(upstreamSocket);
     sockets.add(up);
     const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''];
@@ -69,6 +75,7 @@ export async function startFaultEngine(listen: string | 0, upstreamSocket?: stri
     let headerSeen = false;
     let buffered = Buffer.alloc(0);
     up.on('data', (chunk: Buffer) => {
+      if (hold) return;
       if (injected) return void client.write(chunk);
       if (!headerSeen) {
         buffered = Buffer.concat([buffered, chunk]);
