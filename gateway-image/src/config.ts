@@ -48,6 +48,12 @@ export function baseConfigSchema() {
       host: z.string().min(1).default('unix:///var/run/docker.sock'),
       certPath: z.string().optional(),
       tlsVerify: z.boolean().default(false),
+      /** Deadline of quick Engine API requests (lists, inspects, exec create) and of a stream's or exec's start. */
+      timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+      /** Consecutive engine failures (unreachable, deadline expired) that open the circuit. */
+      circuitFailures: z.number().int().min(1).max(1000).default(3),
+      /** How long an open circuit fails calls at once before one call probes the engine again. */
+      circuitOpenMs: z.number().int().min(100).max(600_000).default(5_000),
     }).strict().prefault({}),
     tools: z.object({
       /** Buffered output cap per call (exec, logs), in bytes. */
@@ -103,6 +109,9 @@ export const ENV_VARS: ReadonlyArray<readonly [string, readonly string[], Parser
   ['DOCKER_HOST', ['docker', 'host'], str, 'Docker endpoint (unix:///var/run/docker.sock)'],
   ['DOCKER_CERT_PATH', ['docker', 'certPath'], str, 'TLS material for tcp:// endpoints'],
   ['DOCKER_TLS_VERIFY', ['docker', 'tlsVerify'], bool, 'verify the engine certificate'],
+  ['MCP_GATEWAY_ENGINE_TIMEOUT_MS', ['docker', 'timeoutMs'], int, 'Engine API deadline of quick requests and exec/stream starts (10000)'],
+  ['MCP_GATEWAY_ENGINE_CIRCUIT_FAILURES', ['docker', 'circuitFailures'], int, 'consecutive engine failures that open the circuit (3)'],
+  ['MCP_GATEWAY_ENGINE_CIRCUIT_OPEN_MS', ['docker', 'circuitOpenMs'], int, 'how long an open circuit fails fast before probing (5000)'],
   ['MCP_DOCKER_MAX_BYTES', ['tools', 'maxBytes'], int, 'output cap per call (1048576)'],
   ['MCP_DOCKER_CHUNK_BYTES', ['tools', 'chunkBytes'], int, 'streamed chunk size (16384)'],
   ['MCP_DOCKER_STREAM_FLUSH_MS', ['tools', 'flushMs'], int, 'longest a piece of streamed output waits before it is sent (20)'],

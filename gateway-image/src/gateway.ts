@@ -14,7 +14,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
 import { createEngineClient } from './core/docker/engine-client.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
-import type { DockerClient } from './core/docker/docker-client.js';
+import { EngineUnreachableError, type DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
 import { assertAuthConfigured } from './core/security/authenticate.js';
@@ -35,7 +35,10 @@ import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
 import type { createStreamableHttpAdapter } from './transports/streamable-http.js';
 
-/** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
+/**
+ * Edge refusals (bad Host/Origin, failed authentication, malformed/oversize/batched bodies, bad headers) audited per
+ * minute at most; the rest are counted.
+ */
 const EDGE_AUDIT_PER_MINUTE = 120;
 
 /**
@@ -107,14 +110,28 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const { logger } = deps;
   const metrics = createMetrics();
   const startedAt = Date.now();
+  const instanceId = randomUUID();
+  const circuitStates = ['closed', 'open', 'half-open'] as const;
+  const showCircuit = (state: string) => { for (const st of circuitStates) metrics.dockerCircuitState.set({ state: st }, st === state ? 1 : 0); };
+  showCircuit('closed');
   const docker = deps.docker ?? createEngineClient({
     ...config.docker,
+    circuit: { failures: config.docker.circuitFailures, openMs: config.docker.circuitOpenMs },
     observe: (operation, seconds) => metrics.dockerLatency.observe({ operation }, seconds),
+    events: {
+      deadline: (operation) => metrics.dockerDeadlines.inc({ operation }),
+      rejected: (operation) => metrics.dockerCircuitRejections.inc({ operation }),
+      circuit: (state) => {
+        showCircuit(state);
+        logger.warn({ endpoint: config.docker.host, state }, 'Docker engine circuit changed state');
+      },
+    },
   });
   const security: Security = createSecurity(config.security, {
     fetch: deps.fetch,
     lookupContainer: (idOrName: string, signal: AbortSignal) => docker.findContainer(idOrName, signal),
     gatewayContainerId: deps.selfContainerId,
+    instanceId,
     onAuditError: (err) => logger.error({ err: (err as Error)?.message }, 'audit log write failed'),
     onJwksError: (err) => logger.warn({ err: (err as Error)?.message }, 'could not fetch Cloudflare Access keys'),
   });
@@ -123,7 +140,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     onBytes: (tool, n) => metrics.streamedBytes.inc({ tool }, n),
   });
   const catalog = createToolCatalog(tools);
-  const instanceId = randomUUID();
   const upstreamsConfigured = Object.keys(config.upstreams.mcpServers).length > 0;
   let upstreams: Upstreams | undefined;
   const createUpstreamsNow = async (): Promise<Upstreams> => (await import('./core/upstreams/index.js')).createUpstreams(config.upstreams, {
@@ -154,9 +170,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     mayCall: (principal, tool) => security.mayCall(principal, tool),
     switchedOff: (name) => switchedOffToolMessage(name, config.tools.enableLifecycle),
   });
+  // Set by close(): new requests get 503, and calls aborted from then on are recorded as `shutdown`.
+  let closing = false;
   const pipeline = createPipeline({
     authorizer: security.authorizer, limiter: security.limiter, audit: security.audit, redactor: security.redactor,
     metrics, logger, dryRun: config.dryRun,
+    shuttingDown: () => closing,
   });
   const identity = { name: 'docker-mcp-gateway', version: GATEWAY_VERSION };
 
@@ -192,7 +211,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const info = await docker.engineInfo(AbortSignal.timeout(3000));
         lastEngineCheck = { at: now, result: { ok: true, detail: `engine ${info.version} (API ${info.apiVersion})` } };
       } catch (err) {
-        lastEngineCheck = { at: now, result: { ok: false, detail: `Docker engine unreachable at ${docker.endpoint}: ${(err as Error).message}` } };
+        // The client's errors name the endpoint and the reason (unreachable, permission, deadline, circuit, not an engine).
+        const message = (err as Error).message;
+        lastEngineCheck = { at: now, result: { ok: false, detail: err instanceof EngineUnreachableError ? message : `Docker engine unreachable at ${docker.endpoint}: ${message}` } };
       }
     }
     // While unhealthy, try to reopen the audit log so /ready notices recovery without waiting for a tool call.
@@ -202,6 +223,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       docker: lastEngineCheck.result,
       audit: auditOk ? { ok: true } : { ok: false, detail: 'audit log cannot be written: mutating tools are refused' },
     };
+    // With Cloudflare Access configured, its signing keys are a dependency: without them no Access user gets in.
+    if (security.access) checks.access = await security.access.keyStatus();
     for (const s of upstreams?.status() ?? []) {
       // Not ready while a server cannot start, also during its background retries (state starting/backoff).
       const failing = s.instances === 0 && (s.state === 'failed' || s.lastStartFailed);
@@ -222,12 +245,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       return;
     }
     void security.audit.append({
-      time: new Date(now).toISOString(), traceId: r.requestId, principal: `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: 'none',
+      time: new Date(now).toISOString(), traceId: r.requestId,
+      principal: r.principal?.id ?? `unauthenticated@${r.remoteAddress ?? 'unknown'}`, authMethod: r.principal?.authMethod ?? 'none',
       tool: `http:${r.path}`, phase: 'decision', decision: 'deny', ruleId: r.ruleId, reason: r.reason,
+      ...(r.body ? { bytes: r.body.bytes, declaredBytes: r.body.declaredBytes, sha256: r.body.sha256 } : {}),
     }, { durable: false }).catch(() => metrics.auditFailures.inc());
   }
 
-  let closing = false;
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
     routes: {

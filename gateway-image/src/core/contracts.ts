@@ -167,6 +167,9 @@ export interface CallLimiter {
     | { ok: false; ruleId: string; reason: string; retryAfterMs?: number };
 }
 
+/** What ended a tool call, as outcome records say it. */
+export type CallOutcome = 'ok' | 'error' | 'cancelled' | 'timeout' | 'killed-by-cap' | 'shutdown' | 'stream-fault';
+
 /** One audit record; `args` is already redacted by the pipeline. */
 export interface AuditEvent {
   readonly time: string;
@@ -183,7 +186,16 @@ export interface AuditEvent {
   readonly args?: Record<string, unknown>;
   readonly exitCode?: number;
   readonly isError?: boolean;
+  /**
+   * What really ended the call (outcome records): `ok`, `error`, `cancelled` (the client went away or cancelled),
+   * `timeout`, `killed-by-cap` (output cap or stream limit), `shutdown` (the gateway was stopping), `stream-fault`
+   * (the engine's output stream was malformed). An exec killed for any of these reports exit code 137 too.
+   */
+  readonly outcome?: CallOutcome;
   readonly bytes?: number;
+  /** A refused request body: the size it declared (Content-Length), and SHA-256 of the bytes read (never the content). */
+  readonly declaredBytes?: number;
+  readonly sha256?: string;
   readonly durationMs?: number;
   readonly dryRun?: boolean;
   readonly redactions?: number;

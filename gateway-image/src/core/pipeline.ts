@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Authorizer, AuditEvent, AuditSink, CallLimiter, Decision, Principal, Redactor, ToolContext, ToolDefinition, ToolResult } from './contracts.js';
+import type { Authorizer, AuditEvent, CallOutcome, AuditSink, CallLimiter, Decision, Principal, Redactor, ToolContext, ToolDefinition, ToolResult } from './contracts.js';
 import type { GatewayMetrics } from './metrics.js';
 import { abortedByShutdown, GatewayShuttingDownError } from './shutdown.js';
 import { errorResult } from './tools/tool-result.js';
@@ -39,6 +39,19 @@ export interface PipelineDeps {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly dryRun: boolean;
+  /** True once the gateway is stopping: a call aborted then is recorded as `shutdown`, not `cancelled`. */
+  readonly shuttingDown?: () => boolean;
+}
+
+/** The outcome record's `outcome`: what ended the call, from the result's `stopped` and the call's signal. */
+export function callOutcome(result: ToolResult, signal: AbortSignal, shuttingDown: boolean): CallOutcome {
+  const stopped = (result.structuredContent as { stopped?: unknown } | undefined)?.stopped;
+  const cancelled = stopped === 'cancelled' || (signal.aborted && result.isError === true);
+  if (cancelled) return shuttingDown ? 'shutdown' : 'cancelled';
+  if (stopped === 'timeout') return 'timeout';
+  if (stopped === 'output-cap' || stopped === 'stream-limit') return 'killed-by-cap';
+  if (stopped === 'stream-fault') return 'stream-fault';
+  return result.isError ? 'error' : 'ok';
 }
 
 /** What a transport supplies for one call. */
@@ -177,7 +190,8 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
       const sc = safe.structuredContent;
       await record({
         ...base, time: new Date().toISOString(), target, phase: 'outcome', decision: 'allow', ruleId: decision.ruleId,
-        isError: safe.isError === true, durationMs: Math.round(performance.now() - started),
+        isError: safe.isError === true, outcome: callOutcome(safe, input.signal, deps.shuttingDown?.() ?? false),
+        durationMs: Math.round(performance.now() - started),
         ...(typeof sc?.exitCode === 'number' ? { exitCode: sc.exitCode } : {}),
         ...(typeof sc?.bytes === 'number' ? { bytes: sc.bytes } : {}),
         ...(redactions ? { redactions } : {}), ...(deps.dryRun ? { dryRun: true } : {}),

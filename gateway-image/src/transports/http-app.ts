@@ -12,7 +12,7 @@ import type { GatewayMetrics } from '../core/metrics.js';
 import type { AuthResult, RequestHeaders } from '../core/security/authenticate.js';
 import type { OriginHostResult } from '../core/security/origin-host.js';
 import { GatewayError, toGatewayError } from '../errors.js';
-import { credentialHeaders, sendError, sendJson } from './http-io.js';
+import { credentialHeaders, onRefusal, refusedBody, sendError, sendJson, type RefusedBody } from './http-io.js';
 
 /** What the edge needs from the security core. */
 export interface EdgeSecurity {
@@ -64,7 +64,14 @@ export interface EdgeRefusal {
   readonly path: string;
   readonly remoteAddress?: string;
   readonly requestId: string;
+  /** The authenticated principal, when the refusal came after authentication (a bad body, a bad header). */
+  readonly principal?: Principal;
+  /** The refused body's size and hash, when a body was refused. */
+  readonly body?: RefusedBody;
 }
+
+/** Refusals the edge audits where they are decided (Host/Origin, authentication): not audited a second time. */
+const AUDITED_AT_CHECK = new Set(['FORBIDDEN_ORIGIN', 'FORBIDDEN_HOST', 'UNAUTHORIZED', 'FORBIDDEN']);
 
 /** Creates the HTTP server (not listening yet). */
 export function createHttpServer(deps: HttpAppDeps): http.Server {
@@ -73,6 +80,18 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = url.pathname;
+    // Every other refusal answered on this request (by this edge or an adapter: bad JSON, batch, oversize body, wrong
+    // content type, unknown session, ...) is audited here, with what was refused measured, never its content.
+    let principal: Principal | undefined;
+    const remoteAddress = req.socket.remoteAddress;
+    onRefusal(res, (err) => {
+      if (AUDITED_AT_CHECK.has(err.code) || err.code === 'INTERNAL') return;
+      metrics.authFailures.inc({ reason: `edge_${err.code.toLowerCase()}` });
+      deps.onRefused?.({
+        ruleId: `edge.${err.code.toLowerCase()}`, reason: err.message, path, remoteAddress,
+        requestId: String(res.getHeader('x-request-id')), principal, body: refusedBody(err),
+      });
+    });
     if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (deps.shuttingDown()) throw new GatewayError('SHUTTING_DOWN');
 
@@ -96,7 +115,7 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
       logger.info({ reqId: res.getHeader('x-request-id'), path, code: auth.code }, 'request refused by authentication');
       throw new GatewayError(auth.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', auth.reason, auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : undefined);
     }
-    const principal = auth.principal;
+    principal = auth.principal;
 
     switch (path) {
       case '/mcp':

@@ -8,6 +8,7 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { Principal } from '../core/contracts.js';
 import { GatewayError } from '../errors.js';
 import { authInfoFor, readJsonBody, rpcId, sendError, type BodyLimits } from './http-io.js';
+import { newSessionId } from './session-id.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** Dependencies of the adapter. */
@@ -32,6 +33,9 @@ export function createSseAdapter(deps: SseDeps) {
       if (!deps.sessions.hasRoom()) return sendError(res, new GatewayError('TOO_MANY_SESSIONS'));
       res.setHeader('x-accel-buffering', 'no');
       const transport = new SSEServerTransport(deps.messagesPath, res);
+      // The SDK names the session with a UUIDv4 (122 random bits) and offers no option; the id is only announced by
+      // start() (called by connect below), so replacing it here is the id the client receives.
+      (transport as unknown as { _sessionId: string })._sessionId = newSessionId();
       const server = deps.newServer();
       const id = transport.sessionId;
       live.set(id, transport);

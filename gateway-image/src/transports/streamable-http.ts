@@ -2,13 +2,13 @@
  * Streamable HTTP (POST/GET/DELETE /mcp) with sessions: one SessionTransport and one MCP server per session,
  * bound to the principal that created it (another principal presenting the id gets 404, as for an unknown id).
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { Principal } from '../core/contracts.js';
 import { GatewayError } from '../errors.js';
 import { authInfoFor, readJsonBody, sendError, type BodyLimits } from './http-io.js';
+import { newSessionId } from './session-id.js';
 import type { SessionRegistry } from './session-registry.js';
 import { messageKind, SessionTransport } from './session-transport.js';
 
@@ -57,7 +57,7 @@ export function createStreamableHttpAdapter(deps: StreamableHttpDeps) {
         throw new GatewayError('INVALID_REQUEST', 'no Mcp-Session-Id header: send initialize first to open a session');
       }
       if (!deps.sessions.hasRoom()) throw new GatewayError('TOO_MANY_SESSIONS');
-      const id = randomUUID();
+      const id = newSessionId();
       const transport = new SessionTransport({ sessionId: id, heartbeatMs: deps.heartbeatMs });
       const server = deps.newServer();
       transport.onclose = () => {

@@ -71,6 +71,8 @@ export interface ExecHandle {
   readonly stderr: Readable;
   /** Resolves when the output streams have ended. */
   readonly done: Promise<void>;
+  /** Set when the engine's stream broke its framing: the output ended early and the exec was killed. */
+  fault(): EngineStreamError | undefined;
   /** Exit code reported by the engine once the process has ended (null if still running or unknown). */
   exitCode(signal?: AbortSignal): Promise<number | null>;
   /**
@@ -99,7 +101,7 @@ export interface DockerClient {
   inspect(kind: InspectKind, id: string, signal?: AbortSignal): Promise<Record<string, unknown> | null>;
   listImages(signal?: AbortSignal): Promise<ImageSummary[]>;
   /** Null when the container does not exist. `tty` tells whether the stream is raw or multiplexed. */
-  streamLogs(id: string, opts: LogOptions, signal?: AbortSignal): Promise<{ stdout: Readable; stderr: Readable; done: Promise<void>; close(): void } | null>;
+  streamLogs(id: string, opts: LogOptions, signal?: AbortSignal): Promise<{ stdout: Readable; stderr: Readable; done: Promise<void>; close(): void; fault(): EngineStreamError | undefined } | null>;
   /** Null when the container does not exist. */
   execInContainer(id: string, opts: ExecOptions, signal?: AbortSignal): Promise<ExecHandle | null>;
   startContainer(id: string, signal?: AbortSignal): Promise<'started' | 'already-running' | null>;
@@ -108,11 +110,54 @@ export interface DockerClient {
   close(): void;
 }
 
-/** Raised when the engine cannot be reached at all; tools turn it into "Docker engine unreachable at <host>". */
+/**
+ * Raised when the engine cannot be used at all (unreachable, permission denied, deadline expired, circuit open,
+ * or something that is not a Docker engine answering); tools return its message, which names the endpoint and why.
+ */
 export class EngineUnreachableError extends Error {
-  constructor(readonly endpoint: string, cause: unknown) {
-    super(`Docker engine unreachable at ${endpoint}: ${(cause as Error)?.message ?? String(cause)}`);
+  constructor(readonly endpoint: string, cause: unknown, message?: string) {
+    super(message ?? `Docker engine unreachable at ${endpoint}: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'EngineUnreachableError';
+  }
+}
+
+/** An Engine API request that did not finish within its deadline; names the request and the time waited. */
+export class EngineDeadlineError extends EngineUnreachableError {
+  constructor(endpoint: string, readonly request: string, readonly deadlineMs: number, readonly elapsedMs: number) {
+    super(endpoint, undefined, `Docker engine at ${endpoint} did not answer ${request} within its ${deadlineMs} ms deadline (gave up after ${elapsedMs} ms; MCP_GATEWAY_ENGINE_TIMEOUT_MS)`);
+    this.name = 'EngineDeadlineError';
+  }
+}
+
+/** Refused without asking the engine: recent requests kept failing, so the circuit is open until a probe succeeds. */
+export class EngineCircuitOpenError extends EngineUnreachableError {
+  constructor(endpoint: string, readonly failures: number, readonly lastFailure: string, readonly retryInMs: number) {
+    super(endpoint, undefined, `Docker engine at ${endpoint} is failing (${failures} consecutive failures, the last: ${lastFailure}); ` +
+      `calls fail fast until it answers again, next probe in ${Math.max(0, Math.ceil(retryInMs / 100) / 10)} s`);
+    this.name = 'EngineCircuitOpenError';
+  }
+}
+
+/**
+ * The endpoint answered, but not as a Docker engine does: an HTML page, a socket proxy's 403, a 404 from something
+ * that is not the Engine API. Never read as "not found" or an empty list, and never as a policy denial.
+ */
+export class NotAnEngineError extends EngineUnreachableError {
+  constructor(endpoint: string, readonly request: string, readonly statusCode: number, detail: string) {
+    super(endpoint, undefined, `The endpoint ${endpoint} answered ${request} with HTTP ${statusCode}${detail ? ` (${detail})` : ''}, ` +
+      'which is not a Docker Engine API answer: is DOCKER_HOST a Docker engine, or is a socket proxy refusing this request?');
+    this.name = 'NotAnEngineError';
+  }
+}
+
+/**
+ * The engine's multiplexed exec/log stream broke its framing (unknown stream type, absurd frame length): the call
+ * is aborted and its exec killed rather than passing the bytes on as output.
+ */
+export class EngineStreamError extends Error {
+  constructor(readonly endpoint: string, detail: string) {
+    super(`Docker engine at ${endpoint} sent a malformed output stream (${detail}); the call was aborted`);
+    this.name = 'EngineStreamError';
   }
 }
 

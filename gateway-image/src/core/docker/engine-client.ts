@@ -19,6 +19,16 @@
  * inspect instead of one each. These facts cannot change while a container exists (labels, Config.User and Tty
  * are fixed at creation); a name can move to another container, so exec and logs are sent to the full id the
  * facts came from (the container the policy judged), never re-resolved by name, and a 404 drops the entry.
+ *
+ * Every request has a deadline (quick reads, exec create/inspect and the wait for a stream or an exec to start: the
+ * `timeoutMs` option; stop and restart: that plus the stop timeout). An expired one aborts the request and fails the
+ * call naming the request and the time waited. Consecutive engine failures open a circuit (engine-circuit.ts) so a
+ * hung engine costs callers nothing more than an immediate, explained error. A stream already running (exec output,
+ * logs) is not cut by either: it keeps the deadline of the tool that reads it.
+ *
+ * Only the engine's own answers are believed: a 404 is "no such object" only when the engine said it (its answers
+ * carry an Api-Version header); a 404/403/HTML page from something else (a socket proxy, a web server) is a
+ * NotAnEngineError naming the endpoint and the status, never an empty list or a missing container.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
@@ -28,8 +38,11 @@ import type { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { DockerOptions } from 'dockerode';
 import type { ContainerFacts } from '../contracts.js';
+import { createEngineCircuit, type CircuitState } from './engine-circuit.js';
+import { demuxStrict, forward } from './engine-stream.js';
+import { socketPermissionMessage } from './socket-access.js';
 import {
-  DockerOperationError, EngineUnreachableError,
+  DockerOperationError, EngineCircuitOpenError, EngineDeadlineError, EngineStreamError, EngineUnreachableError, NotAnEngineError,
   type ContainerSummary, type DockerClient, type EngineInfo, type ExecHandle, type ExecOptions,
   type ImageSummary, type InspectKind, type ListContainersOptions, type LogOptions,
 } from './docker-client.js';
@@ -44,6 +57,9 @@ export const EXEC_MARKER_ENV = 'MCP_GATEWAY_EXEC_ID';
  * events stream is live; the event keeps being accepted after that, whichever answers first wins.
  */
 export const EXIT_EVENT_GRACE_MS = 3;
+
+/** How long an exec cut off from its engine is tried to be killed, once a second, while the engine cannot be reached. */
+export const KILL_RETRY_SECONDS = 120;
 
 /** How long container facts from one inspect are reused. */
 export const FACTS_TTL_MS = 2000;
@@ -63,11 +79,33 @@ const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|_SIGNED|SIGNATURE/;
 /** Observes Engine API latency (seconds) per operation; wired to /metrics by the gateway. */
 export type DockerLatencyObserver = (operation: string, seconds: number) => void;
 
+/** Deadline of quick Engine API requests, and of the wait for a stream or an exec to start, by default. */
+export const ENGINE_TIMEOUT_MS = 10_000;
+/** Consecutive engine failures that open the circuit, by default. */
+export const CIRCUIT_FAILURES = 3;
+/** How long an open circuit fails calls fast before one probes the engine, by default. */
+export const CIRCUIT_OPEN_MS = 5_000;
+
+/** What the client tells /metrics about deadlines and the circuit. */
+export interface EngineClientEvents {
+  /** A request's deadline expired. */
+  deadline?(operation: string): void;
+  /** The circuit changed state. */
+  circuit?(state: CircuitState): void;
+  /** A call failed fast because the circuit is open. */
+  rejected?(operation: string): void;
+}
+
 /** Options of {@link createEngineClient}. */
 export interface EngineClientOptions extends DockerHostSettings {
   readonly observe?: DockerLatencyObserver;
   /** Keep-alive sockets kept open to the engine. */
   readonly maxSockets?: number;
+  /** Deadline of quick requests and of stream/exec starts. @default ENGINE_TIMEOUT_MS */
+  readonly timeoutMs?: number;
+  /** Circuit breaker settings. @default CIRCUIT_FAILURES failures, open CIRCUIT_OPEN_MS */
+  readonly circuit?: { readonly failures: number; readonly openMs: number; readonly clock?: () => number };
+  readonly events?: EngineClientEvents;
 }
 
 /** An Engine API error answer: status code and the engine's message. */
@@ -122,6 +160,18 @@ function readBody(res: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** True when the engine itself answered (every Engine API handler sets Api-Version; proxies' own pages do not). */
+function fromEngine(res: IncomingMessage): boolean {
+  return res.headers['api-version'] !== undefined;
+}
+
+/** A short description of a non-engine answer: its content type and the start of its body. */
+async function answerDetail(res: IncomingMessage): Promise<string> {
+  const text = (await readBody(res).catch(() => Buffer.alloc(0))).toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 120);
+  const type = String(res.headers['content-type'] ?? 'no content type').split(';')[0];
+  return text ? `${type}: ${JSON.stringify(text)}` : type;
+}
+
 async function errorFrom(res: IncomingMessage): Promise<EngineHttpError> {
   const text = (await readBody(res).catch(() => Buffer.alloc(0))).toString('utf8');
   let message = text.trim() || (res.statusMessage ?? '');
@@ -129,33 +179,6 @@ async function errorFrom(res: IncomingMessage): Promise<EngineHttpError> {
     message = (JSON.parse(text) as { message?: string }).message ?? message;
   } catch { /* plain text answer */ }
   return new EngineHttpError(res.statusCode ?? 0, message);
-}
-
-/**
- * Splits Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length) into
- * stdout and stderr; frames may span chunks.
- */
-/** Writes to a demultiplexed stream, pausing the engine's stream while that one is full (backpressure). */
-function forward(source: Readable, target: PassThrough, data: Buffer): void {
-  if (!target.write(data) && !source.isPaused()) {
-    source.pause();
-    target.once('drain', () => source.resume());
-  }
-}
-
-function demuxInto(source: Readable, stdout: PassThrough, stderr: PassThrough): void {
-  let pending: Buffer | undefined;
-  source.on('data', (chunk: Buffer) => {
-    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = undefined;
-    while (buf.length >= 8) {
-      const len = buf.readUInt32BE(4);
-      if (buf.length < 8 + len) break;
-      if (len > 0) forward(source, buf[0] === 2 ? stderr : stdout, buf.subarray(8, 8 + len));
-      buf = buf.subarray(8 + len);
-    }
-    if (buf.length > 0) pending = buf;
-  });
 }
 
 /**
@@ -250,22 +273,37 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     return { req, response };
   }
 
-  /** A JSON request: 2xx answers parsed (undefined when empty), 404 as null, other statuses thrown. */
+  /** Throws NotAnEngineError when `res` is an error answer that did not come from the engine itself. */
+  async function assertEngineError(method: string, path: string, res: IncomingMessage): Promise<void> {
+    if (!fromEngine(res)) throw new NotAnEngineError(endpoint, `${method} ${path}`, res.statusCode ?? 0, await answerDetail(res));
+  }
+
+  /** A JSON request: 2xx answers parsed (undefined when empty), the engine's 404 as null, other statuses thrown. */
   async function json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T | null> {
     const res = await send(method, path, o).response;
     const status = res.statusCode ?? 0;
+    const sent = `${o.unversioned ? '' : apiPrefix}${path}`;
+    if (status < 200 || status >= 300) await assertEngineError(method, sent, res);
     if (status === 404) {
       res.resume();
       return null;
     }
     if (status < 200 || status >= 300) throw await errorFrom(res);
+    const type = String(res.headers['content-type'] ?? '');
     const body = await readBody(res);
-    return (body.length ? JSON.parse(body.toString('utf8')) : undefined) as T;
+    if (!body.length) return undefined as T;
+    if (!/json/i.test(type)) throw new NotAnEngineError(endpoint, `${method} ${sent}`, status, `${type.split(';')[0] || 'no content type'}: ${JSON.stringify(body.toString('utf8', 0, 120).replace(/\s+/g, ' ').trim())}`);
+    try {
+      return JSON.parse(body.toString('utf8')) as T;
+    } catch {
+      throw new NotAnEngineError(endpoint, `${method} ${sent}`, status, `invalid JSON: ${JSON.stringify(body.toString('utf8', 0, 120))}`);
+    }
   }
 
-  /** A streamed answer (logs): the 2xx response itself, 404 as null. */
+  /** A streamed answer (logs): the 2xx response itself, the engine's 404 as null. */
   async function stream(path: string, o: RequestOptions): Promise<IncomingMessage | null> {
     const res = await send('GET', path, o).response;
+    if ((res.statusCode ?? 0) >= 300) await assertEngineError('GET', `${apiPrefix}${path}`, res);
     if (res.statusCode === 404) {
       res.resume();
       return null;
@@ -275,9 +313,9 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
   }
 
   /** Starts an exec attached, hijacking the connection (stdin needs it; the engine then streams on the socket). */
-  function startAttached(execId: string, body: unknown): Promise<Readable & { write(b: string | Buffer): boolean; end(): void; destroy(): void }> {
+  function startAttached(execId: string, body: unknown, signal: AbortSignal): Promise<Readable & { write(b: string | Buffer): boolean; end(): void; destroy(): void }> {
     return new Promise((resolve, reject) => {
-      const { req, response } = send('POST', `/exec/${execId}/start`, { body }, { connection: 'Upgrade', upgrade: 'tcp' });
+      const { req, response } = send('POST', `/exec/${execId}/start`, { body, signal }, { connection: 'Upgrade', upgrade: 'tcp' });
       req.once('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {
         if (head.length) socket.unshift(head);
         resolve(socket);
@@ -285,30 +323,94 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       response.then(async (res) => {
         // Engines that do not upgrade answer 200 and stream the output as the body.
         if (res.statusCode === 200) resolve(Object.assign(res, { write: () => false, end: () => undefined }) as never);
+        else if (!fromEngine(res)) reject(new NotAnEngineError(endpoint, `POST ${apiPrefix}/exec/${execId}/start`, res.statusCode ?? 0, await answerDetail(res)));
         else reject(await errorFrom(res));
       }, reject);
     });
   }
 
-  /** Runs one Engine API call: times it, maps 404 to null and connection failures to EngineUnreachableError. */
-  async function call<T>(operation: string, action: string, fn: () => Promise<T | null>): Promise<T | null> {
+  const timeoutMs = options.timeoutMs ?? ENGINE_TIMEOUT_MS;
+  const events = options.events ?? {};
+  const circuit = createEngineCircuit({
+    failures: options.circuit?.failures ?? CIRCUIT_FAILURES, openMs: options.circuit?.openMs ?? CIRCUIT_OPEN_MS, clock: options.circuit?.clock,
+    onState: (state) => events.circuit?.(state),
+  });
+
+  /** Maps a connection failure to the error tools show; undefined when `e` is not one. */
+  function unreachable(e: Error & { code?: string }): EngineUnreachableError | undefined {
+    if (e.code === 'EACCES' && base.socketPath) return new EngineUnreachableError(endpoint, e, socketPermissionMessage(String(base.socketPath)));
+    if (e.code && UNREACHABLE_CODES.has(e.code)) return new EngineUnreachableError(endpoint, e);
+    if (e.code && TLS_FAILURE.test(e.code)) {
+      return new EngineUnreachableError(endpoint, new Error(`TLS handshake failed (${e.message}); DOCKER_CERT_PATH must hold the engine's CA (ca.pem) and this client's cert.pem and key.pem`));
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs one Engine API request under its deadline and the circuit: times it, maps the engine's 404 to null,
+   * connection failures to EngineUnreachableError, an expired deadline to EngineDeadlineError. `fn` gets the signal
+   * to send the request with (the caller's, and the deadline's). For a stream, the deadline covers reaching it;
+   * the stream itself then runs under the caller's signal only.
+   */
+  async function call<T>(operation: string, action: string, request: string, fn: (signal: AbortSignal) => Promise<T | null>, o: { signal?: AbortSignal; deadlineMs?: number; unversioned?: boolean } = {}): Promise<T | null> {
+    const refusal = circuit.admit();
+    if (refusal) {
+      events.rejected?.(operation);
+      throw new EngineCircuitOpenError(endpoint, refusal.failures, refusal.lastFailure, refusal.retryInMs);
+    }
+    const deadlineMs = o.deadlineMs ?? timeoutMs;
     const started = performance.now();
+    const deadline = new AbortController();
+    const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const shown = o.unversioned ? request : `${request.split(' ')[0]} ${apiPrefix}${request.slice(request.indexOf(' ') + 1)}`;
+        const err = new EngineDeadlineError(endpoint, shown, deadlineMs, Math.round(performance.now() - started));
+        events.deadline?.(operation);
+        deadline.abort(err);
+        reject(err);
+      }, deadlineMs);
+    });
     try {
-      return await fn();
+      const result = await Promise.race([fn(signal), expired]);
+      circuit.succeeded();
+      return result;
     } catch (err) {
       const e = err as EngineHttpError & { code?: string; reason?: string };
-      if (e.statusCode === 404) return null;
-      if (e.code && UNREACHABLE_CODES.has(e.code)) throw new EngineUnreachableError(endpoint, e);
-      if (e.code && TLS_FAILURE.test(e.code)) {
-        throw new EngineUnreachableError(endpoint, new Error(`TLS handshake failed (${e.message}); DOCKER_CERT_PATH must hold the engine's CA (ca.pem) and this client's cert.pem and key.pem`));
+      if (err instanceof EngineDeadlineError || deadline.signal.aborted) {
+        const d = deadline.signal.reason as EngineDeadlineError;
+        circuit.failed(d.message.replace(/^Docker engine at \S+ /, ''));
+        throw d;
       }
-      if (e.name === 'AbortError') throw err;
+      if (err instanceof NotAnEngineError) {
+        // Something answered at once: not a hang, and not the engine either; the circuit is not the remedy.
+        circuit.released();
+        throw err;
+      }
+      const down = unreachable(e);
+      if (down) {
+        circuit.failed(`${request}: ${e.code ?? e.message}`);
+        throw down;
+      }
+      if (e.name === 'AbortError') {
+        circuit.released();
+        throw err;
+      }
+      // The engine answered (an error status, or something our parsing refused): it is there.
+      circuit.succeeded();
+      if (e.statusCode === 404) return null;
       const detail = e.json?.message ?? e.message;
       throw new DockerOperationError(action, e.statusCode, String(detail).replace(/^\(HTTP code \d+\)\s*\S*\s*-\s*/, '').trim());
     } finally {
+      clearTimeout(timer);
+      expired.catch(() => undefined);
       observe(operation, (performance.now() - started) / 1000);
     }
   }
+
+  /** Stop and restart wait for the container's own stop timeout (the engine's default is 10 s) before answering. */
+  const lifecycleDeadline = (timeoutSeconds: number | undefined) => timeoutMs + (timeoutSeconds ?? 10) * 1000;
 
   const coalesceListings = trailingSingleFlight<EngineContainerRow[] | null>();
 
@@ -319,8 +421,9 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     const hit = facts.get(idOrName);
     if (hit && now - hit.at < FACTS_TTL_MS) return hit.value;
     // The shared inspect is not tied to one caller's signal: another caller may still want its answer.
-    const value = call('container_inspect', `inspecting container ${idOrName}`, () =>
-      json<{ Id: string; Name: string; Config?: { Labels?: Record<string, string> | null; User?: string; Tty?: boolean } }>('GET', `/containers/${encodeURIComponent(idOrName)}/json`))
+    const path = `/containers/${encodeURIComponent(idOrName)}/json`;
+    const value = call('container_inspect', `inspecting container ${idOrName}`, `GET ${path}`, (s) =>
+      json<{ Id: string; Name: string; Config?: { Labels?: Record<string, string> | null; User?: string; Tty?: boolean } }>('GET', path, { signal: s }))
       .then((info): CachedFacts | null => info && {
         id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config?.Labels ?? {}, user: info.Config?.User ?? '', tty: Boolean(info.Config?.Tty),
       });
@@ -337,14 +440,29 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     facts.delete(idOrName);
   }
 
-  /** Splits a multiplexed (or raw tty) source into stdout and stderr streams. */
-  function demux(source: Readable, tty: boolean) {
+  /**
+   * Splits a multiplexed (or raw tty) source into stdout and stderr streams. A framing violation ends both streams,
+   * is kept as `fault()`, and calls `onFault` (the exec's kill; the log stream's close).
+   */
+  function demux(source: Readable, tty: boolean, onFault: () => void = () => source.destroy(), cut?: { signal?: AbortSignal }) {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
+    let fault: EngineStreamError | undefined;
+    let closedByUs = false;
+    if (cut) {
+      // An HTTP stream (logs) the engine cut before its end (the engine stopped or restarted) is a fault, not the end
+      // of the logs; one that the caller cancelled or that we closed is not.
+      let ended = false;
+      source.once('end', () => { ended = true; });
+      source.once('close', () => {
+        if (!ended && !closedByUs && !cut.signal?.aborted && !fault) fault = new EngineStreamError(endpoint, 'the engine closed the stream before its end: stopped or restarted?');
+      });
+    }
+    let finish = () => undefined as void;
     const done = new Promise<void>((resolve) => {
       // Once: 'end' is followed by 'close', and ending an ended stream again builds an error (stack and all) per exec.
       let finished = false;
-      const finish = () => {
+      finish = () => {
         if (finished) return;
         finished = true;
         stdout.end();
@@ -356,15 +474,23 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       source.once('error', finish);
     });
     if (tty) source.on('data', (chunk: Buffer) => forward(source, stdout, chunk));
-    else demuxInto(source, stdout, stderr);
-    return { stdout, stderr, done };
+    else {
+      demuxStrict(source, stdout, stderr, (detail) => {
+        fault = new EngineStreamError(endpoint, detail);
+        // Nothing more is read: a paused source would otherwise hold the call until its own timeout.
+        source.resume();
+        finish();
+        onFault();
+      });
+    }
+    return { stdout, stderr, done, fault: () => fault, close: () => { closedByUs = true; source.destroy(); } };
   }
 
   async function engineInfo(signal?: AbortSignal): Promise<EngineInfo> {
     // Unversioned path: the engine answers in its own version, which is what negotiation needs.
-    const v = await call('version', 'reading the engine version', () =>
-      json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal, unversioned: true }));
-    if (!v) throw new EngineUnreachableError(endpoint, new Error('no version answer'));
+    const v = await call('version', 'reading the engine version', 'GET /version', (s) =>
+      json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { signal: s, unversioned: true }), { signal, unversioned: true });
+    if (!v || typeof v.ApiVersion !== 'string') throw new NotAnEngineError(endpoint, 'GET /version', 200, 'no ApiVersion in the answer');
     return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
   }
 
@@ -372,9 +498,10 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
    * Creates and starts an exec; null when the container does not exist. `onCreated` runs between the two and returns
    * how to undo itself; `beforeStart` (the call's decision record being synced) is awaited before the start.
    */
-  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>) {
-    const created = await call('exec_create', `creating exec in ${containerId}`, () =>
-      json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, { body: spec, signal }));
+  async function createAndStart(containerId: string, spec: Record<string, unknown>, tty: boolean, signal?: AbortSignal, onCreated?: (execId: string) => () => void, beforeStart?: Promise<void>, onStartSent?: () => void) {
+    const createPath = `/containers/${encodeURIComponent(containerId)}/exec`;
+    const created = await call('exec_create', `creating exec in ${containerId}`, `POST ${createPath}`, (s) =>
+      json<{ Id: string }>('POST', createPath, { body: spec, signal: s }), { signal });
     if (!created) return null;
     const undo = onCreated?.(created.Id);
     if (beforeStart) {
@@ -390,7 +517,10 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     }
     const execId = created.Id;
     // A start that fails or finds the exec gone undoes onCreated too (else the exit watcher keeps the exec registered).
-    const socket = await call('exec_start', `starting exec in ${containerId}`, () => startAttached(execId, { Detach: false, Tty: tty }))
+    const socket = await call('exec_start', `starting exec in ${containerId}`, `POST /exec/${execId}/start`, (s) => {
+      onStartSent?.();
+      return startAttached(execId, { Detach: false, Tty: tty }, s);
+    })
       .catch((err: unknown) => { undo?.(); throw err; });
     if (!socket) {
       undo?.();
@@ -400,7 +530,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
   }
 
   const inspectExec = (execId: string, what: string, signal?: AbortSignal) =>
-    call('exec_inspect', `inspecting exec in ${what}`, () => json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${execId}/json`, { signal }));
+    call('exec_inspect', `inspecting exec in ${what}`, `GET /exec/${execId}/json`, (s) => json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${execId}/json`, { signal: s }), { signal });
 
   const exits = createExecExitWatcher((query) => send('GET', '/events', { query }).response);
 
@@ -414,6 +544,43 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     }
     return null;
   }
+
+  /**
+   * Signals every process of the exec tagged `marker` in `target` (a second exec, as the exec's own user: reading
+   * another user's /proc/<pid>/environ needs CAP_SYS_PTRACE, which containers do not have, even as root).
+   * `unreachable` says the engine could not be asked, so trying again later may work.
+   */
+  async function killByMarker(target: string, id: string, marker: string, user?: string): Promise<{ result: { killed: number } | { killed: 0; reason: string }; unreachable: boolean; reason?: string }> {
+    try {
+      const killer = await createAndStart(target, {
+        Cmd: ['sh', '-c', KILL_SCRIPT, 'sh', marker], AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}),
+      }, false);
+      if (!killer) return { result: { killed: 0, reason: `container ${id} no longer exists` }, unreachable: false };
+      const out = demux(killer.socket, false);
+      const chunks: Buffer[] = [];
+      out.stdout.on('data', (c: Buffer) => chunks.push(c));
+      out.stderr.resume();
+      await out.done;
+      const info = await inspectExec(killer.execId, id);
+      const n = Number.parseInt(Buffer.concat(chunks).toString('utf8').trim(), 10);
+      if (!info || info.ExitCode !== 0 || Number.isNaN(n)) {
+        return { result: { killed: 0, reason: `could not signal the exec's processes (no sh/tr/kill in the container? exit ${info?.ExitCode})` }, unreachable: false };
+      }
+      return { result: { killed: n }, unreachable: false };
+    } catch (err) {
+      return { result: { killed: 0, reason: (err as Error).message }, unreachable: err instanceof EngineUnreachableError, reason: (err as Error).message };
+    }
+  }
+
+  /** Retries `kill` once a second while the engine cannot be reached, KILL_RETRY_SECONDS at most. */
+  async function killWhenEngineBack(kill: () => ReturnType<typeof killByMarker>): Promise<void> {
+    for (let i = 0; i < KILL_RETRY_SECONDS && !closed; i += 1) {
+      if (!(await kill()).unreachable) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    }
+  }
+
+  let closed = false;
 
   return {
     endpoint,
@@ -432,7 +599,7 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       if (o.label?.length) filters.label = [...o.label];
       const query = { all: o.all ?? false, filters: JSON.stringify(filters) };
       // Not tied to one caller's signal (others may share the request); each caller stops waiting on its own.
-      const rows = coalesceListings(`${query.all}|${query.filters}`, () => call('container_list', 'listing containers', () => json<EngineContainerRow[]>('GET', '/containers/json', { query })))
+      const rows = coalesceListings(`${query.all}|${query.filters}`, () => call('container_list', 'listing containers', 'GET /containers/json', (s) => json<EngineContainerRow[]>('GET', '/containers/json', { query, signal: s })))
         .then((r) => (r ?? []).map(toSummary));
       return signal ? raceAbort(rows, signal) : rows;
     },
@@ -445,12 +612,12 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     async inspect(kind: InspectKind, id, signal) {
       const enc = encodeURIComponent(id);
       const paths: Record<InspectKind, string> = { container: `/containers/${enc}/json`, image: `/images/${enc}/json`, network: `/networks/${enc}`, volume: `/volumes/${enc}` };
-      return call(`${kind}_inspect`, `inspecting ${kind} ${id}`, () => json<Record<string, unknown>>('GET', paths[kind], { signal }));
+      return call(`${kind}_inspect`, `inspecting ${kind} ${id}`, `GET ${paths[kind]}`, (s) => json<Record<string, unknown>>('GET', paths[kind], { signal: s }), { signal });
     },
 
     async listImages(signal): Promise<ImageSummary[]> {
-      const rows = await call('image_list', 'listing images', () =>
-        json<Array<{ Id: string; RepoTags?: string[] | null; Size: number; Created: number }>>('GET', '/images/json', { signal }));
+      const rows = await call('image_list', 'listing images', 'GET /images/json', (s) =>
+        json<Array<{ Id: string; RepoTags?: string[] | null; Size: number; Created: number }>>('GET', '/images/json', { signal: s }), { signal });
       return (rows ?? []).map((i) => ({ id: i.Id.replace(/^sha256:/, '').slice(0, 12), tags: i.RepoTags ?? [], size: i.Size, created: i.Created }));
     },
 
@@ -461,13 +628,15 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
         stdout: true, stderr: true, follow: o.follow ?? false, timestamps: o.timestamps ?? false,
         tail: o.tail ?? 'all', since: o.since, until: o.until,
       };
-      const source = await call('container_logs', `reading logs of ${id}`, () => stream(`/containers/${f.id}/logs`, { query, signal }));
+      // Only reaching the stream is under the deadline: once open, it runs under the caller's signal (follow reads).
+      const logsPath = `/containers/${f.id}/logs`;
+      const source = await call('container_logs', `reading logs of ${id}`, `GET ${logsPath}`, (s) => stream(logsPath, { query, signal: s }), { signal });
       if (source === null) {
         forget(id);
         return null;
       }
-      const { stdout, stderr, done } = demux(source, f.tty);
-      return { stdout, stderr, done, close: () => source.destroy() };
+      const { stdout, stderr, done, fault, close } = demux(source, f.tty, undefined, { signal });
+      return { stdout, stderr, done, fault, close };
     },
 
     async execInContainer(id, o: ExecOptions, signal): Promise<ExecHandle | null> {
@@ -477,24 +646,35 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
       const marker = randomUUID();
       const withStdin = o.stdin !== undefined;
       const tty = o.tty ?? false;
+      let startSent = false;
       const started = await createAndStart(target, {
         Cmd: [...o.cmd], AttachStdout: true, AttachStderr: true, AttachStdin: withStdin, Tty: tty,
         ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}),
         Env: [...(o.env ?? []), `${EXEC_MARKER_ENV}=${marker}`],
-      }, tty, signal, (execId) => { exits.expect(execId); return () => exits.forget(execId); }, o.beforeStart);
+      }, tty, signal, (execId) => { exits.expect(execId); return () => exits.forget(execId); }, o.beforeStart, () => { startSent = true; })
+        .catch((err: unknown) => {
+          // The start was sent but its answer never came (deadline, engine gone): the engine may have started the
+          // command anyway, with nobody attached. It is killed by its marker once the engine answers (bounded).
+          if (startSent && err instanceof EngineUnreachableError) void killWhenEngineBack(() => killByMarker(target, id, marker, o.user));
+          throw err;
+        });
       if (!started) {
         forget(id);
         return null;
       }
       const { execId, socket } = started;
-      const { stdout, stderr, done } = demux(socket, tty);
+      let handle: ExecHandle | undefined;
+      // A broken stream kills the exec: the process must not run on unobserved.
+      const { stdout, stderr, done, fault } = demux(socket, tty, () => { void handle?.kill(); });
       if (withStdin) {
         socket.write(o.stdin ?? '');
         socket.end();
       }
       let killed: Promise<{ killed: number } | { killed: 0; reason: string }> | undefined;
-      return {
-        stdout, stderr, done,
+      let killRetryable = false;
+      let killInFlight = false;
+      return handle = {
+        stdout, stderr, done, fault,
         async exitCode(sig) {
           const stop = { done: false };
           try {
@@ -511,32 +691,20 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
           }
         },
         kill() {
-          killed ??= (async () => {
-            try {
-              const killer = await createAndStart(target, {
-                Cmd: ['sh', '-c', KILL_SCRIPT, 'sh', marker], AttachStdout: true, AttachStderr: true,
-                // As the exec's own user: reading another user's /proc/<pid>/environ needs CAP_SYS_PTRACE,
-                // which containers do not have, even as root; the same user can read and signal its processes.
-                ...(o.user ? { User: o.user } : {}),
-              }, false);
-              if (!killer) return { killed: 0, reason: `container ${id} no longer exists` };
-              const out = demux(killer.socket, false);
-              const chunks: Buffer[] = [];
-              out.stdout.on('data', (c: Buffer) => chunks.push(c));
-              out.stderr.resume();
-              await out.done;
-              const info = await inspectExec(killer.execId, id);
-              const n = Number.parseInt(Buffer.concat(chunks).toString('utf8').trim(), 10);
-              if (!info || info.ExitCode !== 0 || Number.isNaN(n)) {
-                return { killed: 0, reason: `could not signal the exec's processes (no sh/tr/kill in the container? exit ${info?.ExitCode})` };
-              }
-              return { killed: n };
-            } catch (err) {
-              return { killed: 0, reason: (err as Error).message };
-            } finally {
+          // One kill at a time, and a kill that could not reach the engine may be tried again (the engine may be back).
+          if (killed && !killRetryable) return killed;
+          if (killed && killInFlight) return killed;
+          killRetryable = false;
+          killInFlight = true;
+          killed = killByMarker(target, id, marker, o.user)
+            .then((r) => {
+              killRetryable = r.unreachable;
+              return r.unreachable ? { killed: 0 as const, reason: r.reason! } : r.result;
+            })
+            .finally(() => {
+              killInFlight = false;
               socket.destroy();
-            }
-          })();
+            });
           return killed;
         },
       };
@@ -544,7 +712,8 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
 
     async startContainer(id, signal) {
       try {
-        const r = await call('container_start', `starting container ${id}`, () => json('POST', `/containers/${encodeURIComponent(id)}/start`, { signal }).then((v) => (v === null ? null : 'started' as const)));
+        const path = `/containers/${encodeURIComponent(id)}/start`;
+        const r = await call('container_start', `starting container ${id}`, `POST ${path}`, (s) => json('POST', path, { signal: s }).then((v) => (v === null ? null : 'started' as const)), { signal });
         return r;
       } catch (err) {
         if (err instanceof DockerOperationError && err.statusCode === 304) return 'already-running';
@@ -554,8 +723,9 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
 
     async stopContainer(id, timeoutSeconds, signal) {
       try {
-        const r = await call('container_stop', `stopping container ${id}`, () =>
-          json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: timeoutSeconds }, signal }).then((v) => (v === null ? null : true)));
+        const path = `/containers/${encodeURIComponent(id)}/stop`;
+        const r = await call('container_stop', `stopping container ${id}`, `POST ${path}`, (s) =>
+          json('POST', path, { query: { t: timeoutSeconds }, signal: s }).then((v) => (v === null ? null : true)), { signal, deadlineMs: lifecycleDeadline(timeoutSeconds) });
         return r === null ? null : 'stopped';
       } catch (err) {
         if (err instanceof DockerOperationError && err.statusCode === 304) return 'already-stopped';
@@ -564,12 +734,14 @@ export function createEngineClient(options: EngineClientOptions): DockerClient &
     },
 
     async restartContainer(id, timeoutSeconds, signal) {
-      const r = await call('container_restart', `restarting container ${id}`, () =>
-        json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: timeoutSeconds }, signal }).then((v) => (v === null ? null : true)));
+      const path = `/containers/${encodeURIComponent(id)}/restart`;
+      const r = await call('container_restart', `restarting container ${id}`, `POST ${path}`, (s) =>
+        json('POST', path, { query: { t: timeoutSeconds }, signal: s }).then((v) => (v === null ? null : true)), { signal, deadlineMs: lifecycleDeadline(timeoutSeconds) });
       return r === null ? null : 'restarted';
     },
 
     close() {
+      closed = true;
       exits.close();
       agent.destroy();
       facts.clear();

@@ -50,6 +50,11 @@ export interface AccessVerifier {
   verify(token: string): Promise<AccessVerifyResult>;
   /** Number of key fetches attempted so far (for tests and metrics). */
   fetchCount(): number;
+  /**
+   * Whether assertions can be verified now, for /ready: ok while a key set is held (fetched again first when it is
+   * older than the max age, at most once per cooldown); not ok, with the last fetch error, when none is.
+   */
+  keyStatus(): Promise<{ ok: boolean; detail: string }>;
 }
 
 /** Longest assertion accepted; real Access JWTs are about 1 KB. */
@@ -73,6 +78,7 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
   let fetches = 0;
+  let lastError: string | undefined;
   const jose = import('jose');
   // A failed import surfaces in verify() (fail closed); never as an unhandled rejection here.
   jose.catch(() => undefined);
@@ -95,13 +101,17 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
     }
     keys = next;
     fetchedAt = now();
+    lastError = undefined;
   }
 
   function refresh(): Promise<void> {
     if (!inflight) {
       lastAttempt = now();
       inflight = load()
-        .catch((err) => opts.onFetchError?.(err))
+        .catch((err: unknown) => {
+          lastError = err instanceof Error ? err.message : String(err);
+          opts.onFetchError?.(err);
+        })
         .finally(() => {
           inflight = undefined;
         });
@@ -122,6 +132,15 @@ export function createAccessVerifier(opts: AccessVerifierOptions): AccessVerifie
 
   return {
     fetchCount: () => fetches,
+    async keyStatus() {
+      const stale = now() - fetchedAt > maxAgeMs;
+      if ((stale || keys.size === 0) && (inflight || now() - lastAttempt >= cooldownMs)) await refresh();
+      const age = Math.round((now() - fetchedAt) / 1000);
+      if (keys.size > 0) {
+        return { ok: true, detail: lastError ? `${keys.size} cached Access keys from ${age} s ago; refreshing failed: ${lastError}` : `${keys.size} Access keys, fetched ${age} s ago` };
+      }
+      return { ok: false, detail: `no Access signing keys: every request with an Access JWT is refused (${lastError ?? `no usable RS256 key at ${certsUrl}`})` };
+    },
     async verify(token) {
       if (token.length > MAX_JWT_LENGTH || token.split('.').length !== 3) {
         return { ok: false, status: 401, code: 'jwt_malformed', reason: 'Access JWT is malformed' };

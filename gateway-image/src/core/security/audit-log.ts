@@ -46,6 +46,11 @@ export interface AuditLogOptions {
   readonly now?: () => number;
   /** Called on every write or retention failure (wire it to the audit-failures counter). */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Takes the directory's single-writer lock (audit-lock.ts) before the chain is first loaded; the lock is released
+   * by close(). Without it, nothing keeps a second writer out (tests of the log itself).
+   */
+  readonly lock?: (dir: string) => { release(): void };
 }
 
 /** The audit sink plus introspection for /ready, metrics and tests. */
@@ -147,6 +152,7 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const pattern = datedFilePattern(opts.file);
 
   let fh: AuditFile | undefined;
+  let held: { release(): void } | undefined;
   let fileDate: string | undefined;
   let filePath: string | undefined;
   let goodSize = 0;
@@ -208,6 +214,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       await old.close().catch(() => undefined);
     }
     await makeDir(dir);
+    // Before the chain's tail is read: another writer would continue the same chain from its own tail.
+    if (!held && opts.lock) held = opts.lock(dir);
     if (!chainLoaded) await loadChain();
     const path = datedFileName(opts.file, today);
     const handle = await openFile(path, 'a', 0o600);
@@ -408,6 +416,8 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         if (h && unsynced()) await h.datasync();
         syncedWrites = upTo;
       } finally {
+        held?.release();
+        held = undefined;
         await h?.close();
       }
     },

@@ -5,6 +5,8 @@
  */
 import type { Authorizer, AuditSink, CallLimiter, ContainerFacts, Principal, Redactor } from '../contracts.js';
 import type { AccessVerifier } from './access-jwt.js';
+import { randomUUID } from 'node:crypto';
+import { acquireAuditLock } from './audit-lock.js';
 import { createAuditLog, createDisabledAuditLog, type AuditLog } from './audit-log.js';
 import { createAuthenticate, type Authenticate, type RequestHeaders } from './authenticate.js';
 import { createAuthorizer } from './authorizer.js';
@@ -29,6 +31,8 @@ export interface SecurityDeps {
   readonly onAuditError?: (err: unknown) => void;
   /** Access key fetch failures. */
   readonly onJwksError?: (err: unknown) => void;
+  /** This gateway's instance id, written into the audit directory's lock file. @default a random UUID */
+  readonly instanceId?: string;
 }
 
 /** The wired security core. */
@@ -69,6 +73,7 @@ export function createSecurity(config: SecurityConfig, deps: SecurityDeps): Secu
         syncDelayMs: config.audit.syncDelayMs,
         now: deps.now,
         onError: deps.onAuditError,
+        lock: (dir) => acquireAuditLock({ dir, instance: deps.instanceId ?? randomUUID(), now: deps.now }),
       })
     : createDisabledAuditLog();
   const roles = createRoleResolver(config.policy);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ToolDefinition } from '../contracts.js';
 import { abortedByShutdown } from '../shutdown.js';
+import { EngineUnreachableError, type ExecHandle } from '../docker/docker-client.js';
 import { awaitOutput, captureOutput } from './output-capture.js';
 import { DockerOperationError } from '../docker/docker-client.js';
 import { dockerErrorResult, errorResult, notFound, okResult } from './tool-result.js';
@@ -48,6 +49,9 @@ export const envArg = z.union([z.array(z.string()), z.record(z.string(), z.strin
   })
   .transform((v): string[] => (Array.isArray(v) ? v : Object.entries(v).map(([k, val]) => `${k}=${val}`)));
 
+/** How long an exec cut off from its engine is tried to be killed, once a second. */
+const KILL_RETRY_SECONDS = 120;
+
 function execArgs(deps: ToolDeps) {
   return z.object({
     id: z.string().min(1).describe('Container id or name'),
@@ -82,8 +86,9 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
       if (ctx.dryRun) return okResult({ dryRun: true, executed: false, id: a.id, cmd: a.cmd });
       const started = performance.now();
       const timeoutMs = a.timeoutMs ?? deps.limits.timeoutMs;
+      let execHandle: ExecHandle | null = null;
       try {
-        const handle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin, beforeStart: ctx.decisionSynced }, ctx.signal);
+        const handle = execHandle = await deps.docker.execInContainer(a.id, { cmd: a.cmd, user: a.user ?? deps.defaultExecUser, workdir: a.workdir, env: a.env, tty: a.tty, stdin: a.stdin, beforeStart: ctx.decisionSynced }, ctx.signal);
         if (!handle) return notFound('container', a.id);
         let stopReason: 'timeout' | 'output-cap' | 'stream-limit' | 'cancelled' | 'shutdown' | undefined;
         let kill: ReturnType<typeof handle.kill> | undefined;
@@ -119,6 +124,14 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
           durationMs: Math.round(performance.now() - started),
           ...(stopReason ? { stopped: stopReason, killed } : {}),
         };
+        const fault = handle.fault();
+        // The engine's stream broke its framing: the client already killed the exec; say so, with what was read.
+        if (fault) return errorResult(fault.message, { ...data, stopped: 'stream-fault', killed: await handle.kill() });
+        // No exit status although nothing stopped the command: the engine lost the exec (it was restarted, or its
+        // container went away under it). The output may be cut short; say so rather than answer a success.
+        if (exitCode === null && !stopReason) {
+          return errorResult('The command ended without an exit status: the engine no longer knows this exec (was the engine restarted, or the container stopped?); its output may be incomplete', { ...data, stopped: 'engine-lost' });
+        }
         if (stopReason === 'timeout') return errorResult(`Command timed out after ${timeoutMs} ms and was killed`, data);
         if (stopReason === 'cancelled') return errorResult('Command cancelled and killed', data);
         if (stopReason === 'shutdown') return errorResult('Command killed: the gateway is shutting down (the output it printed so far is in this result)', data);
@@ -135,8 +148,23 @@ export function execTool(deps: ToolDeps): ToolDefinition<ExecArgs> {
         if (err instanceof DockerOperationError && err.statusCode === 409 && /is not running|is paused|is restarting/i.test(err.message)) {
           return errorResult(notRunningMessage(a.id, err.message, deps.limits.enableLifecycle));
         }
+        // The engine went away while the command ran (stopped, restarted): with live-restore the command lives on,
+        // unobserved. It is killed as soon as the engine answers again (bounded), and the answer says so.
+        if (execHandle && err instanceof EngineUnreachableError) {
+          void killWhenEngineBack(execHandle);
+          return errorResult(`${err.message}; the command is killed once the engine answers again`);
+        }
         return dockerErrorResult(err);
       }
     },
   };
+}
+
+/** Tries to kill an exec whose engine went away, once a second for KILL_RETRY_SECONDS, until the kill goes through. */
+async function killWhenEngineBack(handle: ExecHandle): Promise<void> {
+  for (let i = 0; i < KILL_RETRY_SECONDS; i += 1) {
+    const r = await handle.kill();
+    if (!('reason' in r) || !/unreachable|is failing|did not answer/.test(r.reason)) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+  }
 }

@@ -91,6 +91,8 @@ export function logsTool(deps: ToolDeps): ToolDefinition<LogsArgs> {
           capture.stop();
         }
         const data = { ...capture.result(), durationMs: Math.round(performance.now() - started), ...(stopped ? { stopped } : {}) };
+        const fault = logs.fault();
+        if (fault) return errorResult(fault.message, { ...data, stopped: 'stream-fault' });
         if (stopped === 'shutdown') return errorResult('Reading the logs stopped: the gateway is shutting down (the lines read so far are in this result)', data);
         return okResult(data);
       } catch (err) {

@@ -4,7 +4,7 @@
  * cannot reason about.
  */
 import type { ToolResult } from '../contracts.js';
-import { DockerOperationError, EngineUnreachableError } from '../docker/docker-client.js';
+import { DockerOperationError, EngineStreamError, EngineUnreachableError } from '../docker/docker-client.js';
 
 /** A successful result carrying `data` as structured content and as JSON text for clients that read text only. */
 export function okResult(data: Record<string, unknown>): ToolResult {
@@ -25,7 +25,9 @@ export function notFound(kind: string, id: string): ToolResult {
 
 /** Maps errors thrown by the Docker client to `isError` results; anything else is rethrown. */
 export function dockerErrorResult(err: unknown): ToolResult {
-  if (err instanceof EngineUnreachableError) return errorResult(`Docker engine unreachable at ${err.endpoint}`);
+  if (err instanceof EngineStreamError) return errorResult(err.message);
+  // The message names the endpoint and why (unreachable, permission denied, deadline, circuit open, not an engine).
+  if (err instanceof EngineUnreachableError) return errorResult(err.message);
   if (err instanceof DockerOperationError) return errorResult(err.message);
   throw err;
 }

@@ -34,7 +34,7 @@ describe('loadGatewayConfig', () => {
         "it must hold the engine's CA (ca.pem) and this client's certificate and key (cert.pem, key.pem), as `docker --tlsverify` expects"]);
       writeFileSync(join(dir, 'cert.pem'), 'cert');
       writeFileSync(join(dir, 'key.pem'), 'key');
-      expect(load({ DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_CERT_PATH: dir, DOCKER_TLS_VERIFY: '1' }).docker).toEqual({ host: 'tcp://10.0.0.1:2376', certPath: dir, tlsVerify: true });
+      expect(load({ DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_CERT_PATH: dir, DOCKER_TLS_VERIFY: '1' }).docker).toEqual({ host: 'tcp://10.0.0.1:2376', certPath: dir, tlsVerify: true, timeoutMs: 10_000, circuitFailures: 3, circuitOpenMs: 5_000 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
