@@ -43,13 +43,17 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     headers[name] = value;
   });
   const streamed = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
-  if (streamed) headers['x-accel-buffering'] = 'no';
-  res.writeHead(response.status, headers);
-  if (!response.body) {
-    res.end();
+  if (!streamed || !response.body) {
+    // A plain JSON answer (the common case): one write, no stream reader.
+    const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    if (body) headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
     return;
   }
-  if (streamed) res.flushHeaders();
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
   const reader = response.body.getReader();
   const onClose = () => { void reader.cancel().catch(() => undefined); };
   res.once('close', onClose);

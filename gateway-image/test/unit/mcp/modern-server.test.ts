@@ -8,6 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal, ToolDefinition, ToolResult } from '../../../src/core/contracts.js';
@@ -15,6 +16,7 @@ import type { CallInput } from '../../../src/core/pipeline.js';
 import type { ToolSource } from '../../../src/core/tool-source.js';
 import { SharedSchemaValidator } from '../../../src/core/shared-schema-validator.js';
 import { createModernServerFactory, toModernResult } from '../../../src/mcp/modern-server.js';
+import { RPC } from '../../../src/errors.js';
 import { createMcpEndpoint, isLegacyMcpRequest } from '../../../src/transports/mcp-endpoint.js';
 import { createModernHttpAdapter } from '../../../src/transports/modern-http.js';
 
@@ -125,7 +127,25 @@ describe('the 2026-07-28 side (SDK v2 createMcpHandler, per-request gateway serv
   it('an input request the client did not declare the capability for is -32021', async () => {
     const res = await post({ method: 'tools/call', params: { name: 'confirm', arguments: {}, _meta: envelope({}) } });
     const body = await res.json();
-    expect(body.error.code).toBe(-32021);
+    expect(body.error.code).toBe(RPC.MISSING_CLIENT_CAPABILITY);
+    expect(body.error.data.requiredCapabilities).toHaveProperty('elicitation');
+  });
+
+  it('the registry\'s 2026 codes are the ones on the wire (errors.ts lists what the SDK answers with)', async () => {
+    expect(RPC.MISSING_CLIENT_CAPABILITY).toBe(ProtocolErrorCode.MissingRequiredClientCapability);
+    expect(RPC.UNSUPPORTED_PROTOCOL_VERSION).toBe(ProtocolErrorCode.UnsupportedProtocolVersion);
+    const mismatch = await fetch(url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: envelope() } }),
+    });
+    expect(mismatch.status).toBe(400);
+    expect((await mismatch.json()).error.code).toBe(RPC.HEADER_MISMATCH);
+    const version = await fetch(url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { ...envelope(), 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } }),
+    });
+    expect(version.status).toBe(400);
+    expect((await version.json()).error).toMatchObject({ code: RPC.UNSUPPORTED_PROTOCOL_VERSION, data: { supported: [MODERN] } });
   });
 
   it('a client that drops its POST aborts the running call', async () => {
