@@ -72,8 +72,13 @@ function discoverListsLegacyVersions(server: Server): Server {
   return server;
 }
 
-/** Maps a pipeline result to the protocol's: a result needing input becomes `resultType: "input_required"`. */
+/**
+ * Maps a pipeline result to the protocol's: a result needing input becomes `resultType: "input_required"`; a call
+ * refused as a protocol error (`rejectRequest`, e.g. a tampered `requestState`) becomes that JSON-RPC error.
+ */
 export function toModernResult(result: ToolResult): CallToolResult | InputRequiredResult {
+  const reject = (result as ToolResult & { rejectRequest?: { code: number; message: string } }).rejectRequest;
+  if (reject) throw rpcError(reject.code, reject.message);
   if (result.inputRequired) {
     const { inputRequests, requestState } = result.inputRequired;
     return { resultType: 'input_required', inputRequests, ...(requestState !== undefined ? { requestState } : {}) } as unknown as InputRequiredResult;

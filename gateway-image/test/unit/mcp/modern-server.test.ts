@@ -56,10 +56,12 @@ const tools: ToolSource = {
 let server: http.Server;
 let url: string;
 let legacyHits = 0;
+let modernAdapter: ReturnType<typeof createModernHttpAdapter>;
 
 beforeAll(async () => {
   const newServer = createModernServerFactory({ identity: { name: 'gw', version: '1' }, tools, pipeline, schemaValidator: new SharedSchemaValidator() as never });
   const modern = createModernHttpAdapter({ newServer, logger: pino({ level: 'silent' }), heartbeatMs: 15_000 });
+  modernAdapter = modern;
   const endpoint = createMcpEndpoint({
     limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 32 },
     legacy: async () => async (_req, res) => { legacyHits += 1; res.writeHead(418).end(); },
@@ -160,6 +162,27 @@ describe('the 2026-07-28 side (SDK v2 createMcpHandler, per-request gateway serv
     await stopped;
   });
 
+  it('subscriptions/listen: acknowledged first, then a tool-list change (an upstream\'s list_changed) on the stream', async () => {
+    const abort = new AbortController();
+    const res = await post({ method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: envelope() } }, abort.signal);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    const until = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await until('notifications/subscriptions/acknowledged');
+    // Sent only after the acknowledgement arrived: the change must reach the open stream.
+    modernAdapter.toolsChanged();
+    await until('notifications/tools/list_changed');
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+
   it('2025 traffic never reaches the modern side', async () => {
     const before = legacyHits;
     await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) });
@@ -172,5 +195,9 @@ describe('toModernResult', () => {
   it('maps inputRequired to input_required and passes a complete result through without the field', () => {
     expect(toModernResult({ content: [], inputRequired: { inputRequests: { a: { method: 'roots/list' } } } })).toEqual({ resultType: 'input_required', inputRequests: { a: { method: 'roots/list' } } });
     expect(toModernResult({ content: [{ type: 'text', text: 'x' }], isError: true })).toEqual({ content: [{ type: 'text', text: 'x' }], isError: true });
+  });
+  it('turns a call refused as a protocol error (rejectRequest) into that JSON-RPC error', () => {
+    const refused = { content: [{ type: 'text' as const, text: 'state tampered' }], rejectRequest: { code: -32602, message: 'Invalid or expired requestState' } };
+    expect(() => toModernResult(refused)).toThrow(expect.objectContaining({ code: -32602, message: 'Invalid or expired requestState' }));
   });
 });
