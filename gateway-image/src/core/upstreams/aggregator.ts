@@ -42,6 +42,7 @@ export interface RequestStateRefusedEvent {
   readonly tool: string;
   readonly traceId: string;
   readonly principal: string;
+  readonly authMethod: ToolContext['principal']['authMethod'];
   readonly sessionId?: string;
   readonly reason: RequestStateRefusal;
 }
@@ -436,7 +437,7 @@ export class Aggregator {
   private refuseState(server: string, tool: string, ctx: ToolContext, reason: RequestStateRefusal): ToolResult {
     const message = `requestState ${REFUSAL_TEXT[reason]}; upstream "${server}" was not called`;
     this.opts.logger.warn({ upstream: server, tool, traceId: ctx.traceId, principal: ctx.principal.id, reason }, 'refused a requestState');
-    this.opts.onRequestStateRefused?.({ server, tool, traceId: ctx.traceId, principal: ctx.principal.id, sessionId: ctx.sessionId, reason });
+    this.opts.onRequestStateRefused?.({ server, tool, traceId: ctx.traceId, principal: ctx.principal.id, authMethod: ctx.principal.authMethod, sessionId: ctx.sessionId, reason });
     return { ...textResult(message, true), rejectRequest: { code: INVALID_PARAMS, message } };
   }
 

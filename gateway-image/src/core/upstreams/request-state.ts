@@ -130,3 +130,33 @@ export const REFUSAL_TEXT: Readonly<Record<RequestStateRefusal, string>> = {
   'other-principal': 'was issued to another principal',
   'other-route': 'was issued for another tool',
 };
+
+/**
+ * The request-state secret from the environment: `MCP_GATEWAY_STATE_KEY` (the value) or `MCP_GATEWAY_STATE_KEY_FILE`
+ * (a file holding it, e.g. a Docker or Kubernetes secret). Problems are pushed to `issues` naming the variable, never
+ * the value. Undefined when neither is set.
+ */
+export function readStateKey(env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string, issues: string[]): SecretValue | undefined {
+  const inline = env.MCP_GATEWAY_STATE_KEY;
+  const file = env.MCP_GATEWAY_STATE_KEY_FILE;
+  if (inline !== undefined && file !== undefined) {
+    issues.push('MCP_GATEWAY_STATE_KEY and MCP_GATEWAY_STATE_KEY_FILE are both set; keep one');
+    return undefined;
+  }
+  let value = inline;
+  const name = file !== undefined ? `MCP_GATEWAY_STATE_KEY_FILE (${file})` : 'MCP_GATEWAY_STATE_KEY';
+  if (file !== undefined) {
+    try {
+      value = readFile(file).trim();
+    } catch (err) {
+      issues.push(`${name}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'}); fix the path or unset the variable`);
+      return undefined;
+    }
+  }
+  if (value === undefined) return undefined;
+  if (value.length < MIN_STATE_KEY_LENGTH) {
+    issues.push(`${name}: the key is ${value.length} characters long; it needs at least ${MIN_STATE_KEY_LENGTH} (e.g. openssl rand -base64 48), the same on every replica`);
+    return undefined;
+  }
+  return new SecretValue(value);
+}
