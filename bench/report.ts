@@ -5,6 +5,7 @@
  */
 import type { Issue5Results } from './scenarios.js';
 import type { UpstreamResult } from './upstream-scenarios.js';
+import { issue14Markdown, type EraResults } from './era-scenarios.js';
 
 /** Everything one run produced, as saved to bench/results/<label>.json. */
 export interface RunRecord {
@@ -15,6 +16,7 @@ export interface RunRecord {
   readonly gitCommit: string;
   readonly issue5?: Issue5Results;
   readonly issue4?: UpstreamResult[];
+  readonly issue14?: EraResults;
 }
 
 const f = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
@@ -216,5 +218,6 @@ export function runMarkdown(run: RunRecord, baseline?: RunRecord): string {
     '',
     ...(run.issue5 ? ['## Issue 5: Docker tools vs raw Engine API', '', issue5Markdown(run.issue5, baseline?.issue5), ''] : []),
     ...(run.issue4 ? ['## Issue 4: upstream bridging vs supergateway and mcp-proxy', '', issue4Markdown(run.issue4), ''] : []),
+    ...(run.issue14 ? ['## Issue 14: MCP 2026-07-28 (stateless) vs 2025 sessions, and vs mcp-proxy', '', issue14Markdown(run.issue14), ''] : []),
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  *   --label NAME        name of this run (results saved to bench/results/NAME.json)     default: latest
  *   --baseline FILE     a saved run to show as "before" columns
  *   --image TAG         use this gateway image instead of building mcp-gateway:bench from gateway-image/
- *   --only issue5|issue4
+ *   --only issue5|issue4|issue14
  *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
  *   --keep-results-md   full bounds, but RESULTS.md is not rewritten (figures only in bench/results/NAME.json)
  *   --network host|published   how issue 5 reaches the gateway container: sharing the host network and listening on
@@ -28,6 +28,7 @@ import { createRawEngine } from './raw-engine.js';
 import { checkIssue4, checkIssue5, runMarkdown, type RunRecord } from './report.js';
 import { DEFAULT_BOUNDS, runIssue5, type Issue5Bounds } from './scenarios.js';
 import { DEFAULT_UPSTREAM_BOUNDS, runIssue4, type UpstreamBounds } from './upstream-scenarios.js';
+import { DEFAULT_ERA_BOUNDS, QUICK_ERA_BOUNDS, runIssue14 } from './era-scenarios.js';
 
 const here = __dirname;
 const root = resolve(here, '..');
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    if (values.only !== 'issue4') {
+    if (values.only === undefined || values.only === 'issue5') {
       let image = values.image;
       if (!image) {
         image = 'mcp-gateway:bench';
@@ -120,10 +121,14 @@ async function main(): Promise<number> {
         await target.remove();
       }
     }
-    if (values.only !== 'issue5') {
+    if (values.only === undefined || values.only === 'issue4') {
       log('issue 4: upstream echo through the gateway, supergateway and mcp-proxy ...');
       record.machine['issue 4 contenders'] = `each its own process under ${process.execPath} (${process.version})`;
       record.issue4 = await runIssue4(log, values.quick ? QUICK_UPSTREAM : DEFAULT_UPSTREAM_BOUNDS);
+    }
+    if (values.only === undefined || values.only === 'issue14') {
+      log('issue 14: MCP 2026-07-28 vs 2025 sessions, and vs mcp-proxy\'s 2026 leg ...');
+      record.issue14 = await runIssue14(log, values.quick ? QUICK_ERA_BOUNDS : DEFAULT_ERA_BOUNDS);
     }
   } finally {
     await cleanup();

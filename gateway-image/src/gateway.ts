@@ -11,6 +11,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
+import type { SharedSchemaValidator } from './core/shared-schema-validator.js';
 import { createEngineClient } from './core/docker/engine-client.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
 import type { DockerClient } from './core/docker/docker-client.js';
@@ -30,6 +31,8 @@ import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
 import type { createStreamableHttpAdapter } from './transports/streamable-http.js';
+import type { createModernHttpAdapter } from './transports/modern-http.js';
+import { createMcpEndpoint } from './transports/mcp-endpoint.js';
 
 /** Edge refusals (bad Host/Origin, failed authentication) audited per minute at most; the rest are counted. */
 const EDGE_AUDIT_PER_MINUTE = 120;
@@ -159,10 +162,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const limits = { maxBodyBytes: config.server.maxBodyBytes, maxJsonDepth: config.server.maxJsonDepth };
 
   let sessionSide: Promise<SessionSide> | undefined;
+  let sharedValidator: Promise<SharedSchemaValidator> | undefined;
+  const schemaValidator = () => (sharedValidator ??= import('./core/shared-schema-validator.js').then((m) => new m.SharedSchemaValidator()));
   function loadSessionSide(): Promise<SessionSide> {
-    sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js')])
-      .then(([server, streamableHttp, sseHttp]): SessionSide => {
-        const newServer: SessionSide['newServer'] = server.createSessionServerFactory({ identity, tools: toolSource, pipeline, upstreams });
+    sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js'), schemaValidator()])
+      .then(([server, streamableHttp, sseHttp, validator]): SessionSide => {
+        const newServer: SessionSide['newServer'] = server.createSessionServerFactory({ identity, tools: toolSource, pipeline, upstreams }, validator);
         return {
           newServer,
           streamable: streamableHttp.createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs }),
@@ -174,6 +179,26 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       });
     return sessionSide;
   }
+  // The MCP 2026-07-28 side (SDK v2), loaded on the first modern request: a gateway only 2025 clients use never loads it.
+  let modernSide: Promise<ReturnType<typeof createModernHttpAdapter>> | undefined;
+  function loadModernSide(): Promise<ReturnType<typeof createModernHttpAdapter>> {
+    modernSide ??= Promise.all([import('./mcp/modern-server.js'), import('./transports/modern-http.js'), schemaValidator()])
+      .then(([server, modernHttp, validator]) => {
+        const newServer = server.createModernServerFactory({ identity, tools: toolSource, pipeline, upstreams, schemaValidator: validator as never });
+        const adapter = modernHttp.createModernHttpAdapter({ newServer, logger, heartbeatMs: config.server.sseHeartbeatMs });
+        upstreams?.onToolsChanged(() => adapter.toolsChanged());
+        return adapter;
+      }, (err: unknown) => {
+        modernSide = undefined;
+        throw err;
+      });
+    return modernSide;
+  }
+  const mcpEndpoint = createMcpEndpoint({
+    limits,
+    legacy: async () => { const side = await loadSessionSide(); return (req, res, p, body) => side.streamable.handle(req, res, p, body); },
+    modern: async () => { const side = await loadModernSide(); return (req, res, p, body) => side.handle(req, res, p, body); },
+  });
   const rpc = createRpcAdapter({ tools: toolSource, pipeline, limits: { ...limits, requireJsonType: false }, identity });
 
   let lastEngineCheck: { at: number; result: { ok: boolean; detail?: string } } | undefined;
@@ -224,7 +249,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
     routes: {
-      mcp: async (req, res, p) => (await loadSessionSide()).streamable.handle(req, res, p),
+      mcp: mcpEndpoint,
       sseOpen: async (req, res, p) => (await loadSessionSide()).sse.open(req, res, p),
       ssePost: async (req, res, p, url) => (await loadSessionSide()).sse.post(req, res, p, url),
       rpc,
@@ -280,7 +305,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       const side = await sessionSide?.catch(() => undefined);
-      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
+      const modern = await modernSide?.catch(() => undefined);
+      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), modern?.close(), sessions.closeAll()]);
       http.closeAllConnections();
       await closed;
       // The calls cut off above were aborted: they stop their work (an exec is killed in its container) and record
