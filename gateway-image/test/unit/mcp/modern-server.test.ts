@@ -173,4 +173,14 @@ describe('toModernResult', () => {
     expect(toModernResult({ content: [], inputRequired: { inputRequests: { a: { method: 'roots/list' } } } })).toEqual({ resultType: 'input_required', inputRequests: { a: { method: 'roots/list' } } });
     expect(toModernResult({ content: [{ type: 'text', text: 'x' }], isError: true })).toEqual({ content: [{ type: 'text', text: 'x' }], isError: true });
   });
+
+  it('turns rejectRequest (a refused requestState) into that JSON-RPC error', () => {
+    let thrown: unknown;
+    try {
+      toModernResult({ content: [{ type: 'text', text: 'no' }], isError: true, rejectRequest: { code: -32602, message: 'requestState failed its integrity check' } });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ code: -32602, message: expect.stringContaining('requestState failed its integrity check') });
+  });
 });
