@@ -128,6 +128,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     checkVolume: (_server, volume) => checkBindVolume(volume, config.security),
     // Defence in depth: the launcher's spec is fixed and hardened, but every create body still passes the policy.
     checkContainerSpec: (spec) => checkContainerSpec(spec, config.security),
+    stateKey: config.stateKey,
+    onRequestStateRefused: (e) => {
+      // Nothing reached the upstream; the record says who tried what and why it was refused.
+      void security.audit.append({
+        time: new Date().toISOString(), traceId: e.traceId, principal: e.principal, authMethod: e.authMethod, sessionId: e.sessionId,
+        tool: `${e.server}/${e.tool}`, phase: 'decision', decision: 'deny', ruleId: `request-state.${e.reason}`,
+        reason: 'a 2026-07-28 retry carried a requestState that failed verification; the upstream was not called',
+      }, { durable: false }).catch(() => metrics.auditFailures.inc());
+    },
     onSecretsRedacted: (e) => {
       void security.audit.append({
         time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,

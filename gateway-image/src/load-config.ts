@@ -2,10 +2,12 @@
  * Loads the whole gateway configuration once: config file + environment, each section parsed by the
  * schema that lives next to the code using it, every problem from every section reported together.
  */
+import { readFileSync } from 'node:fs';
 import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
 import { securityConfigSchema, securityEnvOverrides, type SecurityConfig } from './core/security/security-config.js';
 import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './core/upstreams/upstreams-config.js';
+import { readStateKey, type SecretValue } from './core/upstreams/request-state.js';
 import { ConfigError } from './errors.js';
 
 /** The complete, frozen configuration handed to createGateway. */
@@ -13,6 +15,8 @@ export interface GatewayConfig extends BaseConfig {
   readonly security: SecurityConfig;
   /** Upstream MCP servers (`mcpServers`) and their gateway-wide settings (`upstreams`), parsed by the upstreams module. */
   readonly upstreams: UpstreamsConfig;
+  /** Seals 2026-07-28 request states of upstreams; shared by every replica (MCP_GATEWAY_STATE_KEY[_FILE]). Prints as `<redacted>`. */
+  readonly stateKey?: SecretValue;
 }
 
 const OTHER_KEYS = ['mcpServers', 'upstreams'];
@@ -89,8 +93,10 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
     }
   }
 
+  const stateKey = readStateKey(sources.env, sources.readFile ?? ((p) => readFileSync(p, 'utf8')), issues);
+
   if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
-  return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });
+  return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config, ...(stateKey ? { stateKey } : {}) });
 }
 
 /** The effective config with secrets replaced, for the start-up log line. */

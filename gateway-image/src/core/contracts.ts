@@ -96,6 +96,12 @@ export interface ToolResult {
    * The transport answers `resultType: "input_required"`.
    */
   inputRequired?: InputRequired;
+  /**
+   * Set when the call is refused as a protocol error rather than answered with a tool result: a 2026-07-28 retry
+   * whose `requestState` fails verification (tampered, expired, another principal's). The transport answers with a
+   * JSON-RPC error of this code (-32602 invalid params); content still says why, for transports without one.
+   */
+  rejectRequest?: { readonly code: number; readonly message: string };
 }
 
 /** MCP tool annotations (hints to clients). */

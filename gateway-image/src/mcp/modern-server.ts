@@ -74,16 +74,15 @@ function discoverListsLegacyVersions(server: Server): Server {
 
 /**
  * Maps a pipeline result to the protocol's: a result needing input becomes `resultType: "input_required"`; a call
- * refused as a protocol error (`rejectRequest`, e.g. a tampered `requestState`) becomes that JSON-RPC error.
+ * refused as a protocol error (a retry's `requestState` failed verification) becomes that JSON-RPC error.
  */
 export function toModernResult(result: ToolResult): CallToolResult | InputRequiredResult {
-  const reject = (result as ToolResult & { rejectRequest?: { code: number; message: string } }).rejectRequest;
-  if (reject) throw rpcError(reject.code, reject.message);
+  if (result.rejectRequest) throw rpcError(result.rejectRequest.code, result.rejectRequest.message);
   if (result.inputRequired) {
     const { inputRequests, requestState } = result.inputRequired;
     return { resultType: 'input_required', inputRequests, ...(requestState !== undefined ? { requestState } : {}) } as unknown as InputRequiredResult;
   }
-  const { inputRequired: _none, ...rest } = result;
+  const { inputRequired: _none, rejectRequest: _neither, ...rest } = result;
   return rest as CallToolResult;
 }
 

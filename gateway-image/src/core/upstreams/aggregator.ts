@@ -4,8 +4,8 @@
  * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
  * a server that cannot start contributes nothing to a list and reports why in status().
  */
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import type {
-  CallToolResult,
   GetPromptResult,
   Prompt,
   ReadResourceResult,
@@ -14,10 +14,11 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { AskClient, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
+import type { AskClient, InputRequest, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
 import { redactDeep } from './block-secrets.js';
+import { REFUSAL_TEXT, type RequestStateRefusal, type RequestStateSealer } from './request-state.js';
 import type { ListKind, UpstreamInstance } from './upstream-instance.js';
-import { UpstreamCallError } from './upstream-instance.js';
+import { needsInput, UpstreamCallError } from './upstream-instance.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import { TOOL_NAME_PATTERN, type UpstreamsConfig } from './upstreams-config.js';
 
@@ -35,6 +36,22 @@ export interface SecretsRedactedEvent {
   readonly count: number;
 }
 
+/** A retry's `requestState` that the gateway refused (nothing was sent upstream), for the audit log. */
+export interface RequestStateRefusedEvent {
+  readonly server: string;
+  readonly tool: string;
+  readonly traceId: string;
+  readonly principal: string;
+  readonly authMethod: ToolContext['principal']['authMethod'];
+  readonly sessionId?: string;
+  readonly reason: RequestStateRefusal;
+}
+
+/** Rounds of input a 2025 client is asked for, on behalf of one call to a 2026 upstream, before the call fails. */
+const MAX_INPUT_ROUNDS = 8;
+/** JSON-RPC invalid params: how a refused `requestState` is answered. */
+const INVALID_PARAMS = -32602;
+
 /** Options of {@link Aggregator}. */
 export interface AggregatorOptions {
   readonly config: UpstreamsConfig;
@@ -45,6 +62,9 @@ export interface AggregatorOptions {
   readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
   /** A server whose last start failed came up in the background: its lists are new (sent as list_changed). */
   readonly onRecovered?: (server: string) => void;
+  /** Seals the state of a 2026 upstream's `input_required` for the client, and opens it on the retry. */
+  readonly sealer: RequestStateSealer;
+  readonly onRequestStateRefused?: (e: RequestStateRefusedEvent) => void;
 }
 
 /** Options for requests that are not tool calls. */
@@ -81,6 +101,18 @@ export class Aggregator {
   private get sep(): string {
     return this.opts.config.upstreams.separator;
   }
+
+  /** The name a server's tool or prompt is exposed under (`prefix: false` keeps the upstream's own). */
+  private exposedName(server: string, name: string): string {
+    return this.opts.config.mcpServers[server].prefix ? `${server}${this.sep}${name}` : name;
+  }
+
+  /** Exposed prompt name -> owner, rebuilt with each prompt list (un-prefixed names cannot be split). */
+  private promptOwners = new Map<string, { server: string; name: string }>();
+  /** Resource URI of an un-prefixed server -> that server, rebuilt with each resource list. */
+  private resourceOwners = new Map<string, string>();
+  /** Collisions found at the last tool list, as messages naming both sides (see start-up check in create-upstreams). */
+  collisions: string[] = [];
 
   /** Drops cached lists of a server (on list_changed). */
   invalidate(server: string, kind: ListKind): void {
@@ -157,13 +189,9 @@ export class Aggregator {
         const defs: ToolDefinition[] = [];
         for (const tool of tools) {
           if (enabled && !enabled.has(tool.name)) continue;
-          const exposed = `${server}${this.sep}${tool.name}`;
+          const exposed = this.exposedName(server, tool.name);
           if (!TOOL_NAME_PATTERN.test(exposed)) {
             this.warnOnce(`bad:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool name is not a valid MCP tool name once prefixed; skipped');
-            continue;
-          }
-          if (reserved.has(exposed)) {
-            this.warnOnce(`dup:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool collides with a built-in tool; skipped');
             continue;
           }
           defs.push(this.toolDefinition(server, tool, exposed));
@@ -172,18 +200,40 @@ export class Aggregator {
         return defs;
       }),
     );
-    const defs = perServer.flat();
+    // Two sources for one exposed name: the first in config order keeps it, the other is refused, both named.
+    const owner = new Map<string, string>([...reserved].map((name) => [name, 'the built-in tools']));
+    const collisions: string[] = [];
+    const defs: ToolDefinition[] = [];
+    perServer.forEach((list, k) => {
+      for (const def of list) {
+        const first = owner.get(def.name);
+        if (first !== undefined) {
+          const other = first === 'the built-in tools' ? 'a built-in tool of the gateway' : `the tool of the same name of upstream "${first}"`;
+          const msg = `tool "${def.name}" of upstream "${this.servers[k]}" collides with ${other}; it is left out (set prefix: true, or leave it out with enabled_tools)`;
+          collisions.push(msg);
+          this.warnOnce(`collide:${def.name}:${this.servers[k]}`, { upstream: this.servers[k], tool: def.name, other: first }, msg);
+          continue;
+        }
+        owner.set(def.name, this.servers[k]);
+        defs.push(def);
+      }
+    });
+    this.collisions = collisions;
     // Only a list that is still current is kept (another lookup may have replaced a source meanwhile).
     if (sources.every((src, k) => this.catalogs.get(this.servers[k])?.tools === src)) this.combined = { sources, defs };
     return defs;
   }
 
-  /** Resources of every upstream, URIs rewritten to route back. */
+  /** Resources of every upstream, URIs rewritten to route back (kept as they are for `prefix: false`). */
   async resources(sessionId?: string): Promise<Resource[]> {
     const all = await Promise.all(
-      this.servers.map(async (server) =>
-        (await this.list(server, 'resources', sessionId)).map((r) => ({ ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` })),
-      ),
+      this.servers.map(async (server) => {
+        const prefixed = this.opts.config.mcpServers[server].prefix;
+        return (await this.list(server, 'resources', sessionId)).map((r) => {
+          if (!prefixed) this.resourceOwners.set(r.uri, server);
+          return prefixed ? { ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` } : r;
+        });
+      }),
     );
     return all.flat();
   }
@@ -192,11 +242,11 @@ export class Aggregator {
   async resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]> {
     const all = await Promise.all(
       this.servers.map(async (server) =>
-        (await this.list(server, 'resourceTemplates', sessionId)).map((t) => ({
+        (await this.list(server, 'resourceTemplates', sessionId)).map((t) => (this.opts.config.mcpServers[server].prefix ? {
           ...t,
           uriTemplate: this.exposeUri(server, t.uriTemplate),
           name: `${server}${this.sep}${t.name}`,
-        })),
+        } : t)),
       ),
     );
     return all.flat();
@@ -207,17 +257,22 @@ export class Aggregator {
     const { server, original } = this.routeUri(uri);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    const result = await pool.use(ctx.sessionId, timeoutMs, (i) =>
-      i.request(`reading ${original}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.readResource({ uri: original }, ro)),
-    );
+    const result = (await pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`reading ${original}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.readResource({ uri: original }, { ...ro, cacheMode: 'bypass' })),
+    )) as ReadResourceResult;
+    if (!this.opts.config.mcpServers[server].prefix) return result;
     return { ...result, contents: result.contents.map((c) => ({ ...c, uri: this.exposeUri(server, c.uri) })) };
   }
 
-  /** Prompts of every upstream, named `<server><sep><prompt>`. */
+  /** Prompts of every upstream, named `<server><sep><prompt>` (their own names for `prefix: false`). */
   async prompts(sessionId?: string): Promise<Prompt[]> {
     const all = await Promise.all(
       this.servers.map(async (server) =>
-        (await this.list(server, 'prompts', sessionId)).map((p) => ({ ...p, name: `${server}${this.sep}${p.name}` })),
+        (await this.list(server, 'prompts', sessionId)).map((p) => {
+          const name = this.exposedName(server, p.name);
+          if (!this.promptOwners.has(name)) this.promptOwners.set(name, { server, name: p.name });
+          return { ...p, name };
+        }),
       ),
     );
     return all.flat();
@@ -225,12 +280,14 @@ export class Aggregator {
 
   /** Gets a prompt by its exposed name. */
   async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<GetPromptResult> {
-    const { server, rest } = this.routeName(name);
+    if (!this.promptOwners.has(name) && this.servers.some((s) => !this.opts.config.mcpServers[s].prefix)) await this.prompts(ctx.sessionId);
+    const owned = this.promptOwners.get(name);
+    const { server, rest } = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    return pool.use(ctx.sessionId, timeoutMs, (i) =>
+    return (await pool.use(ctx.sessionId, timeoutMs, (i) =>
       i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.getPrompt({ name: rest, arguments: args }, ro)),
-    );
+    )) as GetPromptResult;
   }
 
   /** `mcp-upstream://<server>/<original>`. */
@@ -238,15 +295,22 @@ export class Aggregator {
     return `${RESOURCE_SCHEME}://${server}/${original}`;
   }
 
-  /** Inverse of {@link exposeUri}. */
+  /**
+   * Inverse of {@link exposeUri}. A URI of an un-prefixed server is its own: routed by the resource lists seen so
+   * far, else to the only un-prefixed server (whose templates it may match).
+   */
   routeUri(uri: string): { server: string; original: string } {
     const prefix = `${RESOURCE_SCHEME}://`;
     if (uri.startsWith(prefix)) {
       const rest = uri.slice(prefix.length);
       const slash = rest.indexOf('/');
       const server = slash > 0 ? rest.slice(0, slash) : '';
-      if (this.opts.pools.has(server)) return { server, original: rest.slice(slash + 1) };
+      if (this.opts.pools.has(server) && this.opts.config.mcpServers[server].prefix) return { server, original: rest.slice(slash + 1) };
     }
+    const owner = this.resourceOwners.get(uri);
+    if (owner !== undefined) return { server: owner, original: uri };
+    const unprefixed = this.servers.filter((s) => !this.opts.config.mcpServers[s].prefix);
+    if (unprefixed.length === 1) return { server: unprefixed[0], original: uri };
     throw new UpstreamCallError('', 'rejected', `unknown resource URI ${JSON.stringify(uri)}: upstream resources look like ${prefix}<server>/<uri>`);
   }
 
@@ -303,27 +367,78 @@ export class Aggregator {
           sendArgs = r.value;
           this.reportRedactions(server, tool.name, ctx, 'arguments', r.redactions);
         }
+        let upstreamState: string | undefined;
+        if (ctx.requestState !== undefined) {
+          // A retry: the state must be one this gateway sealed, for this tool, for this principal, still valid.
+          const opened = this.opts.sealer.open(ctx.requestState, { principal: ctx.principal.id, server, tool: tool.name });
+          if (!opened.ok) return this.refuseState(server, tool.name, ctx, opened.reason);
+          upstreamState = opened.claims.upstreamState;
+        }
+        let inputResponses = ctx.inputResponses;
+        const ask = this.askFor(server, tool.name, ctx, cfg.block_secrets === true);
         try {
-          const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
-            i.callTool(tool.name, sendArgs, {
-              signal: ctx.signal,
-              timeoutMs: settings.callTimeoutMs,
-              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
-              caller: { sessionId: ctx.sessionId, ask: this.askFor(server, tool.name, ctx, cfg.block_secrets === true) },
-            }),
-          );
-          let out = toToolResult(result);
-          if (cfg.block_secrets) {
-            const r = redactDeep(out);
-            out = r.value;
-            this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
+          for (let round = 0; ; round++) {
+            const modern = { inputResponses, requestState: upstreamState, clientCapabilities: ctx.clientCapabilities ?? (ctx.askClient ? ASKABLE : undefined) };
+            const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
+              i.callTool(tool.name, sendArgs, {
+                signal: ctx.signal,
+                timeoutMs: settings.callTimeoutMs,
+                onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+                caller: { sessionId: ctx.sessionId, ask },
+              }, modern),
+            );
+            if (!needsInput(result)) {
+              let out = toToolResult(result as CallToolResult);
+              if (cfg.block_secrets) {
+                const r = redactDeep(out);
+                out = r.value;
+                this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
+              }
+              return out;
+            }
+            const requests = (result.inputRequests ?? {}) as Record<string, InputRequest>;
+            if (ctx.acceptsInputRequired) {
+              // A 2026 client answers itself and retries, maybe on another replica: everything travels in the sealed state.
+              const requestState = this.opts.sealer.seal({ server, tool: tool.name, principal: ctx.principal.id, ...(result.requestState !== undefined ? { upstreamState: result.requestState } : {}) });
+              return { content: [], inputRequired: { inputRequests: requests, requestState } };
+            }
+            if (!ask) {
+              return textResult(`upstream "${server}" needs input from the client (${describeRequests(requests)}), but this call came through /rpc, which has no channel back to its client; call the tool over an MCP session (/mcp or /sse)`, true);
+            }
+            if (round >= MAX_INPUT_ROUNDS) {
+              return textResult(`upstream "${server}" still needed input after ${MAX_INPUT_ROUNDS} rounds; the call was given up`, true);
+            }
+            // A 2025 client: ask it for real over its session, then retry upstream with its answers.
+            inputResponses = await this.askAll(requests, ask, ctx.signal);
+            upstreamState = result.requestState;
           }
-          return out;
         } catch (err) {
           return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
         }
       },
     };
+  }
+
+  /** Asks a 2025 client each of a 2026 upstream's input requests (elicitation, sampling; roots are not relayed). */
+  private async askAll(requests: Record<string, InputRequest>, ask: AskClient, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const answers: Record<string, unknown> = {};
+    for (const [key, req] of Object.entries(requests)) {
+      if (req.method === 'roots/list') {
+        // Roots name directories on the client's machine, which mean nothing to a server next to the gateway.
+        answers[key] = { roots: [] };
+        continue;
+      }
+      answers[key] = await ask(req.method, req.params ?? {}, signal);
+    }
+    return answers;
+  }
+
+  /** Refuses a retry whose state failed verification: nothing reaches the upstream; audited through the hook. */
+  private refuseState(server: string, tool: string, ctx: ToolContext, reason: RequestStateRefusal): ToolResult {
+    const message = `requestState ${REFUSAL_TEXT[reason]}; upstream "${server}" was not called`;
+    this.opts.logger.warn({ upstream: server, tool, traceId: ctx.traceId, principal: ctx.principal.id, reason }, 'refused a requestState');
+    this.opts.onRequestStateRefused?.({ server, tool, traceId: ctx.traceId, principal: ctx.principal.id, authMethod: ctx.principal.authMethod, sessionId: ctx.sessionId, reason });
+    return { ...textResult(message, true), rejectRequest: { code: INVALID_PARAMS, message } };
   }
 
   /** The call's way to its client, redacting both ways for a block_secrets server (the request carries upstream content to the model). */
@@ -433,6 +548,14 @@ export class Aggregator {
   }
 }
 
+/** What a 2025 client behind askClient can answer, declared to a 2026 upstream on its behalf. */
+const ASKABLE: Readonly<Record<string, unknown>> = { elicitation: { form: {} }, sampling: {} };
+
+/** `elicitation/create, sampling/createMessage` for a message. */
+function describeRequests(requests: Record<string, InputRequest>): string {
+  return [...new Set(Object.values(requests).map((r) => r.method))].join(', ') || 'no request named';
+}
+
 /** A text tool result. */
 export function textResult(text: string, isError = false): ToolResult {
   return { content: [{ type: 'text', text }], ...(isError ? { isError: true } : {}) };
@@ -445,7 +568,7 @@ export function textResult(text: string, isError = false): ToolResult {
 export function toToolResult(result: CallToolResult): ToolResult {
   return {
     content: result.content as ToolResult['content'],
-    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent as Record<string, unknown> } : {}),
     ...(result.isError ? { isError: true } : {}),
   };
 }

@@ -36,9 +36,28 @@ describe('parseUpstreamsConfig', () => {
       volumes: [],
       block_secrets: false,
       lifecycle: 'per-session',
+      protocol: 'auto',
+      prefix: true,
     });
-    expect(config!.mcpServers.cmd).toEqual({ kind: 'command', command: 'npx', args: ['-y', 'x'], environment: {}, block_secrets: false, lifecycle: 'per-session' });
-    expect(config!.mcpServers.rem).toEqual({ kind: 'remote', url: 'https://example.test/mcp', headers: {}, transport: 'streamable-http', block_secrets: false, lifecycle: 'per-session' });
+    expect(config!.mcpServers.cmd).toEqual({ kind: 'command', command: 'npx', args: ['-y', 'x'], environment: {}, block_secrets: false, lifecycle: 'per-session', protocol: 'auto', prefix: true });
+    expect(config!.mcpServers.rem).toEqual({ kind: 'remote', url: 'https://example.test/mcp', headers: {}, transport: 'streamable-http', block_secrets: false, lifecycle: 'per-session', protocol: 'auto', prefix: true });
+  });
+
+  it('protocol and prefix: bad values name the field, the value and the choices', () => {
+    const { problems } = parse({ a: { command: 'npx', protocol: '2026' }, b: { command: 'npx', prefix: 'no' } });
+    const text = problems.map(formatProblem).join('\n');
+    expect(text).toContain('mcpServers.a.protocol');
+    expect(text).toContain('use one of auto, legacy, modern');
+    expect(text).toContain('mcpServers.b.prefix');
+    expect(text).toContain('use true (names <server><separator><tool>) or false');
+  });
+
+  it('prefix: false exposes enabled_tools under their own names, so a clash with a built-in or another server is refused naming both', async () => {
+    const { config } = parse({ a: { command: '/bin/sh', prefix: false, enabled_tools: ['docker_ps', 'echo'] }, b: { command: '/bin/sh', prefix: false, enabled_tools: ['echo'] } });
+    const problems = await validateUpstreams(config!, { reservedToolNames: ['docker_ps'] });
+    const text = problems.map(formatProblem).join('\n');
+    expect(text).toContain('mcpServers.a.enabled_tools[0] (got "docker_ps"): exposed name "docker_ps" collides with the built-in tools');
+    expect(text).toContain('mcpServers.b.enabled_tools[0] (got "echo"): exposed name "echo" collides with server "a"');
   });
 
   it('reports every schema problem of every server at once, with a fix', () => {
