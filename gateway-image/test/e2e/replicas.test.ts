@@ -3,9 +3,13 @@
  * 127.0.0.1), round-robin, configured as docs/replicas.md shows: MCP 2026-07-28 clients need no affinity (each
  * request may land on either replica, and every call succeeds), 2025 sessions are pinned by the `Mcp-Session-Id`
  * stick table. A second frontend without the stick table shows it is the stickiness that keeps 2025 sessions working.
- * HAProxy adds `x-replica` (the server that answered) to every response, so the test sees where requests landed.
+ * Behind both replicas, a 2026-07-28 upstream (fixtures/upstreams/mrtr-server.mjs, SDK v2 over stdio, one instance per
+ * replica) answers `input_required`: the client's retry lands on the other replica, which opens the sealed
+ * `requestState` with the key every replica shares (MCP_GATEWAY_STATE_KEY) and completes the call there. HAProxy adds `x-replica` (the server that answered) to every
+ * response, so the test sees where requests landed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTarget, uniq, type TestContainer } from './helpers/docker-cli.js';
 import { E2E_TOKEN, freePort, startGateway, type GatewayUnderTest } from './helpers/gateway-container.js';
 import { data } from './helpers/mcp-client.js';
+import { FIXTURES_MOUNT, gatewayConfig, ownerIdFor, upstreamMounts } from './upstreams-gateway/harness.js';
+
 
 /** docs/replicas.md's HAProxy backend, with the two replicas' published ports filled in. */
 function haproxyConfig(opts: { sticky: number; plain: number; replicas: Array<{ name: string; port: number }> }): string {
@@ -74,7 +80,15 @@ describe('replicas behind HAProxy: 2026-07-28 needs no affinity, 2025 sessions a
 
   beforeAll(async () => {
     target = await runTarget(uniq('replica-target'));
-    for (let i = 0; i < 2; i += 1) replicas.push(await startGateway({ name: uniq(`gw-replica${i + 1}`) }));
+    // Same configuration and the same request-state key on every replica (each its own owner id: see docs/replicas.md).
+    const stateKey = randomBytes(36).toString('base64');
+    for (let i = 0; i < 2; i += 1) {
+      replicas.push(await startGateway({
+        name: uniq(`gw-replica${i + 1}`), args: upstreamMounts(),
+        env: { MCP_GATEWAY_STATE_KEY: stateKey },
+        config: gatewayConfig(ownerIdFor(`replica${i + 1}`), { mrtr: { command: 'node', args: [`${FIXTURES_MOUNT}/mrtr-server.mjs`], protocol: 'modern', lifecycle: 'shared' } }),
+      }));
+    }
     const [stickyPort, plainPort] = [await freePort(), await freePort()];
     dir = mkdtempSync(join(tmpdir(), 'mcp-haproxy-'));
     const cfg = join(dir, 'haproxy.cfg');
@@ -128,6 +142,34 @@ describe('replicas behind HAProxy: 2026-07-28 needs no affinity, 2025 sessions a
       await client.close();
     }
     expect(new Set(seen)).toEqual(new Set(['gw1', 'gw2']));
+  });
+
+  it('an upstream\'s input request is answered on one replica and its retry completes on the other (shared state key)', async () => {
+    const seen: Array<{ replica: string; retry: boolean }> = [];
+    const client = new ClientV2({ name: 'replica-mrtr', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { ok: true } }));
+    const fetchWithReplica: typeof fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? JSON.parse(init.body) as { method?: string; params?: { inputResponses?: unknown } } : undefined;
+      const res = await fetch(input, init);
+      if (body?.method === 'tools/call') seen.push({ replica: res.headers.get('x-replica') ?? 'none', retry: body.params?.inputResponses !== undefined });
+      return res;
+    };
+    await client.connect(new HttpTransportV2(new URL(`${sticky}/mcp`), { fetch: fetchWithReplica, requestInit: { headers: { authorization: `Bearer ${E2E_TOKEN}` } } }));
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const r = await client.callTool({ name: 'mrtr__confirm', arguments: {} });
+        expect(r.isError ?? false, JSON.stringify(r.content)).toBe(false);
+        expect(r.content).toEqual([{ type: 'text', text: 'confirmed=true upstreamState=upstream-round-1' }]);
+      }
+    } finally {
+      await client.close();
+    }
+    // Each call: a first round and a retry; with round-robin and one client, consecutive requests alternate.
+    const firsts = seen.filter((s) => !s.retry);
+    const retries = seen.filter((s) => s.retry);
+    expect(firsts).toHaveLength(3);
+    expect(retries).toHaveLength(3);
+    expect(firsts.some((f, i) => f.replica !== retries[i].replica)).toBe(true);
   });
 
   it('a 2025 session stays on the replica that opened it, through the stick table', async () => {
