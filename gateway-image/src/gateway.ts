@@ -182,10 +182,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   // The MCP 2026-07-28 side (SDK v2), loaded on the first modern request: a gateway only 2025 clients use never loads it.
   let modernSide: Promise<ReturnType<typeof createModernHttpAdapter>> | undefined;
   function loadModernSide(): Promise<ReturnType<typeof createModernHttpAdapter>> {
-    modernSide ??= Promise.all([import('./mcp/modern-server.js'), import('./transports/modern-http.js'), schemaValidator()])
-      .then(([server, modernHttp, validator]) => {
+    modernSide ??= Promise.all([import('./mcp/modern-server.js'), import('./mcp/modern-fast-path.js'), import('./transports/modern-http.js'), schemaValidator()])
+      .then(([server, fast, modernHttp, validator]) => {
         const newServer = server.createModernServerFactory({ identity, tools: toolSource, pipeline, upstreams, schemaValidator: validator as never });
-        const adapter = modernHttp.createModernHttpAdapter({ newServer, logger, heartbeatMs: config.server.sseHeartbeatMs });
+        const fastPath = fast.createModernFastPath({ identity, tools: toolSource, pipeline });
+        const adapter = modernHttp.createModernHttpAdapter({ newServer, fastPath, logger, heartbeatMs: config.server.sseHeartbeatMs });
         upstreams?.onToolsChanged(() => adapter.toolsChanged());
         return adapter;
       }, (err: unknown) => {

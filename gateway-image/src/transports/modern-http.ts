@@ -11,11 +11,14 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { Server } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Principal } from '../core/contracts.js';
-import { authInfoFor } from './http-io.js';
+import type { ModernFastPath } from '../mcp/modern-fast-path.js';
+import { authInfoFor, sendJson } from './http-io.js';
 
 /** Dependencies of the adapter. */
 export interface ModernHttpDeps {
   readonly newServer: () => Server;
+  /** Answers the plainly valid built-in `tools/call` without the SDK's per-request machinery (mcp/modern-fast-path.ts). */
+  readonly fastPath?: ModernFastPath;
   readonly logger: Logger;
   /** SSE keep-alive comment interval on streamed answers and listen streams. */
   readonly heartbeatMs: number;
@@ -94,6 +97,11 @@ export function createModernHttpAdapter(deps: ModernHttpDeps) {
       const onClose = () => { if (!res.writableFinished) abort.abort(); };
       res.once('close', onClose);
       try {
+        const fast = req.method === 'POST' && deps.fastPath ? await deps.fastPath(req.headers, body, principal, abort.signal) : undefined;
+        if (fast) {
+          sendJson(res, fast.status, fast.body);
+          return;
+        }
         const response = await handler.fetch(webRequest(req, abort.signal), {
           authInfo: authInfoFor(principal, res) as never,
           ...(body !== undefined ? { parsedBody: body } : {}),
