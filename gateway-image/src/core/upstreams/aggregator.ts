@@ -49,6 +49,8 @@ export interface RequestStateRefusedEvent {
 
 /** Rounds of input a 2025 client is asked for, on behalf of one call to a 2026 upstream, before the call fails. */
 const MAX_INPUT_ROUNDS = 8;
+/** MCP 2026-07-28 MissingRequiredClientCapability. */
+const MISSING_CLIENT_CAPABILITY = -32021;
 /** JSON-RPC invalid params: how a refused `requestState` is answered. */
 const INVALID_PARAMS = -32602;
 
@@ -413,7 +415,11 @@ export class Aggregator {
             upstreamState = result.requestState;
           }
         } catch (err) {
-          return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+          const out = textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+          // The upstream needs a capability the client did not declare (the gateway forwards the client's own): that
+          // is the client's answer to act on, so it gets the same error, not a tool failure.
+          if (err instanceof UpstreamCallError && err.protocolError?.code === MISSING_CLIENT_CAPABILITY) return { ...out, rejectRequest: err.protocolError };
+          return out;
         }
       },
     };

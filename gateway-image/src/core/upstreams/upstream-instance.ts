@@ -31,6 +31,8 @@ export class UpstreamCallError extends Error {
     readonly server: string,
     readonly reason: 'crashed' | 'timeout' | 'start-failed' | 'init-timeout' | 'rejected' | 'cancelled' | 'unavailable',
     message: string,
+    /** The upstream's JSON-RPC error, when it answered with one (`rejected`). */
+    readonly protocolError?: { readonly code: number; readonly message: string; readonly data?: unknown },
   ) {
     super(message);
     this.name = 'UpstreamCallError';
@@ -338,7 +340,8 @@ export class UpstreamInstance {
       this.handleClose();
       return new UpstreamCallError(name, 'crashed', `connection to remote upstream "${name}" (${this.describe}) failed while ${what}: ${message}; the next call reconnects`);
     }
-    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
+    const rpc = err instanceof ProtocolError ? { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } : undefined;
+    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`, rpc);
   }
 }
 
