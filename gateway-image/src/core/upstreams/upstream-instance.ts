@@ -334,7 +334,10 @@ export class UpstreamInstance {
       );
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError)) {
+    // An SdkError other than a failed send is the client's verdict on an answer (an unsupported result type, an
+    // invalid result): the connection is fine. Anything else that is not the server's own error is the transport's.
+    const answerProblem = err instanceof SdkError && err.code !== SdkErrorCode.SendFailed;
+    if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError) && !answerProblem) {
       // A transport failure (connection refused, session unknown after the remote restarted): drop this
       // connection so the next call reconnects with a new session instead of failing the same way forever.
       this.handleClose();

@@ -68,7 +68,11 @@ describe('official conformance runner 0.2.0-alpha.12 through the gateway, with t
         MCP_GATEWAY_ALLOW_UNAUTHENTICATED: 'true',
         MCP_DOCKER_AUDIT_FILE: join(home.dir, 'audit.jsonl'),
         MCP_GATEWAY_STATE_KEY: 'conformance-run-state-key-0123456789abcdef',
-        MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ mcpServers: { conformance: { url: fixture.url, prefix: false, lifecycle: 'shared', eager: true } } }),
+        MCP_GATEWAY_CONFIG_JSON: JSON.stringify({
+          mcpServers: { conformance: { url: fixture.url, prefix: false, lifecycle: 'shared', eager: true } },
+          // The fixture's tools are not read-only: the anonymous loopback principal gets a role for them.
+          policy: { roles: { conformance: { tools: ['test_*'] } }, bindings: [{ principals: ['anonymous'], roles: ['reader', 'conformance'] }] },
+        }),
       },
     });
     gateway = createGateway(config, { logger: pino({ level: process.env.INTEROP_TEST_LOG ?? 'silent' }) });
