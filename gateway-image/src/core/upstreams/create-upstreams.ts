@@ -231,6 +231,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     close() {
       closing ??= (async () => {
         if (sweeper) clearInterval(sweeper);
+        aggregator.held.close();
         await Promise.allSettled([...pools.values()].map((p) => p.close()));
         tracker.killAllSync();
         process.off('exit', exitHook);
