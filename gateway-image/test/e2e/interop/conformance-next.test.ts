@@ -46,7 +46,10 @@ function readResults(outDir: string): Map<string, Check[]> {
 async function required(node: string, revision: string, home: Sandbox): Promise<string[]> {
   const run = await runClient(node, [RUNNER, 'list', '--server', '--requirements', revision], { env: home.env, cwd: home.dir, timeoutMs: 60_000 });
   expect(run.code, describeRun('conformance list', run)).toBe(0);
-  return [...run.stdout.matchAll(/^\s*[-•*]?\s*([a-z0-9][a-z0-9-]+)\b/gm)].map((m) => m[1]).filter((s) => s.includes('-'));
+  const section = run.stdout.slice(run.stdout.indexOf('Server scenarios'), run.stdout.indexOf('Client scenarios'));
+  const names = [...section.matchAll(/^\s+- ([a-z0-9][a-z0-9/-]+)$/gm)].map((m) => m[1]);
+  expect(names.length, run.stdout).toBeGreaterThan(10);
+  return names;
 }
 
 describe('official conformance runner 0.2.0-alpha.12 through the gateway, with the conformance fixture behind it', () => {
