@@ -3,6 +3,7 @@
  * transports. It returns an object with start() and close(); nothing runs at import time and nothing is
  * global, so tests can run several gateways in one process.
  */
+import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -121,6 +122,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     docker: loadDockerode(config.docker),
     logger: logger.child({ component: 'upstreams' }),
     instanceId,
+    // Replicas of one deployment share ownerId; the hostname (container id, pod name) tells their containers apart.
+    replicaId: hostname(),
     reservedToolNames: tools.map((t) => t.name),
     extraContainerLabels: deps.upstreamContainerLabels,
     commandEnv: deps.commandEnv,

@@ -45,8 +45,8 @@ export interface ModernServerDeps {
 }
 
 /** A JSON-RPC error the SDK sends as is. */
-function rpcError(code: number, message: string): ProtocolError {
-  return new ProtocolError(code, message);
+function rpcError(code: number, message: string, data?: unknown): ProtocolError {
+  return new ProtocolError(code, message, data);
 }
 
 /** The principal the transport attached; its absence is a wiring bug and fails closed. */
@@ -77,7 +77,7 @@ function discoverListsLegacyVersions(server: Server): Server {
  * refused as a protocol error (a retry's `requestState` failed verification) becomes that JSON-RPC error.
  */
 export function toModernResult(result: ToolResult): CallToolResult | InputRequiredResult {
-  if (result.rejectRequest) throw rpcError(result.rejectRequest.code, result.rejectRequest.message);
+  if (result.rejectRequest) throw rpcError(result.rejectRequest.code, result.rejectRequest.message, result.rejectRequest.data);
   if (result.inputRequired) {
     const { inputRequests, requestState } = result.inputRequired;
     return { resultType: 'input_required', inputRequests, ...(requestState !== undefined ? { requestState } : {}) } as unknown as InputRequiredResult;

@@ -4,7 +4,7 @@
  * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
  * a server that cannot start contributes nothing to a list and reports why in status().
  */
-import type { CallToolResult } from '@modelcontextprotocol/client';
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/client';
 import type {
   GetPromptResult,
   Prompt,
@@ -16,6 +16,7 @@ import type {
 import type { Logger } from 'pino';
 import type { AskClient, InputRequest, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
 import { redactDeep } from './block-secrets.js';
+import { HeldCall, HeldCalls } from './held-calls.js';
 import { REFUSAL_TEXT, type RequestStateRefusal, type RequestStateSealer } from './request-state.js';
 import type { ListKind, UpstreamInstance } from './upstream-instance.js';
 import { needsInput, UpstreamCallError } from './upstream-instance.js';
@@ -49,6 +50,10 @@ export interface RequestStateRefusedEvent {
 
 /** Rounds of input a 2025 client is asked for, on behalf of one call to a 2026 upstream, before the call fails. */
 const MAX_INPUT_ROUNDS = 8;
+/** How long a call of a 2025 upstream is held for a 2026 client's retry (the sealed state's TTL too). */
+const HELD_TTL_MS = 600_000;
+/** MCP 2026-07-28 MissingRequiredClientCapability. */
+const MISSING_CLIENT_CAPABILITY = -32021;
 /** JSON-RPC invalid params: how a refused `requestState` is answered. */
 const INVALID_PARAMS = -32602;
 
@@ -113,6 +118,8 @@ export class Aggregator {
   private resourceOwners = new Map<string, string>();
   /** Collisions found at the last tool list, as messages naming both sides (see start-up check in create-upstreams). */
   collisions: string[] = [];
+  /** Calls of 2025 upstreams held open while a 2026 client answers their requests (see held-calls.ts). */
+  readonly held = new HeldCalls<CallToolResult | InputRequiredResult>(HELD_TTL_MS);
 
   /** Drops cached lists of a server (on list_changed). */
   invalidate(server: string, kind: ListKind): void {
@@ -368,17 +375,59 @@ export class Aggregator {
           this.reportRedactions(server, tool.name, ctx, 'arguments', r.redactions);
         }
         let upstreamState: string | undefined;
+        const finish = (result: CallToolResult): ToolResult => {
+          let out = toToolResult(result);
+          if (cfg.block_secrets) {
+            const r = redactDeep(out);
+            out = r.value;
+            this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
+          }
+          return out;
+        };
         if (ctx.requestState !== undefined) {
           // A retry: the state must be one this gateway sealed, for this tool, for this principal, still valid.
           const opened = this.opts.sealer.open(ctx.requestState, { principal: ctx.principal.id, server, tool: tool.name });
           if (!opened.ok) return this.refuseState(server, tool.name, ctx, opened.reason);
           upstreamState = opened.claims.upstreamState;
+          if (opened.claims.held !== undefined) {
+            const parked = this.held.take(opened.claims.held, ctx.principal.id);
+            if (!parked) {
+              return textResult(`the call this requestState continues is not held on this gateway replica (its upstream "${server}" speaks MCP 2025, so the call waits on the replica that started it, for ${HELD_TTL_MS / 60_000} minutes, once): call the tool again, with session affinity if replicas are load-balanced`, true);
+            }
+            const answer = (ctx.inputResponses?.input ?? { action: 'cancel' }) as Record<string, unknown>;
+            parked.respond(cfg.block_secrets ? this.redactCounted(server, tool.name, ctx, 'client-response', answer) : answer);
+            return this.advanceHeld(server, tool.name, ctx, parked.call, finish);
+          }
         }
         let inputResponses = ctx.inputResponses;
+        if (ctx.acceptsInputRequired && !ctx.askClient && upstreamState === undefined) {
+          // A 2026 client and maybe a 2025 upstream: run the call so that a server-to-client request of the upstream
+          // parks the call and reaches the client as input_required (a 2026 upstream answers input_required itself).
+          const call = new HeldCall<CallToolResult | InputRequiredResult>(new AbortController());
+          const onFirstLeg = () => call.abort.abort(ctx.signal.reason);
+          ctx.signal.addEventListener('abort', onFirstLeg, { once: true });
+          const park: AskClient = (method, params) => new Promise((resolve) => {
+            ctx.signal.removeEventListener('abort', onFirstLeg);
+            call.push({ kind: 'ask', method, params: cfg.block_secrets ? this.redactCounted(server, tool.name, ctx, 'client-request', params) : params, respond: resolve });
+          });
+          const modern = { inputResponses, clientCapabilities: ctx.clientCapabilities ?? {} };
+          void pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
+            i.callTool(tool.name, sendArgs, {
+              signal: call.abort.signal,
+              timeoutMs: settings.callTimeoutMs,
+              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+              // Each held call is its own caller: two 2026 clients on one shared instance are never mistaken for one.
+              caller: { sessionId: ctx.sessionId ?? `call:${ctx.traceId}`, ask: park },
+            }, modern),
+          ).then((value) => call.push({ kind: 'done', value }), (error: unknown) => call.push({ kind: 'done', error }))
+            .finally(() => ctx.signal.removeEventListener('abort', onFirstLeg));
+          return this.advanceHeld(server, tool.name, ctx, call, finish);
+        }
         const ask = this.askFor(server, tool.name, ctx, cfg.block_secrets === true);
         try {
           for (let round = 0; ; round++) {
-            const modern = { inputResponses, requestState: upstreamState, clientCapabilities: ctx.clientCapabilities ?? (ctx.askClient ? ASKABLE : undefined) };
+            const modern = { inputResponses, requestState: upstreamState, // Never the gateway's own capabilities: an upstream must ask only for what this client can answer.
+            clientCapabilities: ctx.clientCapabilities ?? (ctx.askClient ? ASKABLE : {}) };
             const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
               i.callTool(tool.name, sendArgs, {
                 signal: ctx.signal,
@@ -387,21 +436,9 @@ export class Aggregator {
                 caller: { sessionId: ctx.sessionId, ask },
               }, modern),
             );
-            if (!needsInput(result)) {
-              let out = toToolResult(result as CallToolResult);
-              if (cfg.block_secrets) {
-                const r = redactDeep(out);
-                out = r.value;
-                this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
-              }
-              return out;
-            }
+            if (!needsInput(result)) return finish(result as CallToolResult);
             const requests = (result.inputRequests ?? {}) as Record<string, InputRequest>;
-            if (ctx.acceptsInputRequired) {
-              // A 2026 client answers itself and retries, maybe on another replica: everything travels in the sealed state.
-              const requestState = this.opts.sealer.seal({ server, tool: tool.name, principal: ctx.principal.id, ...(result.requestState !== undefined ? { upstreamState: result.requestState } : {}) });
-              return { content: [], inputRequired: { inputRequests: requests, requestState } };
-            }
+            if (ctx.acceptsInputRequired) return this.relayInputRequired(server, tool.name, ctx, result);
             if (!ask) {
               return textResult(`upstream "${server}" needs input from the client (${describeRequests(requests)}), but this call came through /rpc, which has no channel back to its client; call the tool over an MCP session (/mcp or /sse)`, true);
             }
@@ -413,10 +450,40 @@ export class Aggregator {
             upstreamState = result.requestState;
           }
         } catch (err) {
-          return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+          return failure(server, err);
         }
       },
     };
+  }
+
+  /** A 2026 upstream's input_required for a 2026 client: everything the retry needs travels in the sealed state. */
+  private relayInputRequired(server: string, tool: string, ctx: ToolContext, result: InputRequiredResult): ToolResult {
+    const requestState = this.opts.sealer.seal({ server, tool, principal: ctx.principal.id, ...(result.requestState !== undefined ? { upstreamState: result.requestState } : {}) });
+    return { content: [], inputRequired: { inputRequests: (result.inputRequests ?? {}) as Record<string, InputRequest>, requestState } };
+  }
+
+  /** Waits for a held call's next event: its end, or a request of the upstream to park and hand to the client. */
+  private async advanceHeld(server: string, tool: string, ctx: ToolContext, call: HeldCall<CallToolResult | InputRequiredResult>, finish: (r: CallToolResult) => ToolResult): Promise<ToolResult> {
+    const step = await call.next();
+    if (step.kind === 'done') {
+      if (step.error !== undefined) return failure(server, step.error);
+      const value = step.value!;
+      return needsInput(value) ? this.relayInputRequired(server, tool, ctx, value) : finish(value as CallToolResult);
+    }
+    const id = this.held.park(call, step.respond, ctx.principal.id);
+    if (id === undefined) {
+      call.abort.abort(new Error('too many held calls'));
+      return textResult(`upstream "${server}" asked the client for input, but this gateway already holds ${this.held.size} calls waiting for answers; try again later`, true);
+    }
+    const requestState = this.opts.sealer.seal({ server, tool, principal: ctx.principal.id, held: id });
+    return { content: [], inputRequired: { inputRequests: { input: { method: step.method, params: step.params } }, requestState } };
+  }
+
+  /** Redacts secrets of a relayed request or answer (block_secrets), reporting the count. */
+  private redactCounted(server: string, tool: string, ctx: ToolContext, direction: SecretsRedactedEvent['direction'], value: Record<string, unknown>): Record<string, unknown> {
+    const r = redactDeep(value);
+    this.reportRedactions(server, tool, ctx, direction, r.redactions);
+    return r.value;
   }
 
   /** Asks a 2025 client each of a 2026 upstream's input requests (elicitation, sampling; roots are not relayed). */
@@ -546,6 +613,14 @@ export class Aggregator {
     this.warned.add(key);
     this.opts.logger.warn(fields, msg);
   }
+}
+
+/** A failed upstream call as a tool result; an upstream's -32021 (a capability the client lacks) as that error. */
+function failure(server: string, err: unknown): ToolResult {
+  const out = textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+  // The gateway forwards the client's own capabilities, so the upstream's verdict is the client's to act on.
+  if (err instanceof UpstreamCallError && err.protocolError?.code === MISSING_CLIENT_CAPABILITY) return { ...out, rejectRequest: err.protocolError };
+  return out;
 }
 
 /** What a 2025 client behind askClient can answer, declared to a 2026 upstream on its behalf. */

@@ -24,6 +24,11 @@ export interface UpstreamsDeps {
   readonly logger: Logger;
   /** New on every gateway start; labels every container this run starts. */
   readonly instanceId: string;
+  /**
+   * This replica of the deployment, stable across its restarts (the gateway passes its hostname); decides which
+   * leftovers start-up may reap (see reaper.ts). @default - none: every same-owner container of another run is reaped
+   */
+  readonly replicaId?: string;
   /** Built-in tool names, so upstream tools cannot shadow them. @default [] */
   readonly reservedToolNames?: readonly string[];
   /** Audit hook for block_secrets redactions. @default - logged only */
@@ -81,7 +86,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
   const tracker = new ProcessTracker();
   const listeners = new Set<(kind: ListKind, server: string) => void>();
   const sessions = new Set<string>();
-  const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId };
+  const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId, ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}) };
 
   const launcher: Launcher =
     deps.launcher ??
@@ -92,6 +97,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           logger,
           ownerId: settings.ownerId,
           instanceId: deps.instanceId,
+          ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
           checkSpec: deps.checkContainerSpec,
@@ -225,6 +231,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     close() {
       closing ??= (async () => {
         if (sweeper) clearInterval(sweeper);
+        aggregator.held.close();
         await Promise.allSettled([...pools.values()].map((p) => p.close()));
         tracker.killAllSync();
         process.off('exit', exitHook);

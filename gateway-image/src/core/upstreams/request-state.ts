@@ -21,6 +21,8 @@ export interface RequestStateClaims {
   readonly principal: string;
   /** The upstream's own `requestState`, when it sent one. */
   readonly upstreamState?: string;
+  /** A call held open on the replica that sealed this (a 2025 upstream's request; see held-calls.ts). */
+  readonly held?: string;
 }
 
 /** Why a state was refused. */
@@ -89,7 +91,7 @@ export class RequestStateSealer {
 
   /** Seals claims into an opaque string valid for the TTL. */
   seal(claims: RequestStateClaims): string {
-    const body = JSON.stringify({ s: claims.server, t: claims.tool, p: claims.principal, u: claims.upstreamState, e: this.now() + this.ttlMs });
+    const body = JSON.stringify({ s: claims.server, t: claims.tool, p: claims.principal, u: claims.upstreamState, h: claims.held, e: this.now() + this.ttlMs });
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(AAD);
@@ -114,11 +116,11 @@ export class RequestStateSealer {
     } catch {
       return { ok: false, reason: 'tampered' };
     }
-    const c = JSON.parse(body) as { s: string; t: string; p: string; u?: string; e: number };
+    const c = JSON.parse(body) as { s: string; t: string; p: string; u?: string; h?: string; e: number };
     if (this.now() > c.e) return { ok: false, reason: 'expired' };
     if (c.p !== expect.principal) return { ok: false, reason: 'other-principal' };
     if (c.s !== expect.server || c.t !== expect.tool) return { ok: false, reason: 'other-route' };
-    return { ok: true, claims: { server: c.s, tool: c.t, principal: c.p, ...(c.u !== undefined ? { upstreamState: c.u } : {}) } };
+    return { ok: true, claims: { server: c.s, tool: c.t, principal: c.p, ...(c.u !== undefined ? { upstreamState: c.u } : {}), ...(c.h !== undefined ? { held: c.h } : {}) } };
   }
 }
 

@@ -31,6 +31,8 @@ export class UpstreamCallError extends Error {
     readonly server: string,
     readonly reason: 'crashed' | 'timeout' | 'start-failed' | 'init-timeout' | 'rejected' | 'cancelled' | 'unavailable',
     message: string,
+    /** The upstream's JSON-RPC error, when it answered with one (`rejected`). */
+    readonly protocolError?: { readonly code: number; readonly message: string; readonly data?: unknown },
   ) {
     super(message);
     this.name = 'UpstreamCallError';
@@ -332,13 +334,17 @@ export class UpstreamInstance {
       );
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError)) {
+    // An SdkError other than a failed send is the client's verdict on an answer (an unsupported result type, an
+    // invalid result): the connection is fine. Anything else that is not the server's own error is the transport's.
+    const answerProblem = err instanceof SdkError && err.code !== SdkErrorCode.SendFailed;
+    if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError) && !answerProblem) {
       // A transport failure (connection refused, session unknown after the remote restarted): drop this
       // connection so the next call reconnects with a new session instead of failing the same way forever.
       this.handleClose();
       return new UpstreamCallError(name, 'crashed', `connection to remote upstream "${name}" (${this.describe}) failed while ${what}: ${message}; the next call reconnects`);
     }
-    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
+    const rpc = err instanceof ProtocolError ? { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } : undefined;
+    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`, rpc);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpServer as LegacyMcpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { acceptedContent, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import type Dockerode from 'dockerode';
@@ -57,6 +58,11 @@ function legacyTransport(): InMemoryTransport {
   const [client, server] = InMemoryTransport.createLinkedPair();
   const mcp = new LegacyMcpServer({ name: 'legacy', version: '1' });
   mcp.registerTool('plain', {}, async () => ({ content: [{ type: 'text', text: 'plain (2025 server)' }] }));
+  // A 2025 server asks the client of the call with a server-to-client request, and waits on the same connection.
+  mcp.registerTool('confirm', {}, async (extra) => {
+    const r = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'sure?', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } } } }, ElicitResultSchema);
+    return { content: [{ type: 'text', text: `2025 server got: ${r.action} ${JSON.stringify(r.content ?? {})}` }] };
+  });
   void mcp.connect(server);
   return client;
 }
@@ -206,12 +212,50 @@ describe('input requests of a 2026 upstream', () => {
     expect(seen[1].requestState).toBe('upstream-round-1:drop');
   });
 
-  it('through /rpc (no way back to the client) the call fails naming why', async () => {
+  it('through /rpc (no way back to the client) the upstream is told the client can answer nothing, and the call fails naming why', async () => {
     const u = build({ m: { url: 'http://modern.test/mcp', lifecycle: 'per-call' } });
     await u.start();
     const r = await (await tool(u, 'm__confirm')).run({ what: 'x' }, ctx());
     expect(r.isError).toBe(true);
-    expect(text(r)).toContain('needs input from the client (elicitation/create)');
+    // /rpc declares no client capability (it can answer nothing), so the upstream refuses to ask, and says so.
+    expect(text(r)).toMatch(/^upstream "m" returned an error while calling confirm: .*elicitation/);
+  });
+});
+
+describe('input requests of a 2025 upstream, for a 2026 client', () => {
+  it('reach the client as input_required while the upstream call is held; the retry answers it and the call completes', async () => {
+    const u = build({ l: { command: '/bin/sh', lifecycle: 'shared' } });
+    await u.start();
+    const confirm = await tool(u, 'l__confirm');
+    const first = await confirm.run({}, ctx({ acceptsInputRequired: true, clientCapabilities: { elicitation: {} }, traceId: 't1' }));
+    expect(first.inputRequired?.inputRequests.input).toEqual({ method: 'elicitation/create', params: expect.objectContaining({ message: 'sure?' }) });
+    const state = first.inputRequired!.requestState!;
+    // Another principal cannot continue it.
+    const stolen = await confirm.run({}, ctx({ acceptsInputRequired: true, principal: { id: 'mallory', authMethod: 'bearer' }, requestState: state, inputResponses: { input: { action: 'accept', content: { ok: false } } } }));
+    expect(stolen.rejectRequest?.code).toBe(-32602);
+    const done = await confirm.run({}, ctx({ acceptsInputRequired: true, requestState: state, inputResponses: { input: { action: 'accept', content: { ok: true } } }, traceId: 't2' }));
+    expect(text(done)).toBe('2025 server got: accept {"ok":true}');
+    // The held call is used up: the same state again finds nothing held.
+    const again = await confirm.run({}, ctx({ acceptsInputRequired: true, requestState: state, inputResponses: { input: { action: 'accept', content: { ok: true } } } }));
+    expect(again.isError).toBe(true);
+    expect(text(again)).toContain('is not held on this gateway replica');
+  });
+
+  it('a retry on another replica (same key, nothing held there) is told the call waits where it started', async () => {
+    const first = build({ l: { command: '/bin/sh', lifecycle: 'shared' } });
+    await first.start();
+    const r1 = await (await tool(first, 'l__confirm')).run({}, ctx({ acceptsInputRequired: true, traceId: 'a' }));
+    const state = r1.inputRequired!.requestState!;
+    const { config } = parseUpstreamsConfig({ mcpServers: { l: { command: '/bin/sh', lifecycle: 'shared' } } });
+    const other = createUpstreams(config!, { docker: { listContainers: async () => [] } as unknown as Dockerode, logger, instanceId: 'j', launcher: launcher([], []), stateKey: KEY });
+    try {
+      await other.start();
+      const r2 = await (await tool(other, 'l__confirm')).run({}, ctx({ acceptsInputRequired: true, requestState: state, inputResponses: { input: { action: 'accept' } } }));
+      expect(r2.isError).toBe(true);
+      expect(text(r2)).toContain('is not held on this gateway replica');
+    } finally {
+      await other.close();
+    }
   });
 });
 

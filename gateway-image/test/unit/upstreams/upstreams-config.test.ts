@@ -162,3 +162,18 @@ describe('parseMemoryBytes', () => {
     expect(parseMemoryBytes(input)).toBe(bytes);
   });
 });
+
+describe('the README example', () => {
+  it('the mcpServers example of the README parses without a problem (protocol and prefix included)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    const readme = readFileSync(resolve(__dirname, '../../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Upstream MCP servers'), readme.indexOf('### Clients'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const { config, problems } = parseUpstreamsConfig(JSON.parse(json!) as { mcpServers: unknown });
+    expect(problems).toEqual([]);
+    expect(config!.mcpServers.remote).toMatchObject({ kind: 'remote', protocol: 'modern', prefix: true });
+    expect(config!.mcpServers.tickets).toMatchObject({ kind: 'remote', protocol: 'auto', prefix: false });
+  });
+});
