@@ -80,13 +80,14 @@ describe('replicas behind HAProxy: 2026-07-28 needs no affinity, 2025 sessions a
 
   beforeAll(async () => {
     target = await runTarget(uniq('replica-target'));
-    // Same configuration and the same request-state key on every replica (each its own owner id: see docs/replicas.md).
+    // Same configuration and the same request-state key on every replica.
     const stateKey = randomBytes(36).toString('base64');
+    const owner = ownerIdFor('replicas');
     for (let i = 0; i < 2; i += 1) {
       replicas.push(await startGateway({
         name: uniq(`gw-replica${i + 1}`), args: upstreamMounts(),
         env: { MCP_GATEWAY_STATE_KEY: stateKey },
-        config: gatewayConfig(ownerIdFor(`replica${i + 1}`), { mrtr: { command: 'node', args: [`${FIXTURES_MOUNT}/mrtr-server.mjs`], protocol: 'modern', lifecycle: 'shared' } }),
+        config: gatewayConfig(owner, { mrtr: { command: 'node', args: [`${FIXTURES_MOUNT}/mrtr-server.mjs`], protocol: 'modern', lifecycle: 'shared' } }),
       }));
     }
     const [stickyPort, plainPort] = [await freePort(), await freePort()];
