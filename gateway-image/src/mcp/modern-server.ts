@@ -49,6 +49,22 @@ function rpcError(code: number, message: string, data?: unknown): ProtocolError 
   return new ProtocolError(code, message, data);
 }
 
+/**
+ * Runs an upstream read and answers its failure as the JSON-RPC error it is: the upstream's own error (code, message,
+ * data) when it answered with one, and -32602 naming what was asked for when the gateway refused the request itself
+ * (an unknown resource URI: SEP-2164 wants -32602 with the URI in `data`). Anything else stays an internal error.
+ */
+async function upstreamAnswer<T>(read: () => Promise<T>, asked: Record<string, unknown>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const e = err as { name?: string; reason?: string; message?: string; protocolError?: { code: number; message: string; data?: unknown } };
+    if (e?.protocolError) throw rpcError(e.protocolError.code, e.protocolError.message, e.protocolError.data);
+    if (e?.name === 'UpstreamCallError' && e.reason === 'rejected') throw rpcError(ProtocolErrorCode.InvalidParams, e.message ?? 'rejected', asked);
+    throw err;
+  }
+}
+
 /** The principal the transport attached; its absence is a wiring bug and fails closed. */
 function principalOf(ctx: ServerContext): Principal {
   const p = (ctx.http?.authInfo?.extra as { principal?: Principal } | undefined)?.principal;
@@ -131,9 +147,9 @@ export function createModernServerFactory(deps: ModernServerDeps): () => Server 
     if (up) {
       server.setRequestHandler('resources/list', async () => ({ resources: await up.resources() }) as never);
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);
-      server.setRequestHandler('resources/read', async (r, ctx) => (await up.readResource(r.params.uri, { signal: ctx.mcpReq.signal })) as never);
+      server.setRequestHandler('resources/read', async (r, ctx) => (await upstreamAnswer(() => up.readResource(r.params.uri, { signal: ctx.mcpReq.signal }), { uri: r.params.uri })) as never);
       server.setRequestHandler('prompts/list', async () => ({ prompts: await up.prompts() }) as never);
-      server.setRequestHandler('prompts/get', async (r, ctx) => (await up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal })) as never);
+      server.setRequestHandler('prompts/get', async (r, ctx) => (await upstreamAnswer(() => up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal }), { name: r.params.name })) as never);
     }
     return discoverListsLegacyVersions(server);
   };
