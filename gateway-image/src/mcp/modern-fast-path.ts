@@ -1,11 +1,12 @@
 /**
- * The hot 2026-07-28 request answered without the SDK's per-request machinery: a `tools/call` of a built-in tool that
- * is plainly valid (exact headers, a well-formed envelope, no progress, no input-request round). Measured in process,
- * the SDK's per-request path cost ~3x the CPU of a call in a 2025 session (new server, transport, request and result
- * validation, a web Response); built-in calls are most of the gateway's traffic. Anything else (every other method,
- * upstream tools, whose schemas may ask for `Mcp-Param-*` headers and whose results may need input, a progress token,
- * non-ASCII names, any doubt) returns `undefined` and goes to the SDK, which answers it with the revision's own checks
- * and errors. The answer is the one the SDK gives (test/unit/mcp/modern-fast-path.test.ts compares them).
+ * The hot 2026-07-28 request answered without the SDK's per-request machinery: a `tools/call` that is plainly valid
+ * (exact headers, a well-formed envelope, no progress token, not a retry of an input-request round). Measured in
+ * process, the SDK's per-request path cost ~3x the CPU of a call in a 2025 session (new server, transport, request and
+ * result validation, a web Response). Anything else (every other method, a progress token, a retry with
+ * `inputResponses`/`requestState`, non-ASCII names, any doubt) returns `undefined` and goes to the SDK, which answers
+ * it with the revision's own checks and errors. A result that needs the client's input (an upstream's input request)
+ * or is refused as a protocol error comes back as `replay`: the SDK answers the same request with that result, so its
+ * capability checks and encoding apply. The answers are the SDK's (test/unit/mcp/modern-fast-path.test.ts compares).
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal, ToolResult } from '../core/contracts.js';
@@ -33,8 +34,13 @@ export interface FastAnswer {
   readonly body: unknown;
 }
 
-/** The fast path: the answer, or `undefined` when the request is not one it serves (the SDK answers it). */
-export type ModernFastPath = (headers: Readonly<Record<string, string | string[] | undefined>>, body: unknown, principal: Principal, signal: AbortSignal) => Promise<FastAnswer | undefined>;
+/** A result the SDK must answer (the same request, answered with it instead of calling the pipeline again). */
+export interface FastReplay {
+  readonly replay: ToolResult;
+}
+
+/** The fast path: the answer, a result for the SDK to answer, or `undefined` when the request is the SDK's. */
+export type ModernFastPath = (headers: Readonly<Record<string, string | string[] | undefined>>, body: unknown, principal: Principal, signal: AbortSignal) => Promise<FastAnswer | FastReplay | undefined>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 // Printable ASCII only: other names travel Base64-encoded in Mcp-Name, which the SDK decodes.
@@ -72,8 +78,7 @@ export function createModernFastPath(deps: ModernFastPathDeps): ModernFastPath {
     const accept = headers.accept;
     if (typeof accept !== 'string' || !accept.includes('application/json')) return undefined;
     const tool = await deps.tools.get(params.name);
-    // Built-in tools only (a zod schema, no forwarded JSON Schema): see the header.
-    if (!tool || tool.inputSchema === undefined || tool.jsonSchema !== undefined) return undefined;
+    if (!tool) return undefined;
 
     const meta = params._meta as Record<string, unknown>;
     let result: ToolResult;
@@ -87,8 +92,7 @@ export function createModernFastPath(deps: ModernFastPathDeps): ModernFastPath {
       if (err instanceof ToolArgumentsError) return { status: 200, body: jsonRpcError(id, RPC.INVALID_PARAMS, err.message) };
       throw err;
     }
-    // Built-in tools never ask for input; should one ever, the answer is the SDK's to give.
-    if (result.inputRequired || result.rejectRequest) throw new Error(`built-in tool ${tool.name} returned an input request`);
+    if (result.inputRequired || result.rejectRequest) return { replay: result };
     return { status: 200, body: { result: { ...result, resultType: 'complete', _meta: { [SERVER_INFO_KEY]: serverInfo } }, jsonrpc: '2.0', id } };
   };
 }

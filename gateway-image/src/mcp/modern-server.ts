@@ -102,8 +102,12 @@ export function toModernResult(result: ToolResult): CallToolResult | InputRequir
   return rest as CallToolResult;
 }
 
-/** Creates the per-request server factory: everything that can be built once is built here. */
-export function createModernServerFactory(deps: ModernServerDeps): () => Server {
+/**
+ * Creates the per-request server factory: everything that can be built once is built here. `precomputed` is a
+ * `tools/call` result the fast path already has (modern-fast-path.ts): the server answers with it instead of calling
+ * the pipeline again, so the SDK still gives the answer its checks and encoding (input requests).
+ */
+export function createModernServerFactory(deps: ModernServerDeps): (precomputed?: ToolResult) => Server {
   const up = deps.upstreams;
   const { schemaValidator } = deps;
   const capabilities = { tools: { listChanged: true }, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) };
@@ -138,12 +142,12 @@ export function createModernServerFactory(deps: ModernServerDeps): () => Server 
     }
   };
 
-  return () => {
+  return (precomputed) => {
     const server = new Server({ name: deps.identity.name, version: deps.identity.version }, {
       capabilities, instructions, jsonSchemaValidator: schemaValidator, cacheHints: CACHE_HINTS,
     });
     server.setRequestHandler('tools/list', listTools);
-    server.setRequestHandler('tools/call', callTool as never);
+    server.setRequestHandler('tools/call', (precomputed ? async () => toModernResult(precomputed) : callTool) as never);
     if (up) {
       server.setRequestHandler('resources/list', async () => ({ resources: await up.resources() }) as never);
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);

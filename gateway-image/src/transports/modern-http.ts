@@ -10,13 +10,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Server } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
-import type { Principal } from '../core/contracts.js';
+import type { Principal, ToolResult } from '../core/contracts.js';
 import type { ModernFastPath } from '../mcp/modern-fast-path.js';
 import { authInfoFor, sendJson } from './http-io.js';
 
 /** Dependencies of the adapter. */
 export interface ModernHttpDeps {
-  readonly newServer: () => Server;
+  /** A server for one request; given `precomputed`, its tools/call answers with that result (see the fast path). */
+  readonly newServer: (precomputed?: ToolResult) => Server;
   /** Answers the plainly valid built-in `tools/call` without the SDK's per-request machinery (mcp/modern-fast-path.ts). */
   readonly fastPath?: ModernFastPath;
   readonly logger: Logger;
@@ -83,7 +84,9 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
 
 /** Creates the adapter: one SDK handler, a fresh server per request. */
 export function createModernHttpAdapter(deps: ModernHttpDeps) {
-  const handler: McpHttpHandler = createMcpHandler(() => deps.newServer(), {
+  // Results the fast path computed but leaves to the SDK to answer (input requests), by the request they answer.
+  const replays = new WeakMap<Request, ToolResult>();
+  const handler: McpHttpHandler = createMcpHandler((ctx) => deps.newServer(replays.get(ctx.requestInfo as Request)), {
     legacy: 'reject',
     keepAliveMs: deps.heartbeatMs,
     onerror: (err) => deps.logger.debug({ err: err.message }, 'MCP 2026-07-28 request refused or failed'),
@@ -98,11 +101,13 @@ export function createModernHttpAdapter(deps: ModernHttpDeps) {
       res.once('close', onClose);
       try {
         const fast = req.method === 'POST' && deps.fastPath ? await deps.fastPath(req.headers, body, principal, abort.signal) : undefined;
-        if (fast) {
+        if (fast && 'status' in fast) {
           sendJson(res, fast.status, fast.body);
           return;
         }
-        const response = await handler.fetch(webRequest(req, abort.signal), {
+        const request = webRequest(req, abort.signal);
+        if (fast) replays.set(request, fast.replay);
+        const response = await handler.fetch(request, {
           authInfo: authInfoFor(principal, res) as never,
           ...(body !== undefined ? { parsedBody: body } : {}),
         });

@@ -22,13 +22,17 @@ const MODERN = '2026-07-28';
 const identity = { name: 'gw', version: '1.2.3' };
 
 const builtin: ToolDefinition = { name: 'docker_ps', description: 'b', inputSchema: z.object({ name: z.string().optional() }).strict() as never, annotations: {}, mutating: false, run: async () => ({ content: [] }) };
-const upstream: ToolDefinition = { name: 'up__echo', description: 'u', jsonSchema: { type: 'object' }, annotations: {}, mutating: false, run: async () => ({ content: [] }) };
+const upstreamTool = (name: string): ToolDefinition => ({ name, description: 'u', jsonSchema: { type: 'object' }, annotations: {}, mutating: false, run: async () => ({ content: [] }) });
 const calls: Array<{ tool: string; input: CallInput }> = [];
 let aborted: (() => void) | undefined;
 
 const pipeline = {
   async call(t: ToolDefinition, args: unknown, input: CallInput): Promise<ToolResult> {
     calls.push({ tool: t.name, input });
+    if (t.name === 'up__confirm') {
+      return { content: [], inputRequired: { inputRequests: { ok: { method: 'elicitation/create', params: { mode: 'form', message: 'Proceed?', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, requestState: 'sealed' } };
+    }
+    if (t.name === 'up__reject') return { content: [{ type: 'text', text: 'refused' }], isError: true, rejectRequest: { code: -32602, message: 'Invalid or expired requestState' } };
     const a = (args ?? {}) as { name?: unknown; sleep?: boolean };
     if (a.sleep) {
       await new Promise<void>((resolve) => input.signal.addEventListener('abort', () => { aborted?.(); resolve(); }, { once: true }));
@@ -39,7 +43,7 @@ const pipeline = {
     return { content: [{ type: 'text', text: '{"count":1}' }], structuredContent: { count: 1, name: a.name ?? null } };
   },
 };
-const tools: ToolSource = { list: async () => [], get: async (name) => ({ docker_ps: builtin, up__echo: upstream } as Record<string, ToolDefinition>)[name] };
+const tools: ToolSource = { list: async () => [], get: async (name) => ({ docker_ps: builtin, up__echo: upstreamTool('up__echo'), up__confirm: upstreamTool('up__confirm'), up__reject: upstreamTool('up__reject') } as Record<string, ToolDefinition>)[name] };
 
 let built = 0;
 let fastAnswers = 0;
@@ -58,7 +62,7 @@ function countAnswers(fast: ModernFastPath): ModernFastPath {
 async function serve(withFastPath: boolean): Promise<string> {
   const factory = createModernServerFactory({ identity, tools, pipeline, schemaValidator: new SharedSchemaValidator() as never });
   const adapter = createModernHttpAdapter({
-    newServer: () => { built += 1; return factory(); },
+    newServer: (precomputed) => { built += 1; return factory(precomputed); },
     fastPath: withFastPath ? countAnswers(createModernFastPath({ identity, tools, pipeline })) : undefined,
     logger: pino({ level: 'silent' }), heartbeatMs: 15_000,
   });
@@ -108,13 +112,32 @@ async function both(params: Record<string, unknown>, headers: Record<string, str
 }
 
 describe('the 2026-07-28 fast path', () => {
-  it('answers a built-in call exactly as the SDK does, without building an SDK server', async () => {
-    for (const args of [{}, { name: 'web' }, { name: 'fail' }]) {
-      const r = await both({ name: 'docker_ps', arguments: args, _meta: envelope() });
+  it('answers a built-in or upstream call exactly as the SDK does, without building an SDK server', async () => {
+    for (const [name, args] of [['docker_ps', {}], ['docker_ps', { name: 'web' }], ['docker_ps', { name: 'fail' }], ['up__echo', { name: 'x' }]] as const) {
+      const r = await both({ name, arguments: args, _meta: envelope() });
       expect(r.usedSdk).toBe(false);
       expect(r.builtSdkServer).toBe(false);
       expect(r.fast).toEqual(r.sdk);
     }
+  });
+
+  it('leaves a result needing input, or refused, to the SDK to answer (same answers, the pipeline runs once)', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['up__confirm', { elicitation: { form: {} } }],
+      ['up__confirm', {}],
+      ['up__reject', {}],
+    ];
+    for (const [name, capabilities] of cases) {
+      calls.length = 0;
+      const r = await both({ name, arguments: {}, _meta: envelope({ 'io.modelcontextprotocol/clientCapabilities': capabilities }) });
+      expect(r.builtSdkServer, name).toBe(true);
+      expect(r.fast, `${name} ${JSON.stringify(capabilities)}`).toEqual(r.sdk);
+      expect(calls.map((c) => c.tool), `${name} ${JSON.stringify(capabilities)} ${JSON.stringify(calls.map((c) => c.input.inputResponses ?? null))}`).toEqual([name, name]); // once per server
+    }
+    const asked = await call(fastUrl, { name: 'up__confirm', arguments: {}, _meta: envelope({ 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } }) });
+    expect((await asked.json()).result).toMatchObject({ resultType: 'input_required', requestState: 'sealed' });
+    const missing = await call(fastUrl, { name: 'up__confirm', arguments: {}, _meta: envelope() });
+    expect((await missing.json()).error.code).toBe(-32021);
   });
 
   it('answers invalid arguments with the same -32602 as the SDK', async () => {
@@ -130,7 +153,7 @@ describe('the 2026-07-28 fast path', () => {
     expect(calls[0].input).toMatchObject({ principal, acceptsInputRequired: true, clientCapabilities: { elicitation: {} } });
   });
 
-  it('leaves everything else to the SDK (same answers): mismatched or missing headers, progress, upstream tools, extra params', async () => {
+  it('leaves everything else to the SDK (same answers): mismatched or missing headers, progress, retries, unknown tools', async () => {
     const cases: Array<[Record<string, unknown>, Record<string, string>]> = [
       [{ name: 'docker_ps', arguments: {}, _meta: envelope() }, { 'mcp-name': 'docker_inspect' }],
       [{ name: 'docker_ps', arguments: {}, _meta: envelope() }, { 'mcp-protocol-version': '2025-11-25' }],
@@ -138,7 +161,6 @@ describe('the 2026-07-28 fast path', () => {
       [{ name: 'docker_ps', arguments: {}, _meta: envelope({ progressToken: 1 }) }, {}],
       [{ name: 'docker_ps', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN } }, {}],
       [{ name: 'docker_ps', arguments: {}, _meta: envelope(), inputResponses: {} }, {}],
-      [{ name: 'up__echo', arguments: {}, _meta: envelope() }, {}],
       [{ name: 'nope', arguments: {}, _meta: envelope() }, {}],
     ];
     for (const [params, headers] of cases) {
