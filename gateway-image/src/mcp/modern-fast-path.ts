@@ -76,7 +76,8 @@ export function createModernFastPath(deps: ModernFastPathDeps): ModernFastPath {
     if (!plainEnvelope(params._meta)) return undefined;
     if (headers['mcp-protocol-version'] !== VERSION || headers['mcp-method'] !== 'tools/call' || headers['mcp-name'] !== params.name) return undefined;
     const accept = headers.accept;
-    if (typeof accept !== 'string' || !accept.includes('application/json')) return undefined;
+    // What the revision asks clients to send; any other Accept is the SDK's to judge.
+    if (typeof accept !== 'string' || !accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
     const tool = await deps.tools.get(params.name);
     if (!tool) return undefined;
 

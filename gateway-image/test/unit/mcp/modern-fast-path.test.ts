@@ -162,6 +162,8 @@ describe('the 2026-07-28 fast path', () => {
       [{ name: 'docker_ps', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN } }, {}],
       [{ name: 'docker_ps', arguments: {}, _meta: envelope(), inputResponses: {} }, {}],
       [{ name: 'nope', arguments: {}, _meta: envelope() }, {}],
+      [{ name: 'docker_ps', arguments: {}, _meta: envelope() }, { accept: 'application/json' }],
+      [{ name: 'docker_ps', arguments: {}, _meta: envelope() }, { accept: 'text/html' }],
     ];
     for (const [params, headers] of cases) {
       const r = await both(params, headers);
