@@ -105,3 +105,69 @@ export async function readDurationMeans(baseUrl: string, token: string): Promise
   }
   return Object.fromEntries([...acc].map(([k, v]) => [k, { meanMs: (1000 * v.sum) / (v.count || 1), count: v.count }]));
 }
+
+/** The same keep-alive client for both MCP eras on /mcp, so a comparison of the eras measures the server, not two SDK clients. */
+export interface RawMcpClient {
+  /** Calls a tool; throws on a JSON-RPC error or an isError result. */
+  call(name: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/**
+ * Opens a raw MCP client on `${baseUrl}${path}`: `modern` sends every request as MCP 2026-07-28 (headers and `_meta`
+ * envelope, no session); `legacy` opens a 2025-11-25 session with initialize and sends its id on every request.
+ * Answers may be JSON or SSE (the response's `data:` line with the request's id is taken).
+ */
+export async function openRawMcpClient(baseUrl: string, era: 'modern' | 'legacy', opts: { token?: string; path?: string; maxSockets?: number } = {}): Promise<RawMcpClient> {
+  const url = new URL(`${baseUrl}${opts.path ?? '/mcp'}`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'bench-raw', version: '1.0.0' } };
+  let sessionId: string | undefined;
+  let nextId = 1;
+  const post = (method: string, params: Record<string, unknown> | undefined, notification = false) => new Promise<{ result?: Record<string, unknown>; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+    const id = nextId++;
+    const body = JSON.stringify({ jsonrpc: '2.0', ...(notification ? {} : { id }), method, ...(params ? { params } : {}) });
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body),
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(era === 'modern' ? { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...(typeof params?.name === 'string' ? { 'mcp-name': params.name } : {}) } : {}),
+      ...(era === 'legacy' && sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' } : {}),
+    };
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (notification) return resolve({ headers: res.headers });
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          const json = String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
+            ? text.split('\n').filter((l) => l.startsWith('data:')).map((l) => JSON.parse(l.slice(5)) as { id?: number }).find((m) => m.id === id)
+            : JSON.parse(text);
+          const msg = json as { result?: Record<string, unknown>; error?: { message: string } } | undefined;
+          if (!msg) return reject(new Error(`${method}: HTTP ${res.statusCode}, no answer in the stream`));
+          if (msg.error) return reject(new Error(`${method}: ${msg.error.message}`));
+          if (msg.result?.isError) return reject(new Error(`${method}: ${JSON.stringify(msg.result.content).slice(0, 300)}`));
+          resolve({ result: msg.result ?? {}, headers: res.headers });
+        } catch (err) {
+          reject(new Error(`${method}: HTTP ${res.statusCode}, unparsable body (${(err as Error).message})`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(CALL_TIMEOUT_MS, () => req.destroy(new Error(`${method}: no answer within ${CALL_TIMEOUT_MS} ms`)));
+    req.end(body);
+  });
+  if (era === 'legacy') {
+    const init = await post('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-raw', version: '1.0.0' } });
+    sessionId = String(init.headers['mcp-session-id'] ?? '');
+    if (!sessionId) throw new Error('initialize answered without an Mcp-Session-Id');
+    await post('notifications/initialized', undefined, true);
+  }
+  return {
+    async call(name, args = {}) {
+      return (await post('tools/call', { name, arguments: args, ...(era === 'modern' ? { _meta: envelope } : {}) })).result ?? {};
+    },
+    close: () => agent.destroy(),
+  };
+}

@@ -6,6 +6,7 @@
 import type { Issue5Results, StreamVolume } from './scenarios.js';
 import type { StreamLatencyResults } from './stream-latency.js';
 import type { UpstreamResult } from './upstream-scenarios.js';
+import { issue14Markdown, type EraResults } from './era-scenarios.js';
 
 /** Everything one run produced, as saved to bench/results/<label>.json. */
 export interface RunRecord {
@@ -16,6 +17,7 @@ export interface RunRecord {
   readonly gitCommit: string;
   readonly issue5?: Issue5Results;
   readonly issue4?: UpstreamResult[];
+  readonly issue14?: EraResults;
   readonly issue12?: Issue12Results;
 }
 
@@ -254,5 +256,6 @@ export function runMarkdown(run: RunRecord, baseline?: RunRecord): string {
     ...(run.issue5 ? ['## Issue 5: Docker tools vs raw Engine API', '', issue5Markdown(run.issue5, baseline?.issue5), ''] : []),
     ...(run.issue4 ? ['## Issue 4: upstream bridging vs supergateway and mcp-proxy', '', issue4Markdown(run.issue4), ''] : []),
     ...(run.issue12 ? ['## Issue 12: streaming latency', '', issue12Markdown(run.issue12, run.issue5), ''] : []),
+    ...(run.issue14 ? ['## Issue 14: MCP 2026-07-28 (stateless) vs 2025 sessions, and vs mcp-proxy', '', issue14Markdown(run.issue14), ''] : []),
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  *   --label NAME        name of this run (results saved to bench/results/NAME.json)     default: latest
  *   --baseline FILE     a saved run to show as "before" columns
  *   --image TAG         use this gateway image instead of building mcp-gateway:bench from gateway-image/
- *   --only issue5|issue4|issue12   issue12: the streaming latency run and the 100 MB streaming run alone
+ *   --only issue5|issue4|issue12|issue14   issue12: the streaming latency run and the 100 MB streaming run alone
  *   --quick             small bounds (smoke run), RESULTS.md is not rewritten
  *   --keep-results-md   full bounds, but RESULTS.md is not rewritten (figures only in bench/results/NAME.json)
  *   --network host|published   how issue 5 reaches the gateway container: sharing the host network and listening on
@@ -32,6 +32,7 @@ import { checkIssue12, checkIssue4, checkIssue5, runMarkdown, type RunRecord } f
 import { DEFAULT_BOUNDS, runIssue5, streamVolume, type Issue5Bounds } from './scenarios.js';
 import { DEFAULT_STREAM_LATENCY, runStreamLatency, type StreamLatencyBounds } from './stream-latency.js';
 import { DEFAULT_UPSTREAM_BOUNDS, runIssue4, type UpstreamBounds } from './upstream-scenarios.js';
+import { DEFAULT_ERA_BOUNDS, QUICK_ERA_BOUNDS, runIssue14 } from './era-scenarios.js';
 
 const here = __dirname;
 const root = resolve(here, '..');
@@ -91,8 +92,8 @@ async function main(): Promise<number> {
 
   try {
     const only = values.only;
-    if (only !== undefined && !['issue5', 'issue4', 'issue12'].includes(only)) throw new Error(`--only ${only}: use issue5, issue4 or issue12`);
-    if (only !== 'issue4') {
+    if (only !== undefined && !['issue5', 'issue4', 'issue12', 'issue14'].includes(only)) throw new Error(`--only ${only}: use issue5, issue4, issue12 or issue14`);
+    if (only === undefined || only === 'issue5' || only === 'issue12') {
       let image = values.image;
       if (!image) {
         image = 'mcp-gateway:bench';
@@ -146,6 +147,10 @@ async function main(): Promise<number> {
       log('issue 4: upstream echo through the gateway, supergateway and mcp-proxy ...');
       record.machine['issue 4 contenders'] = `each its own process under ${process.execPath} (${process.version})`;
       record.issue4 = await runIssue4(log, values.quick ? QUICK_UPSTREAM : DEFAULT_UPSTREAM_BOUNDS);
+    }
+    if (only === undefined || only === 'issue14') {
+      log('issue 14: MCP 2026-07-28 vs 2025 sessions, and vs mcp-proxy\'s 2026 leg ...');
+      record.issue14 = await runIssue14(log, values.quick ? QUICK_ERA_BOUNDS : DEFAULT_ERA_BOUNDS);
     }
   } finally {
     await cleanup();

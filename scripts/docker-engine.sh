@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on the default socket, or stops the one we started.
-#   scripts/docker-engine.sh start   installs Debian's docker.io if dockerd is missing, starts dockerd
+#   scripts/docker-engine.sh start   installs Debian's docker.io if dockerd is missing (and haproxy), starts dockerd
 #                                    unless an engine already answers, and records that we started it
 #   scripts/docker-engine.sh stop    stops dockerd only if `start` started it
 # Why a script and not the tests: the tests need an engine and must fail loudly without one, but
@@ -12,7 +12,22 @@ mkdir -p "$state_dir"
 
 engine_answers() { docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1; }
 
+# haproxy: the replica test runs two gateways behind a real load balancer (Debian's package, run as a plain process).
+install_tools() {
+  command -v haproxy >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "docker-engine: haproxy is not installed and we are not root; install Debian's haproxy and retry" >&2
+    exit 1
+  fi
+  echo "docker-engine: installing Debian's haproxy"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # The package's own service is not wanted (the test runs its own haproxy per run); without an init it never starts.
+  RUNLEVEL=1 apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+}
+
 start() {
+  install_tools
   if engine_answers; then
     echo "docker-engine: an engine already answers ($(docker version --format '{{.Server.Version}}'))"
     return 0

@@ -17,6 +17,17 @@ export const RPC = {
   INTERNAL_ERROR: -32603,
   /** Server-defined: the request was refused by authentication, policy or limits. */
   REFUSED: -32001,
+  /**
+   * MCP 2026-07-28's own codes. The 2026 side (transports/modern-http.ts) answers them through the official SDK's
+   * handler, which builds those answers itself (HTTP status, `data`); they are listed here so that every code the
+   * gateway can answer with is in one place (test/unit/mcp/modern-server.test.ts checks them against the SDK and the wire).
+   * HTTP 400: the MCP-Protocol-Version, Mcp-Method or Mcp-Name header disagrees with the body (or is missing).
+   */
+  HEADER_MISMATCH: -32020,
+  /** The request (or a tool's input request) needs a client capability the request did not declare. */
+  MISSING_CLIENT_CAPABILITY: -32021,
+  /** HTTP 400: a protocol version this gateway does not serve; `data.supported` lists the ones it does. */
+  UNSUPPORTED_PROTOCOL_VERSION: -32022,
 } as const;
 
 /** Every coded error the HTTP edge can answer with. */

@@ -3,6 +3,7 @@
  * transports. It returns an object with start() and close(); nothing runs at import time and nothing is
  * global, so tests can run several gateways in one process.
  */
+import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
+import type { SharedSchemaValidator } from './core/shared-schema-validator.js';
 import { createEngineClient } from './core/docker/engine-client.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
 import { EngineUnreachableError, type DockerClient } from './core/docker/docker-client.js';
@@ -34,6 +36,8 @@ import { createRpcAdapter } from './transports/rpc.js';
 import { createSessionRegistry } from './transports/session-registry.js';
 import type { createSseAdapter } from './transports/sse.js';
 import type { createStreamableHttpAdapter } from './transports/streamable-http.js';
+import type { createModernHttpAdapter } from './transports/modern-http.js';
+import { createMcpEndpoint } from './transports/mcp-endpoint.js';
 
 /**
  * Edge refusals (bad Host/Origin, failed authentication, malformed/oversize/batched bodies, bad headers) audited per
@@ -146,6 +150,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     docker: loadDockerode(config.docker),
     logger: logger.child({ component: 'upstreams' }),
     instanceId,
+    // Replicas of one deployment share ownerId; the hostname (container id, pod name) tells their containers apart.
+    replicaId: hostname(),
     reservedToolNames: tools.map((t) => t.name),
     extraContainerLabels: deps.upstreamContainerLabels,
     commandEnv: deps.commandEnv,
@@ -154,6 +160,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     checkVolume: (_server, volume) => checkBindVolume(volume, config.security),
     // Defence in depth: the launcher's spec is fixed and hardened, but every create body still passes the policy.
     checkContainerSpec: (spec) => checkContainerSpec(spec, config.security),
+    stateKey: config.stateKey,
+    onRequestStateRefused: (e) => {
+      // Nothing reached the upstream; the record says who tried what and why it was refused.
+      void security.audit.append({
+        time: new Date().toISOString(), traceId: e.traceId, principal: e.principal, authMethod: e.authMethod, sessionId: e.sessionId,
+        tool: `${e.server}/${e.tool}`, phase: 'decision', decision: 'deny', ruleId: `request-state.${e.reason}`,
+        reason: 'a 2026-07-28 retry carried a requestState that failed verification; the upstream was not called',
+      }, { durable: false }).catch(() => metrics.auditFailures.inc());
+    },
     onSecretsRedacted: (e) => {
       void security.audit.append({
         time: new Date().toISOString(), traceId: e.traceId, principal: 'gateway', authMethod: 'none', sessionId: e.sessionId,
@@ -185,10 +200,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const limits = { maxBodyBytes: config.server.maxBodyBytes, maxJsonDepth: config.server.maxJsonDepth };
 
   let sessionSide: Promise<SessionSide> | undefined;
+  let sharedValidator: Promise<SharedSchemaValidator> | undefined;
+  const schemaValidator = () => (sharedValidator ??= import('./core/shared-schema-validator.js').then((m) => new m.SharedSchemaValidator()));
   function loadSessionSide(): Promise<SessionSide> {
-    sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js')])
-      .then(([server, streamableHttp, sseHttp]): SessionSide => {
-        const newServer: SessionSide['newServer'] = server.createSessionServerFactory({ identity, tools: toolSource, pipeline, upstreams });
+    sessionSide ??= Promise.all([import('./mcp/session-server.js'), import('./transports/streamable-http.js'), import('./transports/sse.js'), schemaValidator()])
+      .then(([server, streamableHttp, sseHttp, validator]): SessionSide => {
+        const newServer: SessionSide['newServer'] = server.createSessionServerFactory({ identity, tools: toolSource, pipeline, upstreams }, validator);
         return {
           newServer,
           streamable: streamableHttp.createStreamableHttpAdapter({ newServer: () => newServer(), sessions, limits, logger, heartbeatMs: config.server.sseHeartbeatMs }),
@@ -200,6 +217,27 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       });
     return sessionSide;
   }
+  // The MCP 2026-07-28 side (SDK v2), loaded on the first modern request: a gateway only 2025 clients use never loads it.
+  let modernSide: Promise<ReturnType<typeof createModernHttpAdapter>> | undefined;
+  function loadModernSide(): Promise<ReturnType<typeof createModernHttpAdapter>> {
+    modernSide ??= Promise.all([import('./mcp/modern-server.js'), import('./mcp/modern-fast-path.js'), import('./transports/modern-http.js'), schemaValidator()])
+      .then(([server, fast, modernHttp, validator]) => {
+        const newServer = server.createModernServerFactory({ identity, tools: toolSource, pipeline, upstreams, schemaValidator: validator as never });
+        const fastPath = fast.createModernFastPath({ identity, tools: toolSource, pipeline });
+        const adapter = modernHttp.createModernHttpAdapter({ newServer, fastPath, logger, heartbeatMs: config.server.sseHeartbeatMs });
+        upstreams?.onToolsChanged(() => adapter.toolsChanged());
+        return adapter;
+      }, (err: unknown) => {
+        modernSide = undefined;
+        throw err;
+      });
+    return modernSide;
+  }
+  const mcpEndpoint = createMcpEndpoint({
+    limits,
+    legacy: async () => { const side = await loadSessionSide(); return (req, res, p, body) => side.streamable.handle(req, res, p, body); },
+    modern: async () => { const side = await loadModernSide(); return (req, res, p, body) => side.handle(req, res, p, body); },
+  });
   const rpc = createRpcAdapter({ tools: toolSource, pipeline, limits: { ...limits, requireJsonType: false }, identity });
 
   let lastEngineCheck: { at: number; result: { ok: boolean; detail?: string } } | undefined;
@@ -255,7 +293,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const http = createHttpServer({
     security: { checkOriginHost: (h) => security.checkOriginHost(h), corsHeaders: (h) => security.corsHeaders(h), authenticate: (h) => security.authenticate(h) },
     routes: {
-      mcp: async (req, res, p) => (await loadSessionSide()).streamable.handle(req, res, p),
+      mcp: mcpEndpoint,
       sseOpen: async (req, res, p) => (await loadSessionSide()).sse.open(req, res, p),
       ssePost: async (req, res, p, url) => (await loadSessionSide()).sse.post(req, res, p, url),
       rpc,
@@ -342,7 +380,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       // The answers of the calls that just ended are sent by promise continuations (the SDK's, /rpc's): let them run.
       await new Promise<void>((resolve) => setImmediate(resolve));
       const side = await sessionSide?.catch(() => undefined);
-      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), sessions.closeAll()]);
+      const modern = await modernSide?.catch(() => undefined);
+      await Promise.allSettled([side?.streamable.close(), side?.sse.close(), modern?.close(), sessions.closeAll()]);
       await responsesWritten(openResponses, CLOSE_FLUSH_MS);
       http.closeAllConnections();
       await closed;

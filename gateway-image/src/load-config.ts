@@ -2,6 +2,7 @@
  * Loads the whole gateway configuration once: config file + environment, each section parsed by the
  * schema that lives next to the code using it, every problem from every section reported together.
  */
+import { readFileSync } from 'node:fs';
 import { applyEnv, baseConfigSchema, deepFreeze, formatZodIssues, readConfigFile, type BaseConfig, type ConfigSources } from './config.js';
 import { dockerOptionsFor } from './core/docker/docker-host.js';
 import { checkPolicyReferences, type PolicyReferenceReport } from './core/security/policy-references.js';
@@ -10,14 +11,16 @@ import { formatProblem, parseUpstreamsConfig, type UpstreamsConfig } from './cor
 import { BUILTIN_TOOL_NAMES, LIFECYCLE_TOOL_NAMES } from './core/tools/tool-names.js';
 import { secretReferenceProblems } from './core/upstreams/resolve-server-secrets.js';
 import { secretSourceFrom } from './core/upstreams/secret-refs.js';
+import { readStateKey, type SecretValue } from './core/upstreams/request-state.js';
 import { ConfigError } from './errors.js';
-import { readFileSync } from 'node:fs';
 
 /** The complete, frozen configuration handed to createGateway. */
 export interface GatewayConfig extends BaseConfig {
   readonly security: SecurityConfig;
   /** Upstream MCP servers (`mcpServers`) and their gateway-wide settings (`upstreams`), parsed by the upstreams module. */
   readonly upstreams: UpstreamsConfig;
+  /** Seals 2026-07-28 request states of upstreams; shared by every replica (MCP_GATEWAY_STATE_KEY[_FILE]). Prints as `<redacted>`. */
+  readonly stateKey?: SecretValue;
 }
 
 const OTHER_KEYS = ['mcpServers', 'upstreams'];
@@ -106,9 +109,10 @@ export function loadGatewayConfig(sources: ConfigSources): GatewayConfig {
     const servers = upstreams.config ?? { mcpServers: isObject(file.mcpServers) ? file.mcpServers : {}, upstreams: { separator: isObject(file.upstreams) && typeof file.upstreams.separator === 'string' ? file.upstreams.separator : '__' } };
     issues.push(...policyReferences(base.data, security.data, servers as UpstreamsConfig).errors);
   }
+  const stateKey = readStateKey(sources.env, sources.readFile ?? ((p) => readFileSync(p, 'utf8')), issues);
 
   if (issues.length > 0 || !base.success || !security.success || !upstreams.config) throw new ConfigError(issues);
-  return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config });
+  return deepFreeze({ ...base.data, security: security.data, upstreams: upstreams.config, ...(stateKey ? { stateKey } : {}) });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

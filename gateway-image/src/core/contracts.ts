@@ -96,6 +96,13 @@ export interface ToolResult {
    * The transport answers `resultType: "input_required"`.
    */
   inputRequired?: InputRequired;
+  /**
+   * Set when the call is refused as a protocol error rather than answered with a tool result: a 2026-07-28 retry
+   * whose `requestState` fails verification (tampered, expired, another principal's). The transport answers with a
+   * JSON-RPC error of this code (-32602 invalid params), or an upstream's -32021 (a client capability the client did
+   * not declare) passed on with its data; content still says why, for transports without one.
+   */
+  rejectRequest?: { readonly code: number; readonly message: string; readonly data?: unknown };
 }
 
 /** MCP tool annotations (hints to clients). */

@@ -62,6 +62,11 @@ export interface CallInput {
   readonly signal: AbortSignal;
   readonly progress?: ToolContext['progress'];
   readonly askClient?: ToolContext['askClient'];
+  /** MCP 2026-07-28 input requests: what the transport can hand back and what the client answered (see ToolContext). */
+  readonly acceptsInputRequired?: boolean;
+  readonly inputResponses?: ToolContext['inputResponses'];
+  readonly requestState?: string;
+  readonly clientCapabilities?: ToolContext['clientCapabilities'];
 }
 
 /** Runs tool calls through the chain. */
@@ -129,7 +134,8 @@ export function createPipeline(deps: PipelineDeps): ToolPipeline {
     } else {
       args = (rawArgs ?? {}) as Record<string, unknown>;
     }
-    const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, askClient: input.askClient, dryRun: deps.dryRun };
+    const ctx: ToolContext = { principal: input.principal, sessionId: input.sessionId, traceId, signal: input.signal, progress: input.progress, askClient: input.askClient, dryRun: deps.dryRun,
+      acceptsInputRequired: input.acceptsInputRequired, inputResponses: input.inputResponses, requestState: input.requestState, clientCapabilities: input.clientCapabilities };
     const target = tool.target?.(args);
     const auditArgs = deps.redactor.redactArgs(tool.name, args);
     const deny = async (d: Pick<Decision, 'ruleId' | 'reason'>, hint = ''): Promise<ToolResult> => {

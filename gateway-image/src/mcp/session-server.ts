@@ -47,9 +47,12 @@ export interface SessionServerDeps {
   readonly schemaValidator?: jsonSchemaValidator;
 }
 
-/** Creates session servers that share what can be shared across sessions: one JSON Schema validator. */
-export function createSessionServerFactory(deps: Omit<SessionServerDeps, 'fallbackPrincipal' | 'schemaValidator'>): (fallbackPrincipal?: Principal) => Server {
-  const schemaValidator = new SharedSchemaValidator();
+/**
+ * Creates session servers that share what can be shared across sessions: one JSON Schema validator (also shared with
+ * the 2026-07-28 side when the caller passes the same one).
+ */
+export function createSessionServerFactory(deps: Omit<SessionServerDeps, 'fallbackPrincipal' | 'schemaValidator'>,
+  schemaValidator: jsonSchemaValidator = new SharedSchemaValidator()): (fallbackPrincipal?: Principal) => Server {
   return (fallbackPrincipal) => createSessionServer({ ...deps, fallbackPrincipal, schemaValidator });
 }
 

@@ -44,9 +44,9 @@ export function createStreamableHttpAdapter(deps: StreamableHttpDeps) {
     return s;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, principal: Principal, parsed?: unknown): Promise<void> {
     if (req.method === 'POST') {
-      const body = await readJsonBody(req, deps.limits);
+      const body = parsed ?? await readJsonBody(req, deps.limits);
       // The POST's own response carries this request's progress notifications: its fullness is the backpressure signal.
       const extra = { authInfo: authInfoFor(principal, res), requestInfo: { headers: req.headers } };
       if (req.headers['mcp-session-id'] !== undefined) {
@@ -75,10 +75,13 @@ export function createStreamableHttpAdapter(deps: StreamableHttpDeps) {
   }
 
   return {
-    /** Handles one /mcp request; edge errors are answered here so the SDK never sees bad input. */
-    async handle(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    /**
+     * Handles one 2025-era /mcp request (`body`: a POST's body when the caller has read it already); edge errors are
+     * answered here so the SDK never sees bad input.
+     */
+    async handle(req: IncomingMessage, res: ServerResponse, principal: Principal, body?: unknown): Promise<void> {
       try {
-        await handle(req, res, principal);
+        await handle(req, res, principal, body);
       } catch (err) {
         if (err instanceof GatewayError) return sendError(res, err, null);
         throw err;

@@ -139,6 +139,8 @@ export function createRedactor(config: SecurityConfig, deps: RedactorDeps = {}):
       const out: ToolResult = {
         ...result,
         content: result.content.map((c) => {
+          // Images, audio and embedded resources of upstream tools pass as they are: only text is scanned.
+          if (c.type !== 'text' || typeof c.text !== 'string') return c;
           if (isInspect) return { ...c, text: redactJsonText(c.text, counter) };
           const r = scanSecrets(c.text);
           counter.n += r.count;

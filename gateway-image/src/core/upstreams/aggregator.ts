@@ -4,8 +4,8 @@
  * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
  * a server that cannot start contributes nothing to a list and reports why in status().
  */
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/client';
 import type {
-  CallToolResult,
   GetPromptResult,
   Prompt,
   ReadResourceResult,
@@ -14,10 +14,12 @@ import type {
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { AskClient, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
+import type { AskClient, InputRequest, ToolContext, ToolDefinition, ToolResult } from '../contracts.js';
 import { redactDeep } from './block-secrets.js';
+import { HeldCall, HeldCalls } from './held-calls.js';
+import { REFUSAL_TEXT, type RequestStateRefusal, type RequestStateSealer } from './request-state.js';
 import type { ListKind, UpstreamInstance } from './upstream-instance.js';
-import { UpstreamCallError } from './upstream-instance.js';
+import { needsInput, UpstreamCallError } from './upstream-instance.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import { TOOL_NAME_PATTERN, type UpstreamsConfig } from './upstreams-config.js';
 
@@ -35,6 +37,26 @@ export interface SecretsRedactedEvent {
   readonly count: number;
 }
 
+/** A retry's `requestState` that the gateway refused (nothing was sent upstream), for the audit log. */
+export interface RequestStateRefusedEvent {
+  readonly server: string;
+  readonly tool: string;
+  readonly traceId: string;
+  readonly principal: string;
+  readonly authMethod: ToolContext['principal']['authMethod'];
+  readonly sessionId?: string;
+  readonly reason: RequestStateRefusal;
+}
+
+/** Rounds of input a 2025 client is asked for, on behalf of one call to a 2026 upstream, before the call fails. */
+const MAX_INPUT_ROUNDS = 8;
+/** How long a call of a 2025 upstream is held for a 2026 client's retry (the sealed state's TTL too). */
+const HELD_TTL_MS = 600_000;
+/** MCP 2026-07-28 MissingRequiredClientCapability. */
+const MISSING_CLIENT_CAPABILITY = -32021;
+/** JSON-RPC invalid params: how a refused `requestState` is answered. */
+const INVALID_PARAMS = -32602;
+
 /** Options of {@link Aggregator}. */
 export interface AggregatorOptions {
   readonly config: UpstreamsConfig;
@@ -45,6 +67,9 @@ export interface AggregatorOptions {
   readonly onSecretsRedacted?: (e: SecretsRedactedEvent) => void;
   /** A server whose last start failed came up in the background: its lists are new (sent as list_changed). */
   readonly onRecovered?: (server: string) => void;
+  /** Seals the state of a 2026 upstream's `input_required` for the client, and opens it on the retry. */
+  readonly sealer: RequestStateSealer;
+  readonly onRequestStateRefused?: (e: RequestStateRefusedEvent) => void;
 }
 
 /** Options for requests that are not tool calls. */
@@ -81,6 +106,20 @@ export class Aggregator {
   private get sep(): string {
     return this.opts.config.upstreams.separator;
   }
+
+  /** The name a server's tool or prompt is exposed under (`prefix: false` keeps the upstream's own). */
+  private exposedName(server: string, name: string): string {
+    return this.opts.config.mcpServers[server].prefix ? `${server}${this.sep}${name}` : name;
+  }
+
+  /** Exposed prompt name -> owner, rebuilt with each prompt list (un-prefixed names cannot be split). */
+  private promptOwners = new Map<string, { server: string; name: string }>();
+  /** Resource URI of an un-prefixed server -> that server, rebuilt with each resource list. */
+  private resourceOwners = new Map<string, string>();
+  /** Collisions found at the last tool list, as messages naming both sides (see start-up check in create-upstreams). */
+  collisions: string[] = [];
+  /** Calls of 2025 upstreams held open while a 2026 client answers their requests (see held-calls.ts). */
+  readonly held = new HeldCalls<CallToolResult | InputRequiredResult>(HELD_TTL_MS);
 
   /** Drops cached lists of a server (on list_changed). */
   invalidate(server: string, kind: ListKind): void {
@@ -157,13 +196,9 @@ export class Aggregator {
         const defs: ToolDefinition[] = [];
         for (const tool of tools) {
           if (enabled && !enabled.has(tool.name)) continue;
-          const exposed = `${server}${this.sep}${tool.name}`;
+          const exposed = this.exposedName(server, tool.name);
           if (!TOOL_NAME_PATTERN.test(exposed)) {
             this.warnOnce(`bad:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool name is not a valid MCP tool name once prefixed; skipped');
-            continue;
-          }
-          if (reserved.has(exposed)) {
-            this.warnOnce(`dup:${exposed}`, { upstream: server, tool: tool.name }, 'upstream tool collides with a built-in tool; skipped');
             continue;
           }
           defs.push(this.toolDefinition(server, tool, exposed));
@@ -172,18 +207,40 @@ export class Aggregator {
         return defs;
       }),
     );
-    const defs = perServer.flat();
+    // Two sources for one exposed name: the first in config order keeps it, the other is refused, both named.
+    const owner = new Map<string, string>([...reserved].map((name) => [name, 'the built-in tools']));
+    const collisions: string[] = [];
+    const defs: ToolDefinition[] = [];
+    perServer.forEach((list, k) => {
+      for (const def of list) {
+        const first = owner.get(def.name);
+        if (first !== undefined) {
+          const other = first === 'the built-in tools' ? 'a built-in tool of the gateway' : `the tool of the same name of upstream "${first}"`;
+          const msg = `tool "${def.name}" of upstream "${this.servers[k]}" collides with ${other}; it is left out (set prefix: true, or leave it out with enabled_tools)`;
+          collisions.push(msg);
+          this.warnOnce(`collide:${def.name}:${this.servers[k]}`, { upstream: this.servers[k], tool: def.name, other: first }, msg);
+          continue;
+        }
+        owner.set(def.name, this.servers[k]);
+        defs.push(def);
+      }
+    });
+    this.collisions = collisions;
     // Only a list that is still current is kept (another lookup may have replaced a source meanwhile).
     if (sources.every((src, k) => this.catalogs.get(this.servers[k])?.tools === src)) this.combined = { sources, defs };
     return defs;
   }
 
-  /** Resources of every upstream, URIs rewritten to route back. */
+  /** Resources of every upstream, URIs rewritten to route back (kept as they are for `prefix: false`). */
   async resources(sessionId?: string): Promise<Resource[]> {
     const all = await Promise.all(
-      this.servers.map(async (server) =>
-        (await this.list(server, 'resources', sessionId)).map((r) => ({ ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` })),
-      ),
+      this.servers.map(async (server) => {
+        const prefixed = this.opts.config.mcpServers[server].prefix;
+        return (await this.list(server, 'resources', sessionId)).map((r) => {
+          if (!prefixed) this.resourceOwners.set(r.uri, server);
+          return prefixed ? { ...r, uri: this.exposeUri(server, r.uri), name: `${server}${this.sep}${r.name}` } : r;
+        });
+      }),
     );
     return all.flat();
   }
@@ -192,11 +249,11 @@ export class Aggregator {
   async resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]> {
     const all = await Promise.all(
       this.servers.map(async (server) =>
-        (await this.list(server, 'resourceTemplates', sessionId)).map((t) => ({
+        (await this.list(server, 'resourceTemplates', sessionId)).map((t) => (this.opts.config.mcpServers[server].prefix ? {
           ...t,
           uriTemplate: this.exposeUri(server, t.uriTemplate),
           name: `${server}${this.sep}${t.name}`,
-        })),
+        } : t)),
       ),
     );
     return all.flat();
@@ -207,17 +264,22 @@ export class Aggregator {
     const { server, original } = this.routeUri(uri);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    const result = await pool.use(ctx.sessionId, timeoutMs, (i) =>
-      i.request(`reading ${original}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.readResource({ uri: original }, ro)),
-    );
+    const result = (await pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`reading ${original}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.readResource({ uri: original }, { ...ro, cacheMode: 'bypass' })),
+    )) as ReadResourceResult;
+    if (!this.opts.config.mcpServers[server].prefix) return result;
     return { ...result, contents: result.contents.map((c) => ({ ...c, uri: this.exposeUri(server, c.uri) })) };
   }
 
-  /** Prompts of every upstream, named `<server><sep><prompt>`. */
+  /** Prompts of every upstream, named `<server><sep><prompt>` (their own names for `prefix: false`). */
   async prompts(sessionId?: string): Promise<Prompt[]> {
     const all = await Promise.all(
       this.servers.map(async (server) =>
-        (await this.list(server, 'prompts', sessionId)).map((p) => ({ ...p, name: `${server}${this.sep}${p.name}` })),
+        (await this.list(server, 'prompts', sessionId)).map((p) => {
+          const name = this.exposedName(server, p.name);
+          if (!this.promptOwners.has(name)) this.promptOwners.set(name, { server, name: p.name });
+          return { ...p, name };
+        }),
       ),
     );
     return all.flat();
@@ -225,12 +287,14 @@ export class Aggregator {
 
   /** Gets a prompt by its exposed name. */
   async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<GetPromptResult> {
-    const { server, rest } = this.routeName(name);
+    if (!this.promptOwners.has(name) && this.servers.some((s) => !this.opts.config.mcpServers[s].prefix)) await this.prompts(ctx.sessionId);
+    const owned = this.promptOwners.get(name);
+    const { server, rest } = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    return pool.use(ctx.sessionId, timeoutMs, (i) =>
+    return (await pool.use(ctx.sessionId, timeoutMs, (i) =>
       i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.getPrompt({ name: rest, arguments: args }, ro)),
-    );
+    )) as GetPromptResult;
   }
 
   /** `mcp-upstream://<server>/<original>`. */
@@ -238,15 +302,22 @@ export class Aggregator {
     return `${RESOURCE_SCHEME}://${server}/${original}`;
   }
 
-  /** Inverse of {@link exposeUri}. */
+  /**
+   * Inverse of {@link exposeUri}. A URI of an un-prefixed server is its own: routed by the resource lists seen so
+   * far, else to the only un-prefixed server (whose templates it may match).
+   */
   routeUri(uri: string): { server: string; original: string } {
     const prefix = `${RESOURCE_SCHEME}://`;
     if (uri.startsWith(prefix)) {
       const rest = uri.slice(prefix.length);
       const slash = rest.indexOf('/');
       const server = slash > 0 ? rest.slice(0, slash) : '';
-      if (this.opts.pools.has(server)) return { server, original: rest.slice(slash + 1) };
+      if (this.opts.pools.has(server) && this.opts.config.mcpServers[server].prefix) return { server, original: rest.slice(slash + 1) };
     }
+    const owner = this.resourceOwners.get(uri);
+    if (owner !== undefined) return { server: owner, original: uri };
+    const unprefixed = this.servers.filter((s) => !this.opts.config.mcpServers[s].prefix);
+    if (unprefixed.length === 1) return { server: unprefixed[0], original: uri };
     throw new UpstreamCallError('', 'rejected', `unknown resource URI ${JSON.stringify(uri)}: upstream resources look like ${prefix}<server>/<uri>`);
   }
 
@@ -303,15 +374,8 @@ export class Aggregator {
           sendArgs = r.value;
           this.reportRedactions(server, tool.name, ctx, 'arguments', r.redactions);
         }
-        try {
-          const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
-            i.callTool(tool.name, sendArgs, {
-              signal: ctx.signal,
-              timeoutMs: settings.callTimeoutMs,
-              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
-              caller: { sessionId: ctx.sessionId, ask: this.askFor(server, tool.name, ctx, cfg.block_secrets === true) },
-            }),
-          );
+        let upstreamState: string | undefined;
+        const finish = (result: CallToolResult): ToolResult => {
           let out = toToolResult(result);
           if (cfg.block_secrets) {
             const r = redactDeep(out);
@@ -319,11 +383,129 @@ export class Aggregator {
             this.reportRedactions(server, tool.name, ctx, 'result', r.redactions);
           }
           return out;
+        };
+        if (ctx.requestState !== undefined) {
+          // A retry: the state must be one this gateway sealed, for this tool, for this principal, still valid.
+          const opened = this.opts.sealer.open(ctx.requestState, { principal: ctx.principal.id, server, tool: tool.name });
+          if (!opened.ok) return this.refuseState(server, tool.name, ctx, opened.reason);
+          upstreamState = opened.claims.upstreamState;
+          if (opened.claims.held !== undefined) {
+            const parked = this.held.take(opened.claims.held, ctx.principal.id);
+            if (!parked) {
+              return textResult(`the call this requestState continues is not held on this gateway replica (its upstream "${server}" speaks MCP 2025, so the call waits on the replica that started it, for ${HELD_TTL_MS / 60_000} minutes, once): call the tool again, with session affinity if replicas are load-balanced`, true);
+            }
+            const answer = (ctx.inputResponses?.input ?? { action: 'cancel' }) as Record<string, unknown>;
+            parked.respond(cfg.block_secrets ? this.redactCounted(server, tool.name, ctx, 'client-response', answer) : answer);
+            return this.advanceHeld(server, tool.name, ctx, parked.call, finish);
+          }
+        }
+        let inputResponses = ctx.inputResponses;
+        if (ctx.acceptsInputRequired && !ctx.askClient && upstreamState === undefined) {
+          // A 2026 client and maybe a 2025 upstream: run the call so that a server-to-client request of the upstream
+          // parks the call and reaches the client as input_required (a 2026 upstream answers input_required itself).
+          const call = new HeldCall<CallToolResult | InputRequiredResult>(new AbortController());
+          const onFirstLeg = () => call.abort.abort(ctx.signal.reason);
+          ctx.signal.addEventListener('abort', onFirstLeg, { once: true });
+          const park: AskClient = (method, params) => new Promise((resolve) => {
+            ctx.signal.removeEventListener('abort', onFirstLeg);
+            call.push({ kind: 'ask', method, params: cfg.block_secrets ? this.redactCounted(server, tool.name, ctx, 'client-request', params) : params, respond: resolve });
+          });
+          const modern = { inputResponses, clientCapabilities: ctx.clientCapabilities ?? {} };
+          void pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
+            i.callTool(tool.name, sendArgs, {
+              signal: call.abort.signal,
+              timeoutMs: settings.callTimeoutMs,
+              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+              // Each held call is its own caller: two 2026 clients on one shared instance are never mistaken for one.
+              caller: { sessionId: ctx.sessionId ?? `call:${ctx.traceId}`, ask: park },
+            }, modern),
+          ).then((value) => call.push({ kind: 'done', value }), (error: unknown) => call.push({ kind: 'done', error }))
+            .finally(() => ctx.signal.removeEventListener('abort', onFirstLeg));
+          return this.advanceHeld(server, tool.name, ctx, call, finish);
+        }
+        const ask = this.askFor(server, tool.name, ctx, cfg.block_secrets === true);
+        try {
+          for (let round = 0; ; round++) {
+            const modern = { inputResponses, requestState: upstreamState, // Never the gateway's own capabilities: an upstream must ask only for what this client can answer.
+            clientCapabilities: ctx.clientCapabilities ?? (ctx.askClient ? ASKABLE : {}) };
+            const result = await pool.use(ctx.sessionId, settings.callTimeoutMs, (i) =>
+              i.callTool(tool.name, sendArgs, {
+                signal: ctx.signal,
+                timeoutMs: settings.callTimeoutMs,
+                onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+                caller: { sessionId: ctx.sessionId, ask },
+              }, modern),
+            );
+            if (!needsInput(result)) return finish(result as CallToolResult);
+            const requests = (result.inputRequests ?? {}) as Record<string, InputRequest>;
+            if (ctx.acceptsInputRequired) return this.relayInputRequired(server, tool.name, ctx, result);
+            if (!ask) {
+              return textResult(`upstream "${server}" needs input from the client (${describeRequests(requests)}), but this call came through /rpc, which has no channel back to its client; call the tool over an MCP session (/mcp or /sse)`, true);
+            }
+            if (round >= MAX_INPUT_ROUNDS) {
+              return textResult(`upstream "${server}" still needed input after ${MAX_INPUT_ROUNDS} rounds; the call was given up`, true);
+            }
+            // A 2025 client: ask it for real over its session, then retry upstream with its answers.
+            inputResponses = await this.askAll(requests, ask, ctx.signal);
+            upstreamState = result.requestState;
+          }
         } catch (err) {
-          return textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+          return failure(server, err);
         }
       },
     };
+  }
+
+  /** A 2026 upstream's input_required for a 2026 client: everything the retry needs travels in the sealed state. */
+  private relayInputRequired(server: string, tool: string, ctx: ToolContext, result: InputRequiredResult): ToolResult {
+    const requestState = this.opts.sealer.seal({ server, tool, principal: ctx.principal.id, ...(result.requestState !== undefined ? { upstreamState: result.requestState } : {}) });
+    return { content: [], inputRequired: { inputRequests: (result.inputRequests ?? {}) as Record<string, InputRequest>, requestState } };
+  }
+
+  /** Waits for a held call's next event: its end, or a request of the upstream to park and hand to the client. */
+  private async advanceHeld(server: string, tool: string, ctx: ToolContext, call: HeldCall<CallToolResult | InputRequiredResult>, finish: (r: CallToolResult) => ToolResult): Promise<ToolResult> {
+    const step = await call.next();
+    if (step.kind === 'done') {
+      if (step.error !== undefined) return failure(server, step.error);
+      const value = step.value!;
+      return needsInput(value) ? this.relayInputRequired(server, tool, ctx, value) : finish(value as CallToolResult);
+    }
+    const id = this.held.park(call, step.respond, ctx.principal.id);
+    if (id === undefined) {
+      call.abort.abort(new Error('too many held calls'));
+      return textResult(`upstream "${server}" asked the client for input, but this gateway already holds ${this.held.size} calls waiting for answers; try again later`, true);
+    }
+    const requestState = this.opts.sealer.seal({ server, tool, principal: ctx.principal.id, held: id });
+    return { content: [], inputRequired: { inputRequests: { input: { method: step.method, params: step.params } }, requestState } };
+  }
+
+  /** Redacts secrets of a relayed request or answer (block_secrets), reporting the count. */
+  private redactCounted(server: string, tool: string, ctx: ToolContext, direction: SecretsRedactedEvent['direction'], value: Record<string, unknown>): Record<string, unknown> {
+    const r = redactDeep(value);
+    this.reportRedactions(server, tool, ctx, direction, r.redactions);
+    return r.value;
+  }
+
+  /** Asks a 2025 client each of a 2026 upstream's input requests (elicitation, sampling; roots are not relayed). */
+  private async askAll(requests: Record<string, InputRequest>, ask: AskClient, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const answers: Record<string, unknown> = {};
+    for (const [key, req] of Object.entries(requests)) {
+      if (req.method === 'roots/list') {
+        // Roots name directories on the client's machine, which mean nothing to a server next to the gateway.
+        answers[key] = { roots: [] };
+        continue;
+      }
+      answers[key] = await ask(req.method, req.params ?? {}, signal);
+    }
+    return answers;
+  }
+
+  /** Refuses a retry whose state failed verification: nothing reaches the upstream; audited through the hook. */
+  private refuseState(server: string, tool: string, ctx: ToolContext, reason: RequestStateRefusal): ToolResult {
+    const message = `requestState ${REFUSAL_TEXT[reason]}; upstream "${server}" was not called`;
+    this.opts.logger.warn({ upstream: server, tool, traceId: ctx.traceId, principal: ctx.principal.id, reason }, 'refused a requestState');
+    this.opts.onRequestStateRefused?.({ server, tool, traceId: ctx.traceId, principal: ctx.principal.id, authMethod: ctx.principal.authMethod, sessionId: ctx.sessionId, reason });
+    return { ...textResult(message, true), rejectRequest: { code: INVALID_PARAMS, message } };
   }
 
   /** The call's way to its client, redacting both ways for a block_secrets server (the request carries upstream content to the model). */
@@ -433,6 +615,22 @@ export class Aggregator {
   }
 }
 
+/** A failed upstream call as a tool result; an upstream's -32021 (a capability the client lacks) as that error. */
+function failure(server: string, err: unknown): ToolResult {
+  const out = textResult(err instanceof UpstreamCallError ? err.message : `upstream "${server}" failed: ${(err as Error).message}`, true);
+  // The gateway forwards the client's own capabilities, so the upstream's verdict is the client's to act on.
+  if (err instanceof UpstreamCallError && err.protocolError?.code === MISSING_CLIENT_CAPABILITY) return { ...out, rejectRequest: err.protocolError };
+  return out;
+}
+
+/** What a 2025 client behind askClient can answer, declared to a 2026 upstream on its behalf. */
+const ASKABLE: Readonly<Record<string, unknown>> = { elicitation: { form: {} }, sampling: {} };
+
+/** `elicitation/create, sampling/createMessage` for a message. */
+function describeRequests(requests: Record<string, InputRequest>): string {
+  return [...new Set(Object.values(requests).map((r) => r.method))].join(', ') || 'no request named';
+}
+
 /** A text tool result. */
 export function textResult(text: string, isError = false): ToolResult {
   return { content: [{ type: 'text', text }], ...(isError ? { isError: true } : {}) };
@@ -445,7 +643,7 @@ export function textResult(text: string, isError = false): ToolResult {
 export function toToolResult(result: CallToolResult): ToolResult {
   return {
     content: result.content as ToolResult['content'],
-    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent as Record<string, unknown> } : {}),
     ...(result.isError ? { isError: true } : {}),
   };
 }

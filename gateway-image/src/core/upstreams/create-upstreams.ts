@@ -6,7 +6,8 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '../contracts.js';
-import { Aggregator, type RequestContext, type SecretsRedactedEvent } from './aggregator.js';
+import { Aggregator, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
+import { RequestStateSealer, type SecretValue } from './request-state.js';
 import { launchCommand } from './command-launcher.js';
 import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
@@ -25,6 +26,11 @@ export interface UpstreamsDeps {
   readonly logger: Logger;
   /** New on every gateway start; labels every container this run starts. */
   readonly instanceId: string;
+  /**
+   * This replica of the deployment, stable across its restarts (the gateway passes its hostname); decides which
+   * leftovers start-up may reap (see reaper.ts). @default - none: every same-owner container of another run is reaped
+   */
+  readonly replicaId?: string;
   /** Built-in tool names, so upstream tools cannot shadow them. @default [] */
   readonly reservedToolNames?: readonly string[];
   /** Audit hook for block_secrets redactions. @default - logged only */
@@ -41,6 +47,13 @@ export interface UpstreamsDeps {
   readonly commandEnv?: Readonly<Record<string, string | undefined>>;
   /** Resolves `{{secret:NAME}}` in environment and headers at launch. @default - no secrets: a reference fails its launch */
   readonly secrets?: SecretSource;
+  /**
+   * The secret every replica shares for sealing 2026-07-28 `requestState` (MCP_GATEWAY_STATE_KEY).
+   * @default - a random key of this process (logged as a warning: a retry must then come back to this replica)
+   */
+  readonly stateKey?: SecretValue;
+  /** Audit hook for a refused `requestState` (tampered, expired, another principal's). @default - logged only */
+  readonly onRequestStateRefused?: (e: RequestStateRefusedEvent) => void;
 }
 
 /** The upstream servers of one gateway instance. */
@@ -77,7 +90,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
   const tracker = new ProcessTracker();
   const listeners = new Set<(kind: ListKind, server: string) => void>();
   const sessions = new Set<string>();
-  const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId };
+  const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId, ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}) };
 
   const launchAs: Launcher =
     deps.launcher ??
@@ -88,6 +101,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           logger,
           ownerId: settings.ownerId,
           instanceId: deps.instanceId,
+          ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
           checkSpec: deps.checkContainerSpec,
@@ -135,8 +149,14 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       }),
     );
   }
+  const sealer = new RequestStateSealer({ secret: deps.stateKey });
+  if (sealer.ephemeral) {
+    logger.warn('MCP_GATEWAY_STATE_KEY is not set: 2026-07-28 input requests of upstreams are sealed with a key of this process only, so their retries fail on other replicas and after a restart; give every replica the same key');
+  }
   aggregator = new Aggregator({ config, pools, logger, reservedToolNames: deps.reservedToolNames,
     onSecretsRedacted: deps.onSecretsRedacted,
+    sealer,
+    onRequestStateRefused: deps.onRequestStateRefused,
     onRecovered: (name) => {
       for (const kind of ['tools', 'resources', 'prompts'] as const) emitListChanged(kind, name);
     },
@@ -181,7 +201,12 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       }
       const eager = Object.entries(config.mcpServers).filter(([, s]) => s.eager ?? settings.eagerStart);
       // Eager servers list their tools now: a shared one stays running, others start and stop once.
-      if (eager.length > 0) await aggregator.tools();
+      if (eager.length > 0) {
+        await aggregator.tools();
+        if (aggregator.collisions.length > 0) {
+          throw new UpstreamsConfigError(aggregator.collisions.map((message) => ({ server: 'upstreams', field: 'tools', message, fix: 'set prefix: true on one side, or leave the tool out with enabled_tools' })));
+        }
+      }
       logger.info({ servers: Object.keys(config.mcpServers), eager: eager.map(([n]) => n) }, 'upstreams ready');
     },
     tools: (sessionId) => aggregator.tools(sessionId),
@@ -213,6 +238,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     close() {
       closing ??= (async () => {
         if (sweeper) clearInterval(sweeper);
+        aggregator.held.close();
         await Promise.allSettled([...pools.values()].map((p) => p.close()));
         tracker.killAllSync();
         process.off('exit', exitHook);

@@ -22,6 +22,8 @@ export interface UpstreamContainerContext {
   readonly containerName: string;
   readonly ownerId: string;
   readonly instanceId: string;
+  /** This gateway replica (see reaper.ts). @default - no replica label */
+  readonly replicaId?: string;
   /** Added to the identifying labels (tests add `mcp.gateway.test=1`). @default {} */
   readonly extraLabels?: Readonly<Record<string, string>>;
 }
@@ -44,6 +46,7 @@ export function buildUpstreamContainerSpec(server: ImageServerConfig, ctx: Upstr
       [LABELS.role]: 'upstream',
       [LABELS.owner]: ctx.ownerId,
       [LABELS.instance]: ctx.instanceId,
+      ...(ctx.replicaId !== undefined ? { [LABELS.replica]: ctx.replicaId } : {}),
       [LABELS.upstream]: ctx.server,
     },
     // -i: stdin open and attached; StdinOnce closes it (and so ends a stdio server) when we detach.
@@ -78,6 +81,8 @@ export interface ImageLauncherDeps {
   readonly logger: Logger;
   readonly ownerId: string;
   readonly instanceId: string;
+  /** See {@link UpstreamContainerContext.replicaId}. */
+  readonly replicaId?: string;
   /** Pull the image when the engine does not have it. @default false */
   readonly allowPull?: boolean;
   /** See {@link UpstreamContainerContext.extraLabels}. */
@@ -100,6 +105,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
     containerName,
     ownerId: deps.ownerId,
     instanceId: deps.instanceId,
+    ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
     extraLabels: deps.extraLabels,
   });
   if (deps.checkSpec) {

@@ -2,7 +2,7 @@
  * What every launcher (image, command, remote) hands the upstream instance: a connected-ready MCP transport
  * plus enough about the thing behind it to explain failures.
  */
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/client';
 import type { UpstreamServerConfig } from './upstreams-config.js';
 
 /** How an upstream process or container ended. */

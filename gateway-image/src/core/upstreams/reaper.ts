@@ -1,14 +1,21 @@
 /**
  * Guaranteed cleanup of what the gateway starts.
  *
- * Containers carry four labels: `mcp.gateway.role=upstream`, `mcp.gateway.owner=<ownerId>`,
- * `mcp.gateway.instance=<instanceId>` and `mcp.gateway.upstream=<server>`. The instance id is new on every
- * gateway start; the owner id is stable for one deployment (settings.ownerId). At start-up a gateway removes
- * every upstream container with ITS owner id and a DIFFERENT instance id: those can only be leftovers of an
- * earlier run of itself (crash, kill -9, OOM), because a deployment runs one gateway at a time. Sibling gateways
- * that share an engine must use distinct owner ids, and then never touch each other's containers. We chose an
- * explicit owner id over liveness guesses (heartbeat labels, PID checks) because labels cannot be updated on a
- * running container and PIDs mean nothing across container namespaces.
+ * Containers carry five labels: `mcp.gateway.role=upstream`, `mcp.gateway.owner=<ownerId>`,
+ * `mcp.gateway.instance=<instanceId>`, `mcp.gateway.replica=<replicaId>` and `mcp.gateway.upstream=<server>`. The
+ * instance id is new on every gateway start; the owner id is stable for one deployment (settings.ownerId); the
+ * replica id names one replica of it across its restarts (the gateway passes its hostname: the container id under
+ * Docker, the pod name under Kubernetes, stable across `docker restart` and pod restarts of a StatefulSet).
+ *
+ * Replicas of one deployment share the owner id and may share an engine, so at start-up a gateway removes a
+ * same-owner container of a DIFFERENT instance only when it is
+ * - of its own replica id (an earlier run of this very replica: crash, kill -9, OOM), or without one (a gateway from
+ *   before replicas), or
+ * - of another replica and no longer running (a running one may be a live sibling's, and is never touched).
+ * A dead replica's containers that still run (servers that ignore EOF on stdin) are therefore reaped when that replica
+ * id starts again, not by its siblings. Labels cannot be updated on a running container (no heartbeat) and PIDs mean
+ * nothing across container namespaces, so "still running" is the one liveness fact the engine gives for free.
+ * Separate deployments sharing an engine use distinct owner ids and never touch each other's containers.
  *
  * Child processes are in their own process groups, tracked here; they are killed on close, and synchronously
  * from the process `exit` hook. On kill -9 no hook runs: stdio servers see EOF on stdin and exit (server-everything
@@ -26,6 +33,7 @@ export const LABELS = {
   role: 'mcp.gateway.role',
   owner: 'mcp.gateway.owner',
   instance: 'mcp.gateway.instance',
+  replica: 'mcp.gateway.replica',
   upstream: 'mcp.gateway.upstream',
 } as const;
 
@@ -55,6 +63,16 @@ export class ProcessTracker {
 export interface ReapScope {
   readonly ownerId: string;
   readonly instanceId: string;
+  /** This replica's id; without one every same-owner container of another instance counts as a leftover. */
+  readonly replicaId?: string;
+}
+
+/** Whether an upstream container of this owner is a leftover this gateway may remove (see the module comment). */
+export function isLeftover(c: Pick<Dockerode.ContainerInfo, 'Labels' | 'State'>, scope: ReapScope): boolean {
+  if (c.Labels[LABELS.instance] === scope.instanceId) return false;
+  const replica = c.Labels[LABELS.replica];
+  if (scope.replicaId === undefined || replica === undefined || replica === scope.replicaId) return true;
+  return c.State !== 'running';
 }
 
 /** Lists upstream containers of this owner (any instance), running or not. */
@@ -76,11 +94,11 @@ export async function removeContainerQuietly(docker: Dockerode, id: string): Pro
 }
 
 /**
- * Removes upstream containers left behind by earlier runs of this gateway (same owner, other instance id).
- * Returns the ids removed.
+ * Removes upstream containers left behind by earlier runs of this replica, and stopped ones of other replicas
+ * ({@link isLeftover}). Returns the ids removed.
  */
 export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger: Logger): Promise<string[]> {
-  const stale = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => c.Labels[LABELS.instance] !== scope.instanceId);
+  const stale = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => isLeftover(c, scope));
   await Promise.all(stale.map((c) => removeContainerQuietly(docker, c.Id)));
   if (stale.length > 0) {
     logger.warn(

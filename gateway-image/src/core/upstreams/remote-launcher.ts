@@ -1,6 +1,5 @@
 /** Remote servers: Streamable HTTP or the older SSE transport, with configured headers on every request. */
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { LaunchContext, LaunchedUpstream, UpstreamExit } from './launcher.js';
 import type { RemoteServerConfig } from './upstreams-config.js';
 

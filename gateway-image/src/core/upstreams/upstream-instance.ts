@@ -3,21 +3,20 @@
  * Turns every way a call can fail (upstream crash, timeout, protocol error) into an {@link UpstreamCallError}
  * whose message names the server and what happened.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  CallToolResultSchema,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
-  McpError,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
+  Client,
+  isInputRequiredResult,
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
   type CallToolResult,
+  type InputRequiredResult,
+  type PriorDiscovery,
   type Progress,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+  type Transport,
+} from '@modelcontextprotocol/client';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import type { AskClient, ClientRequestMethod } from '../contracts.js';
 import type { LaunchedUpstream, Launcher } from './launcher.js';
@@ -32,6 +31,8 @@ export class UpstreamCallError extends Error {
     readonly server: string,
     readonly reason: 'crashed' | 'timeout' | 'start-failed' | 'init-timeout' | 'rejected' | 'cancelled' | 'unavailable',
     message: string,
+    /** The upstream's JSON-RPC error, when it answered with one (`rejected`). */
+    readonly protocolError?: { readonly code: number; readonly message: string; readonly data?: unknown },
   ) {
     super(message);
     this.name = 'UpstreamCallError';
@@ -51,6 +52,23 @@ export interface UpstreamInstanceOptions {
   readonly onUnexpectedExit: (instance: UpstreamInstance) => void;
   /** Validates tools' structured output; share one across instances (see SharedSchemaValidator). @default - the SDK's, one per instance */
   readonly schemaValidator?: jsonSchemaValidator;
+  /** The era verdict of an earlier start of this server (skips the probe); see {@link UpstreamInstance.verdict}. */
+  readonly prior?: PriorDiscovery;
+}
+
+/** How long the `server/discover` probe may take before a stdio upstream counts as a 2025 server. */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/** The 2026-07-28 revision, the one `protocol: modern` pins. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/** What a 2026-07-28 call carries besides name and arguments (multi-round-trip retries, the client's capabilities). */
+export interface ModernCallParams {
+  readonly inputResponses?: Readonly<Record<string, unknown>>;
+  /** The upstream's own `requestState`, already unsealed by the gateway. */
+  readonly requestState?: string;
+  /** Sent as `_meta['io.modelcontextprotocol/clientCapabilities']`: an upstream asks only for what the client can answer. */
+  readonly clientCapabilities?: Readonly<Record<string, unknown>>;
 }
 
 /** Per-request options forwarded to the upstream. */
@@ -98,21 +116,52 @@ export class UpstreamInstance {
   /** Milliseconds from launch to initialized, once ready. */
   startMs?: number;
   private launched?: LaunchedUpstream;
-  private readonly client: Client;
+  private client: Client;
   private closing = false;
   private exitNote?: string;
   /** The callers of the calls in flight, for relaying the upstream's requests (see pickCaller). */
   private readonly callers: UpstreamCaller[] = [];
 
   constructor(private readonly opts: UpstreamInstanceOptions) {
-    // Sampling and elicitation are declared so servers offer the tools that use them; each request is relayed to the
-    // client of the call that caused it, and refused with a reason when that client cannot answer.
-    this.client = new Client(CLIENT_INFO, { capabilities: { sampling: {}, elicitation: {} }, ...(opts.schemaValidator ? { jsonSchemaValidator: opts.schemaValidator } : {}) });
-    this.client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.relay('sampling/createMessage', req.params, extra.signal) as never);
-    this.client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.relay('elicitation/create', req.params, extra.signal) as never);
-    this.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => opts.onListChanged('tools', this));
-    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => opts.onListChanged('resources', this));
-    this.client.setNotificationHandler(PromptListChangedNotificationSchema, async () => opts.onListChanged('prompts', this));
+    this.client = this.newClient();
+  }
+
+  /**
+   * A client for this instance's server in its configured era. Sampling and elicitation are declared so servers offer
+   * the tools that use them; a 2025 server's request is relayed to the client of the call that caused it (refused with
+   * a reason when that client cannot answer), a 2026 server's `input_required` is handed to the caller (manual mode:
+   * the gateway relays it, it never answers on the client's behalf).
+   */
+  private newClient(): Client {
+    const { protocol } = this.opts.config;
+    const client = new Client(CLIENT_INFO, {
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
+      ...(this.opts.schemaValidator ? { jsonSchemaValidator: this.opts.schemaValidator } : {}),
+      versionNegotiation: protocol === 'legacy' ? { mode: 'legacy' } : {
+        mode: protocol === 'modern' ? { pin: MODERN_PROTOCOL_VERSION } : 'auto',
+        probe: { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.opts.initTimeoutMs) },
+      },
+      inputRequired: { autoFulfill: false },
+    });
+    client.setRequestHandler('sampling/createMessage', (req, ctx) => this.relay('sampling/createMessage', req.params, ctx.mcpReq.signal) as never);
+    client.setRequestHandler('elicitation/create', (req, ctx) => this.relay('elicitation/create', req.params, ctx.mcpReq.signal) as never);
+    client.setNotificationHandler('notifications/tools/list_changed', async () => this.opts.onListChanged('tools', this));
+    client.setNotificationHandler('notifications/resources/list_changed', async () => this.opts.onListChanged('resources', this));
+    client.setNotificationHandler('notifications/prompts/list_changed', async () => this.opts.onListChanged('prompts', this));
+    return client;
+  }
+
+  /** The era this instance negotiated (`modern`: 2026-07-28, `legacy`: 2025), once ready. */
+  get era(): 'modern' | 'legacy' | undefined {
+    return this.client.getProtocolEra();
+  }
+
+  /** The verdict to hand later starts of the same server (skips the probe), once ready. */
+  get verdict(): PriorDiscovery | undefined {
+    const era = this.client.getProtocolEra();
+    if (era === 'legacy') return { kind: 'legacy' };
+    const discover = this.client.getDiscoverResult();
+    return era === 'modern' && discover ? { kind: 'modern', discover } : undefined;
   }
 
   /** Human description of what runs, for errors and logs. */
@@ -133,11 +182,27 @@ export class UpstreamInstance {
         this.exitNote = exit.signal ? `killed by ${exit.signal}` : exit.code !== null ? `exit code ${exit.code}` : 'ended';
       });
       const remaining = Math.max(1, initTimeoutMs - (Date.now() - began));
-      await this.client.connect(launched.transport, { timeout: remaining, signal: deadline });
-      keepProgressBeforeResult(launched.transport);
+      try {
+        await this.client.connect(launched.transport, { timeout: remaining, signal: deadline, ...(this.opts.prior ? { prior: this.opts.prior } : {}) });
+      } catch (err) {
+        // A 2025 server built on an SDK that ends on any request before initialize closes the stream at the
+        // server/discover probe (`auto` probes a custom stdio transport in place): start it again without probing.
+        if (!this.legacyRetryable(err, deadline)) throw err;
+        this.opts.logger.info({ upstream: name, err: (err as Error).message }, 'upstream ended at the server/discover probe; starting it again as a 2025 server');
+        await this.stopQuietly();
+        this.client = this.newClient();
+        this.launched = await this.opts.launcher(this.opts.config, { server: name, signal: deadline });
+        this.client.onclose = () => this.handleClose();
+        const again = this.launched;
+        void again.exited.then((exit) => {
+          this.exitNote = exit.signal ? `killed by ${exit.signal}` : exit.code !== null ? `exit code ${exit.code}` : 'ended';
+        });
+        await this.client.connect(again.transport, { timeout: Math.max(1, initTimeoutMs - (Date.now() - began)), signal: deadline, prior: { kind: 'legacy' } });
+      }
+      keepProgressBeforeResult(this.launched.transport);
       this.state = 'ready';
       this.startMs = Date.now() - began;
-      this.opts.logger.info({ upstream: name, what: launched.describe, startMs: this.startMs }, 'upstream started');
+      this.opts.logger.info({ upstream: name, what: this.launched.describe, startMs: this.startMs, era: this.era }, 'upstream started');
     } catch (err) {
       this.closing = true;
       this.state = 'closed';
@@ -167,11 +232,29 @@ export class UpstreamInstance {
     return `upstream "${name}" failed to start: ${(err as Error).message}${stderr}`;
   }
 
-  /** Calls a tool upstream; rejects with an {@link UpstreamCallError} on every failure. */
-  async callTool(tool: string, args: Record<string, unknown>, opts: UpstreamRequestOptions): Promise<CallToolResult> {
-    return this.request(`calling ${tool}`, opts, (ro) =>
-      this.client.callTool({ name: tool, arguments: args }, CallToolResultSchema, ro) as Promise<CallToolResult>,
-    );
+  /**
+   * Calls a tool upstream; rejects with an {@link UpstreamCallError} on every failure. A 2026-07-28 upstream may
+   * answer `input_required` (returned as is, for the gateway to relay); `modern` carries a retry's answers and state.
+   */
+  async callTool(tool: string, args: Record<string, unknown>, opts: UpstreamRequestOptions, modern: ModernCallParams = {}): Promise<CallToolResult | InputRequiredResult> {
+    const isModern = this.era === 'modern';
+    const params = {
+      name: tool,
+      arguments: args,
+      ...(isModern && modern.inputResponses ? { inputResponses: modern.inputResponses } : {}),
+      ...(isModern && modern.requestState !== undefined ? { requestState: modern.requestState } : {}),
+      ...(isModern && modern.clientCapabilities ? { _meta: { 'io.modelcontextprotocol/clientCapabilities': modern.clientCapabilities } } : {}),
+    };
+    return this.request(`calling ${tool}`, opts, async (ro) => {
+      const r = (await this.client.callTool(params as Parameters<Client['callTool']>[0], { ...ro, allowInputRequired: true })) as CallToolResult | InputRequiredResult;
+      return r;
+    });
+  }
+
+  /** Whether a failed negotiated connect should be retried as a plain 2025 start (see start()). */
+  private legacyRetryable(err: unknown, deadline: AbortSignal): boolean {
+    if (this.opts.config.protocol !== 'auto' || this.opts.prior || deadline.aborted || this.opts.config.kind === 'remote') return false;
+    return err instanceof SdkError && (err.code === SdkErrorCode.ConnectionClosed || err.code === SdkErrorCode.SendFailed);
   }
 
   /** Runs any other client request (list, read, get) with the same error handling. */
@@ -201,7 +284,7 @@ export class UpstreamInstance {
   /** Relays an upstream's request to the client of the call in flight, or answers it with an error saying why not. */
   private async relay(method: ClientRequestMethod, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
     const ask = pickCaller(this.callers, method, this.opts.name);
-    if (typeof ask === 'string') throw new McpError(ErrorCode.InvalidRequest, ask);
+    if (typeof ask === 'string') throw new ProtocolError(ProtocolErrorCode.InvalidRequest, ask);
     this.opts.logger.debug({ upstream: this.opts.name, method }, 'relaying an upstream request to the client');
     return ask(method, params, signal);
   }
@@ -255,7 +338,7 @@ export class UpstreamInstance {
     if (isTimeout(err)) {
       return new UpstreamCallError(name, 'timeout', `${what} on upstream "${name}" timed out after ${opts.timeoutMs} ms without a result or progress; the call was cancelled upstream`);
     }
-    if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed || this.state === 'closed') {
+    if ((err instanceof SdkError && (err.code === SdkErrorCode.ConnectionClosed || err.code === SdkErrorCode.NotConnected)) || this.state === 'closed') {
       // Let the exit status arrive so the message can say how the upstream ended.
       await Promise.race([this.launched?.exited, new Promise((r) => setTimeout(r, 500))]);
       const tail = this.launched?.stderrTail();
@@ -267,13 +350,17 @@ export class UpstreamInstance {
       );
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (this.opts.config.kind === 'remote' && !(err instanceof McpError)) {
+    // An SdkError other than a failed send is the client's verdict on an answer (an unsupported result type, an
+    // invalid result): the connection is fine. Anything else that is not the server's own error is the transport's.
+    const answerProblem = err instanceof SdkError && err.code !== SdkErrorCode.SendFailed;
+    if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError) && !answerProblem) {
       // A transport failure (connection refused, session unknown after the remote restarted): drop this
       // connection so the next call reconnects with a new session instead of failing the same way forever.
       this.handleClose();
       return new UpstreamCallError(name, 'crashed', `connection to remote upstream "${name}" (${this.describe}) failed while ${what}: ${message}; the next call reconnects`);
     }
-    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`);
+    const rpc = err instanceof ProtocolError ? { code: err.code, message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) } : undefined;
+    return new UpstreamCallError(name, 'rejected', `upstream "${name}" returned an error while ${what}: ${message}`, rpc);
   }
 }
 
@@ -299,5 +386,10 @@ function keepProgressBeforeResult(transport: Transport): void {
 }
 
 function isTimeout(err: unknown): boolean {
-  return (err instanceof McpError && err.code === ErrorCode.RequestTimeout) || (err instanceof Error && err.name === 'TimeoutError');
+  return (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) || (err instanceof Error && err.name === 'TimeoutError');
+}
+
+/** Whether an upstream answer asks the client for input first (MCP 2026-07-28 multi-round-trip requests). */
+export function needsInput(r: CallToolResult | InputRequiredResult): r is InputRequiredResult {
+  return isInputRequiredResult(r);
 }

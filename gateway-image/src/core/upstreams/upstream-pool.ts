@@ -9,6 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import type { PriorDiscovery } from '@modelcontextprotocol/client';
 import type { Launcher } from './launcher.js';
 import { type ListKind, UpstreamCallError, UpstreamInstance, type UpstreamInstanceOptions } from './upstream-instance.js';
 import type { Lifecycle, UpstreamServerConfig, UpstreamSettings } from './upstreams-config.js';
@@ -37,6 +38,8 @@ export interface UpstreamServerStatus {
   readonly lastStartFailed: boolean;
   /** Launch-to-initialized time of the last start. */
   readonly lastStartMs?: number;
+  /** The MCP era the server spoke at its last start (`modern`: 2026-07-28, `legacy`: 2025), once known. */
+  readonly era?: 'modern' | 'legacy';
 }
 
 /** Options of {@link UpstreamPool}. */
@@ -84,6 +87,11 @@ export class UpstreamPool {
   private lastFailedStart = false;
   private lastStartMs?: number;
   private closed = false;
+  /**
+   * The era verdict of the last successful start, handed to later starts so they skip the server/discover probe.
+   * Dropped when a start with it fails (a server that changed era is probed again on the next start).
+   */
+  private verdict?: PriorDiscovery;
 
   private warmTimer?: NodeJS.Timeout;
 
@@ -212,6 +220,7 @@ export class UpstreamPool {
       lastStartFailed: this.lastFailedStart,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.lastStartMs !== undefined ? { lastStartMs: this.lastStartMs } : {}),
+      ...(this.verdict ? { era: this.verdict.kind } : {}),
     };
   }
 
@@ -303,14 +312,17 @@ export class UpstreamPool {
       onListChanged: this.opts.onListChanged,
       onUnexpectedExit: (i) => this.onCrash(i),
       schemaValidator: this.opts.schemaValidator,
+      prior: this.verdict,
     });
     try {
       this.stats.starts++;
       await instance.start(this.shutdown.signal);
       this.lastFailedStart = false;
       this.lastStartMs = instance.startMs;
+      this.verdict = instance.verdict;
       return instance;
     } catch (err) {
+      this.verdict = undefined;
       this.lastFailedStart = true;
       this.lastError = (err as Error).message;
       this.bumpBackoff();

@@ -18,6 +18,11 @@ export const LIFECYCLES = ['per-session', 'shared', 'per-call'] as const;
 /** `per-session`: one instance per client session; `shared`: one for everyone; `per-call`: a fresh one per call. */
 export type Lifecycle = (typeof LIFECYCLES)[number];
 
+/** Which MCP era the gateway speaks to an upstream: probe (`auto`), 2025-11-25 only (`legacy`), 2026-07-28 only (`modern`). */
+export const PROTOCOLS = ['auto', 'legacy', 'modern'] as const;
+/** See {@link PROTOCOLS}. */
+export type UpstreamProtocol = (typeof PROTOCOLS)[number];
+
 /** Server names: start with a letter or digit, then letters, digits and `-`; they prefix tool names. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
 /** Tool names as the MCP spec allows them (SEP-986): 1-128 of letters, digits, `_`, `-`, `.`. */
@@ -41,6 +46,17 @@ const serverSchemas = once(() => {
     lifecycle: z.enum(LIFECYCLES).default('per-session'),
     /** Fetch the tool list (and keep a `shared` instance running) at gateway start. @default - settings.eagerStart */
     eager: z.boolean().optional(),
+    /**
+     * The MCP era spoken to this server. `auto` probes `server/discover` (2026-07-28) on the first start and falls
+     * back to `initialize` (2025-11-25); the verdict is kept for the server's later starts. `legacy` never probes;
+     * `modern` fails to start unless the server speaks 2026-07-28. @default 'auto'
+     */
+    protocol: z.enum(PROTOCOLS).default('auto'),
+    /**
+     * Expose tools and prompts as `<server><separator><name>` (true) or under the upstream's own names (false);
+     * resources keep their own URIs too when false. Collisions are refused at start and on list_changed. @default true
+     */
+    prefix: z.boolean().default(true),
   };
 
   /** A server run as a container of a local image (`docker run -i --rm --init` with hardened defaults). */
@@ -246,6 +262,8 @@ function zodProblems(server: string, error: z.ZodError): UpstreamConfigProblem[]
 function fixFor(field: string): string {
   if (field === 'lifecycle') return `use one of ${LIFECYCLES.join(', ')}`;
   if (field === 'transport') return 'use streamable-http or sse';
+  if (field === 'protocol') return `use one of ${PROTOCOLS.join(', ')}`;
+  if (field === 'prefix') return 'use true (names <server><separator><tool>) or false (the upstream\'s own names)';
   if (field === 'url') return 'give an absolute http(s) URL';
   if (field === 'separator') return 'use 1-4 of letters, digits, _ . -';
   return 'correct the value to the documented type';
@@ -320,10 +338,10 @@ export async function validateUpstreams(config: UpstreamsConfig, deps: ValidateU
         continue;
       }
       seen.add(tool);
-      const full = `${name}${sep}${tool}`;
+      const full = server.prefix ? `${name}${sep}${tool}` : tool;
       const owner = exposed.get(full);
       if (owner !== undefined) {
-        problems.push({ server: name, field: `enabled_tools[${i}]`, value: tool, message: `exposed name "${full}" collides with ${owner}`, fix: 'rename the server or change the separator' });
+        problems.push({ server: name, field: `enabled_tools[${i}]`, value: tool, message: `exposed name "${full}" collides with ${owner}`, fix: server.prefix ? 'rename the server or change the separator' : 'set prefix: true on one of them, or leave the tool out of enabled_tools' });
       } else exposed.set(full, `server "${name}"`);
     }
     if (server.kind === 'image' || server.kind === 'command') {

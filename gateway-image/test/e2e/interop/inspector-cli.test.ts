@@ -1,7 +1,8 @@
 /**
  * The MCP Inspector's CLI (`@modelcontextprotocol/inspector --cli`, run with the Node 22 it requires) against
  * the built image on the real engine: it lists the tools and calls docker_ps and docker_exec over Streamable
- * HTTP (/mcp) and over the old SSE transport (/sse), authenticating with `--header "Authorization: Bearer ..."`.
+ * HTTP (/mcp) and over the old SSE transport (/sse), authenticating with `--header "Authorization: Bearer ..."`, and in
+ * both protocol eras on /mcp (`--protocol-era modern|legacy`).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +87,21 @@ describe('MCP Inspector CLI against the gateway image', () => {
         expect(run.code, describeRun('inspector without a header', run)).not.toBe(0);
         expect(`${run.stdout}${run.stderr}`).toMatch(/auth_required|401|authentication required/);
       });
+    });
+  }
+
+  /**
+   * `--protocol-era`: `modern` speaks only MCP 2026-07-28 (it probes server/discover and does not fall back), `legacy`
+   * opens a 2025 session with initialize; both on the same /mcp URL.
+   */
+  for (const era of ['modern', 'legacy'] as const) {
+    it(`--protocol-era ${era} on /mcp lists the tools and calls docker_exec`, async () => {
+      const server = [`${gw.url}/mcp`, '--transport', 'http', '--protocol-era', era, '--header', `Authorization: Bearer ${E2E_TOKEN}`];
+      const list = await inspector([...server, '--method', 'tools/list'], `tools/list, era ${era}`);
+      expect(list.result.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['docker_ps', 'docker_exec']));
+      const out = await inspector([...server, '--method', 'tools/call', '--tool-name', 'docker_exec',
+        '--tool-args-json', JSON.stringify({ id: target.name, cmd: ['echo', `inspector-${era}`] })], `docker_exec, era ${era}`);
+      expect(out.result.structuredContent).toMatchObject({ exitCode: 0, stdout: `inspector-${era}\n` });
     });
   }
 

@@ -95,6 +95,16 @@ describe('mcp-remote (stdio bridge) against the gateway image', () => {
     });
   }
 
+  it('--protocol auto: the bridge finds MCP 2026-07-28 on /mcp, answers its client\'s initialize itself and calls statelessly', async () => {
+    const b = await bridge(`${gw.url}/mcp`, ['--protocol', 'auto', '--header', `Authorization:Bearer ${E2E_TOKEN}`]);
+    const { tools } = await b.client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['docker_ps', 'docker_exec']));
+    const exec = data(await b.client.callTool({ name: 'docker_exec', arguments: { id: target.name, cmd: ['echo', 'via-2026'] } }));
+    expect(exec).toMatchObject({ exitCode: 0, stdout: 'via-2026\n' });
+    expect(b.stderr()).toContain('Using protocol mode: auto');
+    expect(b.stderr()).toContain('Remote server speaks MCP 2026-07-28');
+  });
+
   it('the default transport strategy (http-first) and a --header-file (token kept out of argv) work on /mcp', async () => {
     const headerFile = join(home.dir, 'headers.txt');
     writeFileSync(headerFile, `# gateway credentials\nAuthorization: Bearer ${E2E_TOKEN}\n`, { mode: 0o600 });

@@ -211,6 +211,35 @@ describe('image servers', () => {
     }
   });
 
+  it('replicas sharing owner and engine: start() reaps its own replica\'s leftovers and stopped ones of others, never a running sibling replica\'s', async () => {
+    const run = (instance: string, replica: string, cmd: string[]) =>
+      docker(
+        'run', '-d', '--label', `${TEST_LABEL}=1`, '--label', `${SUITE_LABEL}=${SUITE}`,
+        '--label', `${LABELS.role}=upstream`, '--label', `${LABELS.owner}=${SUITE}`, '--label', `${LABELS.instance}=${instance}`,
+        '--label', `${LABELS.replica}=${replica}`, '--entrypoint', cmd[0], IMAGE, ...cmd.slice(1),
+      );
+    const mineEarlier = await run('replica-a-run-1', 'replica-a', ['sleep', '300']);
+    const siblingLive = await run('replica-b-run-1', 'replica-b', ['sleep', '300']);
+    const siblingStopped = await run('replica-b-run-0', 'replica-b', ['true']);
+    expect(await waitFor(async () => (await docker('inspect', '-f', '{{.State.Status}}', siblingStopped)) === 'exited', 10_000)).toBe(true);
+    const u = createUpstreams(config({ everything: { image: IMAGE } }), { docker: engine, logger: testLogger, instanceId: `replica-a-run-2-${process.pid}`, replicaId: 'replica-a', extraContainerLabels });
+    try {
+      await u.start();
+      const ids = await suiteContainers();
+      const has = (full: string) => ids.some((id) => full.startsWith(id));
+      expect(has(mineEarlier)).toBe(false);
+      expect(has(siblingStopped)).toBe(false);
+      expect(has(siblingLive)).toBe(true);
+      // The containers it starts carry its replica id, so a sibling leaves them alone the same way.
+      const r = await (await u.tools()).find((t) => t.name === 'everything__echo')!.run({ message: 'hi' }, toolContext({ sessionId: 'replica-s' }));
+      expect(firstText(r)).toContain('hi');
+      expect((await containersWithLabel(`${LABELS.replica}=replica-a`)).length).toBeGreaterThan(0);
+    } finally {
+      await u.close();
+      await docker('rm', '-f', '-v', siblingLive);
+    }
+  });
+
   it('kill -9 of the gateway: its command server ends with it, and after a restart none of its containers remain', async () => {
     const dead = `killed-${process.pid}`;
     const gw = spawn(process.execPath, ['--import', 'tsx', `${FIXTURES}/mini-gateway.ts`, IMAGE, SUITE, dead, SUITE], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });

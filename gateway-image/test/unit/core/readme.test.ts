@@ -8,6 +8,7 @@ const root = resolve(__dirname, '../../../..');
 const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
 const securityConfig = readFileSync(resolve(root, 'gateway-image/src/core/security/security-config.ts'), 'utf8');
 const loadConfig = readFileSync(resolve(root, 'gateway-image/src/config.ts'), 'utf8');
+const requestState = readFileSync(resolve(root, 'gateway-image/src/core/upstreams/request-state.ts'), 'utf8');
 
 describe('README gateway configuration', () => {
   const section = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('### Security'));
@@ -15,6 +16,7 @@ describe('README gateway configuration', () => {
     ...ENV_VARS.map(([name]) => name),
     ...[...securityConfig.matchAll(/'(MCP_[A-Z_]+)'/g)].map((m) => m[1]),
     ...[...loadConfig.matchAll(/env\.(MCP_[A-Z_]+)/g)].map((m) => m[1]),
+    ...[...requestState.matchAll(/env\.(MCP_[A-Z_]+)/g)].map((m) => m[1]),
   ]);
 
   it('documents every variable the gateway reads', () => {

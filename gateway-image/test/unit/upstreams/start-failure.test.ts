@@ -10,7 +10,7 @@ import type { CommandServerConfig } from '../../../src/core/upstreams/upstreams-
 
 const logger = pino({ level: 'silent' });
 const server = (script: string): CommandServerConfig => ({
-  kind: 'command', command: process.execPath, args: ['-e', script], environment: {}, block_secrets: false, lifecycle: 'per-session',
+  kind: 'command', command: process.execPath, args: ['-e', script], environment: {}, block_secrets: false, lifecycle: 'per-session', protocol: 'legacy', prefix: true,
 });
 
 describe('TailBuffer.summary', () => {

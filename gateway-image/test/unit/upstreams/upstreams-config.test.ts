@@ -36,9 +36,28 @@ describe('parseUpstreamsConfig', () => {
       volumes: [],
       block_secrets: false,
       lifecycle: 'per-session',
+      protocol: 'auto',
+      prefix: true,
     });
-    expect(config!.mcpServers.cmd).toEqual({ kind: 'command', command: 'npx', args: ['-y', 'x'], environment: {}, block_secrets: false, lifecycle: 'per-session' });
-    expect(config!.mcpServers.rem).toEqual({ kind: 'remote', url: 'https://example.test/mcp', headers: {}, transport: 'streamable-http', block_secrets: false, lifecycle: 'per-session' });
+    expect(config!.mcpServers.cmd).toEqual({ kind: 'command', command: 'npx', args: ['-y', 'x'], environment: {}, block_secrets: false, lifecycle: 'per-session', protocol: 'auto', prefix: true });
+    expect(config!.mcpServers.rem).toEqual({ kind: 'remote', url: 'https://example.test/mcp', headers: {}, transport: 'streamable-http', block_secrets: false, lifecycle: 'per-session', protocol: 'auto', prefix: true });
+  });
+
+  it('protocol and prefix: bad values name the field, the value and the choices', () => {
+    const { problems } = parse({ a: { command: 'npx', protocol: '2026' }, b: { command: 'npx', prefix: 'no' } });
+    const text = problems.map(formatProblem).join('\n');
+    expect(text).toContain('mcpServers.a.protocol');
+    expect(text).toContain('use one of auto, legacy, modern');
+    expect(text).toContain('mcpServers.b.prefix');
+    expect(text).toContain('use true (names <server><separator><tool>) or false');
+  });
+
+  it('prefix: false exposes enabled_tools under their own names, so a clash with a built-in or another server is refused naming both', async () => {
+    const { config } = parse({ a: { command: '/bin/sh', prefix: false, enabled_tools: ['docker_ps', 'echo'] }, b: { command: '/bin/sh', prefix: false, enabled_tools: ['echo'] } });
+    const problems = await validateUpstreams(config!, { reservedToolNames: ['docker_ps'] });
+    const text = problems.map(formatProblem).join('\n');
+    expect(text).toContain('mcpServers.a.enabled_tools[0] (got "docker_ps"): exposed name "docker_ps" collides with the built-in tools');
+    expect(text).toContain('mcpServers.b.enabled_tools[0] (got "echo"): exposed name "echo" collides with server "a"');
   });
 
   it('reports every schema problem of every server at once, with a fix', () => {
@@ -141,5 +160,20 @@ describe('parseMemoryBytes', () => {
     [0, undefined],
   ])('%s -> %s', (input, bytes) => {
     expect(parseMemoryBytes(input)).toBe(bytes);
+  });
+});
+
+describe('the README example', () => {
+  it('the mcpServers example of the README parses without a problem (protocol and prefix included)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    const readme = readFileSync(resolve(__dirname, '../../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Upstream MCP servers'), readme.indexOf('### Clients'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const { config, problems } = parseUpstreamsConfig(JSON.parse(json!) as { mcpServers: unknown });
+    expect(problems).toEqual([]);
+    expect(config!.mcpServers.remote).toMatchObject({ kind: 'remote', protocol: 'modern', prefix: true });
+    expect(config!.mcpServers.tickets).toMatchObject({ kind: 'remote', protocol: 'auto', prefix: false });
   });
 });
