@@ -97,7 +97,7 @@ describe('docker run entries (Claude Desktop / MetaMCP style) become image serve
     expect(problems).toEqual([]);
     expect(config!.mcpServers.fetch).toEqual({
       kind: 'image', image: 'mcp/fetch', args: [], environment: {}, block_network: false, memory: '128m', cpus: 1, pids_limit: 256,
-      volumes: [], block_secrets: false, lifecycle: 'shared',
+      volumes: [], block_secrets: false, lifecycle: 'shared', protocol: 'auto', prefix: true,
     });
     const bad = parseUpstreamsConfig({ mcpServers: { fetch: { command: 'docker', args: ['run', '--privileged', 'mcp/fetch'] } } });
     expect(bad.config).toBeUndefined();
