@@ -98,7 +98,7 @@ describe('/mcp serves MCP 2026-07-28 and 2025-11-25 on one URL (built image, rea
     const v1 = await connectClient(gw.url, 'streamable-http');
     const v2 = await connectV2(gw.url, 'legacy');
     try {
-      expect((v1.transport as { sessionId?: string }).sessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect((v1.transport as { sessionId?: string }).sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(v2.getProtocolEra()).toBe('legacy');
       expect(data(await v1.callTool({ name: 'docker_ps', arguments: { name: target.name } })).count).toBe(1);
       expect(data(await v2.callTool({ name: 'docker_ps', arguments: { name: target.name } })).count).toBe(1);
