@@ -86,6 +86,17 @@ export function toModernResult(result: ToolResult): CallToolResult | InputRequir
   return rest as CallToolResult;
 }
 
+/**
+ * An upstream's own JSON-RPC error on resources/read or prompts/get (an unknown resource is -32602 with the URI in
+ * `data`) reaches the client as that error; anything else is rethrown as it is. Duck-typed on the upstream error's
+ * `protocolError`, so this module does not load the upstreams code.
+ */
+function asUpstreamRpcError(err: unknown): never {
+  const rpc = (err as { protocolError?: { code: number; message: string; data?: unknown } }).protocolError;
+  if (rpc) throw rpcError(rpc.code, rpc.message, rpc.data);
+  throw err;
+}
+
 /** Creates the per-request server factory: everything that can be built once is built here. */
 export function createModernServerFactory(deps: ModernServerDeps): () => Server {
   const up = deps.upstreams;
@@ -131,9 +142,9 @@ export function createModernServerFactory(deps: ModernServerDeps): () => Server 
     if (up) {
       server.setRequestHandler('resources/list', async () => ({ resources: await up.resources() }) as never);
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);
-      server.setRequestHandler('resources/read', async (r, ctx) => (await up.readResource(r.params.uri, { signal: ctx.mcpReq.signal })) as never);
+      server.setRequestHandler('resources/read', async (r, ctx) => (await up.readResource(r.params.uri, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
       server.setRequestHandler('prompts/list', async () => ({ prompts: await up.prompts() }) as never);
-      server.setRequestHandler('prompts/get', async (r, ctx) => (await up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal })) as never);
+      server.setRequestHandler('prompts/get', async (r, ctx) => (await up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
     }
     return discoverListsLegacyVersions(server);
   };

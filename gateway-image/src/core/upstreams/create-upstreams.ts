@@ -87,6 +87,8 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
   const listeners = new Set<(kind: ListKind, server: string) => void>();
   const sessions = new Set<string>();
   const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId, ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}) };
+  // Whether this replica is itself a container on the engine (found at start); labels say so, for siblings' reaping.
+  const replica = deps.replicaId !== undefined ? { id: deps.replicaId, container: false } : undefined;
 
   const launcher: Launcher =
     deps.launcher ??
@@ -97,7 +99,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           logger,
           ownerId: settings.ownerId,
           instanceId: deps.instanceId,
-          ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
+          ...(replica ? { replica } : {}),
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
           checkSpec: deps.checkContainerSpec,
@@ -180,6 +182,10 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       process.on('exit', exitHook);
       // Reap even when no image server is configured now: an earlier run may have had some.
       const hasImages = Object.values(config.mcpServers).some((s) => s.kind === 'image');
+      if (replica && hasImages) {
+        // Under Docker the hostname is the container's short id: if the engine knows it, siblings can ask it later.
+        replica.container = await deps.docker.getContainer(replica.id).inspect().then((i) => i.Config.Hostname === replica.id, () => false);
+      }
       await reapLeftovers(deps.docker, scope, logger).catch((err: Error) => {
         // Without image servers the engine is not needed here; with them, validation already reached it.
         if (hasImages) throw new Error(`reaping upstream containers of earlier gateway runs: ${err.message}`);

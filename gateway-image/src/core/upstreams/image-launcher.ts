@@ -24,6 +24,8 @@ export interface UpstreamContainerContext {
   readonly instanceId: string;
   /** This gateway replica (see reaper.ts). @default - no replica label */
   readonly replicaId?: string;
+  /** The replica is a container on this engine (its liveness can be asked of the engine). @default false */
+  readonly replicaIsContainer?: boolean;
   /** Added to the identifying labels (tests add `mcp.gateway.test=1`). @default {} */
   readonly extraLabels?: Readonly<Record<string, string>>;
 }
@@ -47,6 +49,7 @@ export function buildUpstreamContainerSpec(server: ImageServerConfig, ctx: Upstr
       [LABELS.owner]: ctx.ownerId,
       [LABELS.instance]: ctx.instanceId,
       ...(ctx.replicaId !== undefined ? { [LABELS.replica]: ctx.replicaId } : {}),
+      ...(ctx.replicaId !== undefined && ctx.replicaIsContainer ? { [LABELS.replicaContainer]: '1' } : {}),
       [LABELS.upstream]: ctx.server,
     },
     // -i: stdin open and attached; StdinOnce closes it (and so ends a stdio server) when we detach.
@@ -81,8 +84,8 @@ export interface ImageLauncherDeps {
   readonly logger: Logger;
   readonly ownerId: string;
   readonly instanceId: string;
-  /** See {@link UpstreamContainerContext.replicaId}. */
-  readonly replicaId?: string;
+  /** This replica, read at each launch (see {@link UpstreamContainerContext.replicaId}). */
+  readonly replica?: { readonly id: string; readonly container: boolean };
   /** Pull the image when the engine does not have it. @default false */
   readonly allowPull?: boolean;
   /** See {@link UpstreamContainerContext.extraLabels}. */
@@ -105,7 +108,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
     containerName,
     ownerId: deps.ownerId,
     instanceId: deps.instanceId,
-    ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
+    ...(deps.replica ? { replicaId: deps.replica.id, replicaIsContainer: deps.replica.container } : {}),
     extraLabels: deps.extraLabels,
   });
   if (deps.checkSpec) {
