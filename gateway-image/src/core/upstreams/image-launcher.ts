@@ -99,6 +99,9 @@ export interface ImageLauncherDeps {
   readonly checkSpec?: (spec: Dockerode.ContainerCreateOptions) => Promise<{ allow: boolean; ruleId: string; reason: string }>;
 }
 
+/** How long stopping an upstream container waits for the engine to finish removing it. */
+const REMOVAL_WAIT_MS = 10_000;
+
 /** Creates, attaches and starts an upstream container; resolves once it runs (not yet initialized). */
 export async function launchImage(server: ImageServerConfig, ctx: LaunchContext, deps: ImageLauncherDeps): Promise<LaunchedUpstream> {
   const { docker } = deps;
@@ -160,6 +163,12 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
         // 304 not running / 404 gone: fine, removal below settles it.
       }
       await removeContainerQuietly(docker, id);
+      // A container that ended on stdin EOF is being auto-removed (409 above): stop returns once it is really gone,
+      // so "stopped" means "no container left" (bounded: a stuck removal is the reaper's to finish).
+      await Promise.race([
+        container.wait({ condition: 'removed' }).catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, REMOVAL_WAIT_MS).unref()),
+      ]);
     })());
   // If the container dies on its own, AutoRemove removes it; remove anyway in case AutoRemove lost the race.
   void exited.then(() => removeContainerQuietly(docker, id).catch(() => undefined));
