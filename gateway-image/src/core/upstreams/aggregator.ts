@@ -415,7 +415,7 @@ export class Aggregator {
             i.callTool(tool.name, sendArgs, {
               signal: call.abort.signal,
               timeoutMs: settings.callTimeoutMs,
-              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+              onprogress: ctx.progress ? (p) => forwardProgress(ctx, p) : undefined,
               // Each held call is its own caller: two 2026 clients on one shared instance are never mistaken for one.
               caller: { sessionId: ctx.sessionId ?? `call:${ctx.traceId}`, ask: park },
             }, modern),
@@ -432,7 +432,7 @@ export class Aggregator {
               i.callTool(tool.name, sendArgs, {
                 signal: ctx.signal,
                 timeoutMs: settings.callTimeoutMs,
-                onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+                onprogress: ctx.progress ? (p) => forwardProgress(ctx, p) : undefined,
                 caller: { sessionId: ctx.sessionId, ask },
               }, modern),
             );
@@ -621,6 +621,14 @@ function failure(server: string, err: unknown): ToolResult {
   // The gateway forwards the client's own capabilities, so the upstream's verdict is the client's to act on.
   if (err instanceof UpstreamCallError && err.protocolError?.code === MISSING_CLIENT_CAPABILITY) return { ...out, rejectRequest: err.protocolError };
   return out;
+}
+
+/**
+ * Hands an upstream's progress to the call's client. A held call's later progress may find the first request's stream
+ * gone: the client's promise is never left to reject unhandled.
+ */
+function forwardProgress(ctx: ToolContext, p: { progress: number; total?: number; message?: string }): void {
+  void Promise.resolve(ctx.progress?.({ progress: p.progress, total: p.total, message: p.message })).catch(() => undefined);
 }
 
 /** What a 2025 client behind askClient can answer, declared to a 2026 upstream on its behalf. */
