@@ -144,7 +144,21 @@ export function createModernServerFactory(deps: ModernServerDeps): () => Server 
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);
       server.setRequestHandler('resources/read', async (r, ctx) => (await up.readResource(r.params.uri, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
       server.setRequestHandler('prompts/list', async () => ({ prompts: await up.prompts() }) as never);
-      server.setRequestHandler('prompts/get', async (r, ctx) => (await up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
+      server.setRequestHandler('prompts/get', async (r, ctx) => {
+        const rawState = ctx.mcpReq.requestState();
+        const got = await up.getPrompt(r.params.name, r.params.arguments, {
+          signal: ctx.mcpReq.signal,
+          input: {
+            principal: principalOf(ctx),
+            inputResponses: ctx.mcpReq.inputResponses,
+            requestState: typeof rawState === 'string' ? rawState : undefined,
+            clientCapabilities: (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined,
+          },
+        }).catch(asUpstreamRpcError);
+        // Same mapping as a tool call's: input_required, a refused state as its JSON-RPC error, else the prompt.
+        if (got.inputRequired || got.rejectRequest) return toModernResult({ content: [], ...got }) as never;
+        return got as never;
+      });
     }
     return discoverListsLegacyVersions(server);
   };

@@ -12,7 +12,7 @@ import {
   type ServerNotification, type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import type { AskClient, Principal, ToolProgress } from '../core/contracts.js';
+import type { AskClient, Principal, ToolContext, ToolProgress, ToolResult } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
 import { SharedSchemaValidator } from '../core/shared-schema-validator.js';
 import type { ToolSource } from '../core/tool-source.js';
@@ -29,7 +29,15 @@ export interface UpstreamContent {
   resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<ReadResourceResult>;
   prompts(sessionId?: string): Promise<Prompt[]>;
-  getPrompt(name: string, args: Record<string, string> | undefined, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<GetPromptResult>;
+  /**
+   * `ctx.input` (2026-07-28 requests only) lets an upstream's `input_required` come back as `inputRequired` (with a
+   * sealed state), and a retry's state be checked (`rejectRequest` when it fails); without it a prompt is a prompt.
+   */
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx: {
+    sessionId?: string;
+    signal?: AbortSignal;
+    input?: Pick<ToolContext, 'principal' | 'inputResponses' | 'requestState' | 'clientCapabilities'>;
+  }): Promise<GetPromptResult & Pick<ToolResult, 'inputRequired' | 'rejectRequest'>>;
   /** Subscribes to "an upstream's tool list changed"; returns the unsubscribe function. */
   onToolsChanged(cb: (server: string) => void): () => void;
 }

@@ -76,7 +76,15 @@ export interface AggregatorOptions {
 export interface RequestContext {
   readonly sessionId?: string;
   readonly signal?: AbortSignal;
+  /**
+   * A 2026-07-28 `prompts/get`: who asks and what it carries, so an upstream's `input_required` can be relayed (sealed
+   * like a tool call's) and a retry's state checked. Absent: an upstream's `input_required` fails the request.
+   */
+  readonly input?: Pick<ToolContext, 'principal' | 'inputResponses' | 'requestState' | 'clientCapabilities'>;
 }
+
+/** A prompt, or what the client must answer first (2026-07-28), or a refused retry. */
+export type PromptOutcome = GetPromptResult & Pick<ToolResult, 'inputRequired' | 'rejectRequest'>;
 
 interface Catalog {
   tools?: Promise<Tool[]>;
@@ -285,16 +293,44 @@ export class Aggregator {
     return all.flat();
   }
 
-  /** Gets a prompt by its exposed name. */
-  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<GetPromptResult> {
+  /** Gets a prompt by its exposed name; relays a 2026 upstream's input_required when `ctx.input` allows it. */
+  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<PromptOutcome> {
     if (!this.promptOwners.has(name) && this.servers.some((s) => !this.opts.config.mcpServers[s].prefix)) await this.prompts(ctx.sessionId);
     const owned = this.promptOwners.get(name);
     const { server, rest } = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    return (await pool.use(ctx.sessionId, timeoutMs, (i) =>
-      i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.getPrompt({ name: rest, arguments: args }, ro)),
-    )) as GetPromptResult;
+    const input = ctx.input;
+    let upstreamState: string | undefined;
+    // Sealed states of prompts are bound to `prompt:<name>`, so one can never continue a tool call or vice versa.
+    const route = `prompt:${rest}`;
+    if (input?.requestState !== undefined) {
+      const opened = this.opts.sealer.open(input.requestState, { principal: input.principal.id, server, tool: route });
+      if (!opened.ok) {
+        const refused = this.refuseState(server, route, { ...input, traceId: '', signal: ctx.signal ?? new AbortController().signal, dryRun: false, sessionId: ctx.sessionId }, opened.reason);
+        return { messages: [], ...refused };
+      }
+      upstreamState = opened.claims.upstreamState;
+    }
+    const result = await pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => {
+        const modern = i.era === 'modern' && input;
+        const params = {
+          name: rest,
+          arguments: args,
+          ...(modern && input.inputResponses ? { inputResponses: input.inputResponses } : {}),
+          ...(modern && upstreamState !== undefined ? { requestState: upstreamState } : {}),
+          ...(modern ? { _meta: { 'io.modelcontextprotocol/clientCapabilities': input.clientCapabilities ?? {} } } : {}),
+        };
+        return i.sdk.getPrompt(params as Parameters<typeof i.sdk.getPrompt>[0], { ...ro, ...(modern ? { allowInputRequired: true } : {}) });
+      }),
+    );
+    if (input && needsInput(result as never)) {
+      const r = result as unknown as InputRequiredResult;
+      const requestState = this.opts.sealer.seal({ server, tool: route, principal: input.principal.id, ...(r.requestState !== undefined ? { upstreamState: r.requestState } : {}) });
+      return { messages: [], inputRequired: { inputRequests: (r.inputRequests ?? {}) as Record<string, InputRequest>, requestState } };
+    }
+    return result as GetPromptResult;
   }
 
   /** `mcp-upstream://<server>/<original>`. */

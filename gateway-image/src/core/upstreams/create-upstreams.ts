@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '../contracts.js';
-import { Aggregator, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
+import { Aggregator, type PromptOutcome, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
 import { RequestStateSealer, type SecretValue } from './request-state.js';
 import { launchCommand } from './command-launcher.js';
 import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
@@ -64,7 +64,7 @@ export interface Upstreams {
   resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx?: RequestContext): Promise<ReadResourceResult>;
   prompts(sessionId?: string): Promise<Prompt[]>;
-  getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<GetPromptResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<PromptOutcome>;
   /** Called with the server name when an upstream's tool list changed; returns an unsubscribe function. */
   onToolsChanged(cb: (server: string) => void): () => void;
   /** Same for any list (tools, resources, prompts). */

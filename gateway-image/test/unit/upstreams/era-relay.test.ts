@@ -48,6 +48,11 @@ function modernUpstream(seen: Seen[]): { fetch: (url: string | URL, init?: Reque
       return { content: [{ type: 'text', text: `${what}: ${ok.ok ? 'confirmed' : 'declined'} (${era})` }] };
     });
     s.registerTool('plain', {}, async () => ({ content: [{ type: 'text', text: `plain (${era})` }] }));
+    s.registerPrompt('topic', { description: 'needs a topic first' }, async (c) => {
+      const got = acceptedContent(c.mcpReq.inputResponses, 'topic', z.object({ topic: z.string() }));
+      if (got && c.mcpReq.requestState() === 'prompt-round-1') return { messages: [{ role: 'user', content: { type: 'text', text: `about ${got.topic}` } }] };
+      return inputRequired({ inputRequests: { topic: inputRequired.elicit({ message: 'Topic?', requestedSchema: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] } }) }, requestState: 'prompt-round-1' }) as never;
+    });
     return s;
   });
   return { fetch: (url, init) => handler.fetch(new Request(url, init)) };
@@ -219,6 +224,23 @@ describe('input requests of a 2026 upstream', () => {
     expect(r.isError).toBe(true);
     // /rpc declares no client capability (it can answer nothing), so the upstream refuses to ask, and says so.
     expect(text(r)).toMatch(/^upstream "m" returned an error while calling confirm: .*elicitation/);
+  });
+});
+
+describe('input requests on prompts/get of a 2026 upstream', () => {
+  it('come back sealed when the request allows it, the retry completes, and a tool call\'s state cannot continue a prompt', async () => {
+    const u = build({ m: { url: 'http://modern.test/mcp', lifecycle: 'shared' } });
+    await u.start();
+    const input = { principal: alice, clientCapabilities: { elicitation: {} } };
+    const first = await u.getPrompt('m__topic', undefined, { input });
+    expect(first.inputRequired?.inputRequests.topic.method).toBe('elicitation/create');
+    const done = await u.getPrompt('m__topic', undefined, { input: { ...input, requestState: first.inputRequired!.requestState, inputResponses: { topic: { action: 'accept', content: { topic: 'tides' } } } } });
+    expect(done.messages).toEqual([{ role: 'user', content: { type: 'text', text: 'about tides' } }]);
+    const toolState = new RequestStateSealer({ secret: KEY }).seal({ server: 'm', tool: 'topic', principal: 'alice' });
+    const crossed = await u.getPrompt('m__topic', undefined, { input: { ...input, requestState: toolState } });
+    expect(crossed.rejectRequest?.code).toBe(-32602);
+    // Without `input` (a 2025 session), an upstream's input_required is a failure, not a prompt.
+    await expect(u.getPrompt('m__topic', undefined, {})).rejects.toThrow(/input_required|Unsupported result type/);
   });
 });
 
