@@ -4,6 +4,7 @@
  * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
  * a server that cannot start contributes nothing to a list and reports why in status().
  */
+import { randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/client';
 import type {
   GetPromptResult,
@@ -307,7 +308,7 @@ export class Aggregator {
     if (input?.requestState !== undefined) {
       const opened = this.opts.sealer.open(input.requestState, { principal: input.principal.id, server, tool: route });
       if (!opened.ok) {
-        const refused = this.refuseState(server, route, { ...input, traceId: '', signal: ctx.signal ?? new AbortController().signal, dryRun: false, sessionId: ctx.sessionId }, opened.reason);
+        const refused = this.refuseState(server, route, { ...input, traceId: randomUUID(), signal: ctx.signal ?? new AbortController().signal, dryRun: false, sessionId: ctx.sessionId }, opened.reason);
         return { messages: [], ...refused };
       }
       upstreamState = opened.claims.upstreamState;
