@@ -101,7 +101,7 @@ function asUpstreamRpcError(err: unknown): never {
 export function createModernServerFactory(deps: ModernServerDeps): () => Server {
   const up = deps.upstreams;
   const { schemaValidator } = deps;
-  const capabilities = { tools: { listChanged: true }, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) };
+  const capabilities = { tools: { listChanged: true }, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} } : {}) };
   const instructions = 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' +
     (up ? ' Tools named <server>__<tool> belong to other MCP servers this gateway aggregates.' : '');
 
@@ -144,6 +144,7 @@ export function createModernServerFactory(deps: ModernServerDeps): () => Server 
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);
       server.setRequestHandler('resources/read', async (r, ctx) => (await up.readResource(r.params.uri, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
       server.setRequestHandler('prompts/list', async () => ({ prompts: await up.prompts() }) as never);
+      server.setRequestHandler('completion/complete', async (r, ctx) => (await up.complete(r.params as never, { signal: ctx.mcpReq.signal }).catch(asUpstreamRpcError)) as never);
       server.setRequestHandler('prompts/get', async (r, ctx) => {
         const rawState = ctx.mcpReq.requestState();
         const got = await up.getPrompt(r.params.name, r.params.arguments, {

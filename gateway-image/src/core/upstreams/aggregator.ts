@@ -84,6 +84,13 @@ export interface RequestContext {
   readonly input?: Pick<ToolContext, 'principal' | 'inputResponses' | 'requestState' | 'clientCapabilities'>;
 }
 
+/** What `completion/complete` names: a prompt or resource template (by its exposed name/URI) and the argument. */
+export interface CompleteParams {
+  readonly ref: { readonly type: 'ref/prompt'; readonly name: string } | { readonly type: 'ref/resource'; readonly uri: string };
+  readonly argument: { readonly name: string; readonly value: string };
+  readonly context?: { readonly arguments?: Record<string, string> };
+}
+
 /** A prompt, or what the client must answer first (2026-07-28), or a refused retry. */
 export type PromptOutcome = GetPromptResult & Pick<ToolResult, 'inputRequired' | 'rejectRequest'>;
 
@@ -332,6 +339,35 @@ export class Aggregator {
       return { messages: [], inputRequired: { inputRequests: (r.inputRequests ?? {}) as Record<string, InputRequest>, requestState } };
     }
     return result as GetPromptResult;
+  }
+
+  /**
+   * Completes an argument of an upstream prompt or resource template (`completion/complete`), routed like getPrompt and
+   * readResource; an upstream without the completions capability completes nothing.
+   */
+  async complete(params: CompleteParams, ctx: RequestContext = {}): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }> {
+    let server: string;
+    let ref: CompleteParams['ref'];
+    if (params.ref.type === 'ref/prompt') {
+      const name = params.ref.name;
+      if (!this.promptOwners.has(name) && this.servers.some((x) => !this.opts.config.mcpServers[x].prefix)) await this.prompts(ctx.sessionId);
+      const owned = this.promptOwners.get(name);
+      const routed = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
+      server = routed.server;
+      ref = { type: 'ref/prompt', name: routed.rest };
+    } else {
+      const routed = this.routeUri(params.ref.uri);
+      server = routed.server;
+      ref = { type: 'ref/resource', uri: routed.original };
+    }
+    const pool = this.opts.pools.get(server)!;
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    return pool.use(ctx.sessionId, timeoutMs, async (i) => {
+      if (!i.sdk.getServerCapabilities()?.completions) return { completion: { values: [] } };
+      return i.request(`completing ${params.argument.name}`, { timeoutMs, signal: ctx.signal }, (ro) =>
+        i.sdk.complete({ ref, argument: params.argument, ...(params.context ? { context: params.context } : {}) } as Parameters<typeof i.sdk.complete>[0], ro),
+      ) as Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
+    });
   }
 
   /** `mcp-upstream://<server>/<original>`. */

@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '../contracts.js';
-import { Aggregator, type PromptOutcome, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
+import { Aggregator, type CompleteParams, type PromptOutcome, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
 import { RequestStateSealer, type SecretValue } from './request-state.js';
 import { launchCommand } from './command-launcher.js';
 import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
@@ -65,6 +65,8 @@ export interface Upstreams {
   readResource(uri: string, ctx?: RequestContext): Promise<ReadResourceResult>;
   prompts(sessionId?: string): Promise<Prompt[]>;
   getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<PromptOutcome>;
+  /** `completion/complete` for an upstream prompt or resource template. */
+  complete(params: CompleteParams, ctx?: RequestContext): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
   /** Called with the server name when an upstream's tool list changed; returns an unsubscribe function. */
   onToolsChanged(cb: (server: string) => void): () => void;
   /** Same for any list (tools, resources, prompts). */
@@ -215,6 +217,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     readResource: (uri, ctx) => aggregator.readResource(uri, ctx),
     prompts: (sessionId) => aggregator.prompts(sessionId),
     getPrompt: (name, args, ctx) => aggregator.getPrompt(name, args, ctx),
+    complete: (params, ctx) => aggregator.complete(params, ctx),
     onToolsChanged(cb) {
       const l = (kind: ListKind, server: string): void => {
         if (kind === 'tools') cb(server);

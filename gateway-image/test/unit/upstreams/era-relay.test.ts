@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpServer as LegacyMcpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { acceptedContent, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { acceptedContent, completable, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import type Dockerode from 'dockerode';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,9 @@ function modernUpstream(seen: Seen[]): { fetch: (url: string | URL, init?: Reque
       return { content: [{ type: 'text', text: `${what}: ${ok.ok ? 'confirmed' : 'declined'} (${era})` }] };
     });
     s.registerTool('plain', {}, async () => ({ content: [{ type: 'text', text: `plain (${era})` }] }));
+    s.registerPrompt('greet', { description: 'greets', argsSchema: z.object({ who: completable(z.string(), (v: string) => ['alice', 'albert', 'bob'].filter((n) => n.startsWith(v))) }) }, async ({ who }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `hi ${who}` } }],
+    }));
     s.registerPrompt('topic', { description: 'needs a topic first' }, async (c) => {
       const got = acceptedContent(c.mcpReq.inputResponses, 'topic', z.object({ topic: z.string() }));
       if (got && c.mcpReq.requestState() === 'prompt-round-1') return { messages: [{ role: 'user', content: { type: 'text', text: `about ${got.topic}` } }] };
@@ -224,6 +227,15 @@ describe('input requests of a 2026 upstream', () => {
     expect(r.isError).toBe(true);
     // /rpc declares no client capability (it can answer nothing), so the upstream refuses to ask, and says so.
     expect(text(r)).toMatch(/^upstream "m" returned an error while calling confirm: .*elicitation/);
+  });
+});
+
+describe('completion/complete', () => {
+  it('is routed to the upstream owning the exposed prompt, under its own name', async () => {
+    const u = build({ m: { url: 'http://modern.test/mcp', lifecycle: 'shared' } });
+    await u.start();
+    expect((await u.complete({ ref: { type: 'ref/prompt', name: 'm__greet' }, argument: { name: 'who', value: 'al' } })).completion.values).toEqual(['alice', 'albert']);
+    await expect(u.complete({ ref: { type: 'ref/prompt', name: 'nope__greet' }, argument: { name: 'who', value: 'a' } })).rejects.toThrow(/unknown upstream name "nope__greet"/);
   });
 });
 
