@@ -110,7 +110,7 @@ export function toModernResult(result: ToolResult): CallToolResult | InputRequir
 export function createModernServerFactory(deps: ModernServerDeps): (precomputed?: ToolResult) => Server {
   const up = deps.upstreams;
   const { schemaValidator } = deps;
-  const capabilities = { tools: { listChanged: true }, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) };
+  const capabilities = { tools: { listChanged: true }, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} } : {}) };
   const instructions = 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' +
     (up ? ' Tools named <server>__<tool> belong to other MCP servers this gateway aggregates.' : '');
 
@@ -153,7 +153,22 @@ export function createModernServerFactory(deps: ModernServerDeps): (precomputed?
       server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: await up.resourceTemplates() }) as never);
       server.setRequestHandler('resources/read', async (r, ctx) => (await upstreamAnswer(() => up.readResource(r.params.uri, { signal: ctx.mcpReq.signal }), { uri: r.params.uri })) as never);
       server.setRequestHandler('prompts/list', async () => ({ prompts: await up.prompts() }) as never);
-      server.setRequestHandler('prompts/get', async (r, ctx) => (await upstreamAnswer(() => up.getPrompt(r.params.name, r.params.arguments, { signal: ctx.mcpReq.signal }), { name: r.params.name })) as never);
+      server.setRequestHandler('completion/complete', async (r, ctx) => (await upstreamAnswer(() => up.complete(r.params as never, { signal: ctx.mcpReq.signal }), { ref: r.params.ref })) as never);
+      server.setRequestHandler('prompts/get', async (r, ctx) => {
+        const rawState = ctx.mcpReq.requestState();
+        const got = await upstreamAnswer(() => up.getPrompt(r.params.name, r.params.arguments, {
+          signal: ctx.mcpReq.signal,
+          input: {
+            principal: principalOf(ctx),
+            inputResponses: ctx.mcpReq.inputResponses,
+            requestState: typeof rawState === 'string' ? rawState : undefined,
+            clientCapabilities: (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as Record<string, unknown> | undefined,
+          },
+        }), { name: r.params.name });
+        // Same mapping as a tool call's: input_required, a refused state as its JSON-RPC error, else the prompt.
+        if (got.inputRequired || got.rejectRequest) return toModernResult({ content: [], ...got }) as never;
+        return got as never;
+      });
     }
     return discoverListsLegacyVersions(server);
   };

@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, CreateMessageResultSchema, ElicitResultSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
+  CallToolRequestSchema, CompleteRequestSchema, CreateMessageResultSchema, ElicitResultSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourceTemplatesRequestSchema,
   ListResourcesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema,
   type CallToolResult, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource, type ResourceTemplate,
   type ServerNotification, type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import type { AskClient, Principal, ToolProgress } from '../core/contracts.js';
+import type { AskClient, Principal, ToolContext, ToolProgress, ToolResult } from '../core/contracts.js';
 import { ToolArgumentsError, type ToolPipeline } from '../core/pipeline.js';
 import { SharedSchemaValidator } from '../core/shared-schema-validator.js';
 import type { ToolSource } from '../core/tool-source.js';
@@ -29,7 +29,21 @@ export interface UpstreamContent {
   resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<ReadResourceResult>;
   prompts(sessionId?: string): Promise<Prompt[]>;
-  getPrompt(name: string, args: Record<string, string> | undefined, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<GetPromptResult>;
+  /**
+   * `ctx.input` (2026-07-28 requests only) lets an upstream's `input_required` come back as `inputRequired` (with a
+   * sealed state), and a retry's state be checked (`rejectRequest` when it fails); without it a prompt is a prompt.
+   */
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx: {
+    sessionId?: string;
+    signal?: AbortSignal;
+    input?: Pick<ToolContext, 'principal' | 'inputResponses' | 'requestState' | 'clientCapabilities'>;
+  }): Promise<GetPromptResult & Pick<ToolResult, 'inputRequired' | 'rejectRequest'>>;
+  /** `completion/complete` for an upstream prompt or resource template (names and URIs as listed to the client). */
+  complete(params: {
+    ref: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+    argument: { name: string; value: string };
+    context?: { arguments?: Record<string, string> };
+  }, ctx: { sessionId?: string; signal?: AbortSignal }): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
   /** Subscribes to "an upstream's tool list changed"; returns the unsubscribe function. */
   onToolsChanged(cb: (server: string) => void): () => void;
 }
@@ -79,7 +93,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
   const server = new Server(
     { name: deps.identity.name, version: deps.identity.version },
     {
-      capabilities: { tools: { listChanged: true }, logging: {}, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}) },
+      capabilities: { tools: { listChanged: true }, logging: {}, ...(up ? { resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} } : {}) },
       instructions: 'Docker tools: start with docker_ps, then docker_inspect, docker_logs or docker_exec on a container by name.' +
         (up ? ' Tools named <server>__<tool> belong to other MCP servers this gateway aggregates.' : ''),
       ...(deps.schemaValidator ? { jsonSchemaValidator: deps.schemaValidator } : {}),
@@ -95,6 +109,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     server.setRequestHandler(ReadResourceRequestSchema, async (r, extra) => up.readResource(r.params.uri, { sessionId: extra.sessionId, signal: extra.signal }));
     server.setRequestHandler(ListPromptsRequestSchema, async (_r, extra) => ({ prompts: await up.prompts(extra.sessionId) }));
     server.setRequestHandler(GetPromptRequestSchema, async (r, extra) => up.getPrompt(r.params.name, r.params.arguments, { sessionId: extra.sessionId, signal: extra.signal }));
+    server.setRequestHandler(CompleteRequestSchema, async (r, extra) => up.complete(r.params as Parameters<UpstreamContent['complete']>[0], { sessionId: extra.sessionId, signal: extra.signal }));
     // An upstream's list_changed reaches this session's client; unsubscribed when the session closes.
     const off = up.onToolsChanged(() => { void server.sendToolListChanged().catch(() => undefined); });
     const previous = server.onclose;

@@ -4,6 +4,7 @@
  * per server and dropped when the upstream sends list_changed. Per-server failures never hide other servers:
  * a server that cannot start contributes nothing to a list and reports why in status().
  */
+import { randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/client';
 import type {
   GetPromptResult,
@@ -76,7 +77,22 @@ export interface AggregatorOptions {
 export interface RequestContext {
   readonly sessionId?: string;
   readonly signal?: AbortSignal;
+  /**
+   * A 2026-07-28 `prompts/get`: who asks and what it carries, so an upstream's `input_required` can be relayed (sealed
+   * like a tool call's) and a retry's state checked. Absent: an upstream's `input_required` fails the request.
+   */
+  readonly input?: Pick<ToolContext, 'principal' | 'inputResponses' | 'requestState' | 'clientCapabilities'>;
 }
+
+/** What `completion/complete` names: a prompt or resource template (by its exposed name/URI) and the argument. */
+export interface CompleteParams {
+  readonly ref: { readonly type: 'ref/prompt'; readonly name: string } | { readonly type: 'ref/resource'; readonly uri: string };
+  readonly argument: { readonly name: string; readonly value: string };
+  readonly context?: { readonly arguments?: Record<string, string> };
+}
+
+/** A prompt, or what the client must answer first (2026-07-28), or a refused retry. */
+export type PromptOutcome = GetPromptResult & Pick<ToolResult, 'inputRequired' | 'rejectRequest'>;
 
 interface Catalog {
   tools?: Promise<Tool[]>;
@@ -285,16 +301,73 @@ export class Aggregator {
     return all.flat();
   }
 
-  /** Gets a prompt by its exposed name. */
-  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<GetPromptResult> {
+  /** Gets a prompt by its exposed name; relays a 2026 upstream's input_required when `ctx.input` allows it. */
+  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: RequestContext = {}): Promise<PromptOutcome> {
     if (!this.promptOwners.has(name) && this.servers.some((s) => !this.opts.config.mcpServers[s].prefix)) await this.prompts(ctx.sessionId);
     const owned = this.promptOwners.get(name);
     const { server, rest } = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
     const pool = this.opts.pools.get(server)!;
     const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
-    return (await pool.use(ctx.sessionId, timeoutMs, (i) =>
-      i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => i.sdk.getPrompt({ name: rest, arguments: args }, ro)),
-    )) as GetPromptResult;
+    const input = ctx.input;
+    let upstreamState: string | undefined;
+    // Sealed states of prompts are bound to `prompt:<name>`, so one can never continue a tool call or vice versa.
+    const route = `prompt:${rest}`;
+    if (input?.requestState !== undefined) {
+      const opened = this.opts.sealer.open(input.requestState, { principal: input.principal.id, server, tool: route });
+      if (!opened.ok) {
+        const refused = this.refuseState(server, route, { ...input, traceId: randomUUID(), signal: ctx.signal ?? new AbortController().signal, dryRun: false, sessionId: ctx.sessionId }, opened.reason);
+        return { messages: [], ...refused };
+      }
+      upstreamState = opened.claims.upstreamState;
+    }
+    const result = await pool.use(ctx.sessionId, timeoutMs, (i) =>
+      i.request(`getting prompt ${rest}`, { timeoutMs, signal: ctx.signal }, (ro) => {
+        const modern = i.era === 'modern' && input;
+        const params = {
+          name: rest,
+          arguments: args,
+          ...(modern && input.inputResponses ? { inputResponses: input.inputResponses } : {}),
+          ...(modern && upstreamState !== undefined ? { requestState: upstreamState } : {}),
+          ...(modern ? { _meta: { 'io.modelcontextprotocol/clientCapabilities': input.clientCapabilities ?? {} } } : {}),
+        };
+        return i.sdk.getPrompt(params as Parameters<typeof i.sdk.getPrompt>[0], { ...ro, ...(modern ? { allowInputRequired: true } : {}) });
+      }),
+    );
+    if (input && needsInput(result as never)) {
+      const r = result as unknown as InputRequiredResult;
+      const requestState = this.opts.sealer.seal({ server, tool: route, principal: input.principal.id, ...(r.requestState !== undefined ? { upstreamState: r.requestState } : {}) });
+      return { messages: [], inputRequired: { inputRequests: (r.inputRequests ?? {}) as Record<string, InputRequest>, requestState } };
+    }
+    return result as GetPromptResult;
+  }
+
+  /**
+   * Completes an argument of an upstream prompt or resource template (`completion/complete`), routed like getPrompt and
+   * readResource; an upstream without the completions capability completes nothing.
+   */
+  async complete(params: CompleteParams, ctx: RequestContext = {}): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }> {
+    let server: string;
+    let ref: CompleteParams['ref'];
+    if (params.ref.type === 'ref/prompt') {
+      const name = params.ref.name;
+      if (!this.promptOwners.has(name) && this.servers.some((x) => !this.opts.config.mcpServers[x].prefix)) await this.prompts(ctx.sessionId);
+      const owned = this.promptOwners.get(name);
+      const routed = owned ? { server: owned.server, rest: owned.name } : this.routeName(name);
+      server = routed.server;
+      ref = { type: 'ref/prompt', name: routed.rest };
+    } else {
+      const routed = this.routeUri(params.ref.uri);
+      server = routed.server;
+      ref = { type: 'ref/resource', uri: routed.original };
+    }
+    const pool = this.opts.pools.get(server)!;
+    const timeoutMs = this.opts.config.upstreams.callTimeoutMs;
+    return pool.use(ctx.sessionId, timeoutMs, async (i) => {
+      if (!i.sdk.getServerCapabilities()?.completions) return { completion: { values: [] } };
+      return i.request(`completing ${params.argument.name}`, { timeoutMs, signal: ctx.signal }, (ro) =>
+        i.sdk.complete({ ref, argument: params.argument, ...(params.context ? { context: params.context } : {}) } as Parameters<typeof i.sdk.complete>[0], ro),
+      ) as Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
+    });
   }
 
   /** `mcp-upstream://<server>/<original>`. */
@@ -415,7 +488,7 @@ export class Aggregator {
             i.callTool(tool.name, sendArgs, {
               signal: call.abort.signal,
               timeoutMs: settings.callTimeoutMs,
-              onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+              onprogress: ctx.progress ? (p) => forwardProgress(ctx, p) : undefined,
               // Each held call is its own caller: two 2026 clients on one shared instance are never mistaken for one.
               caller: { sessionId: ctx.sessionId ?? `call:${ctx.traceId}`, ask: park },
             }, modern),
@@ -432,7 +505,7 @@ export class Aggregator {
               i.callTool(tool.name, sendArgs, {
                 signal: ctx.signal,
                 timeoutMs: settings.callTimeoutMs,
-                onprogress: ctx.progress ? (p) => ctx.progress?.({ progress: p.progress, total: p.total, message: p.message }) : undefined,
+                onprogress: ctx.progress ? (p) => forwardProgress(ctx, p) : undefined,
                 caller: { sessionId: ctx.sessionId, ask },
               }, modern),
             );
@@ -621,6 +694,14 @@ function failure(server: string, err: unknown): ToolResult {
   // The gateway forwards the client's own capabilities, so the upstream's verdict is the client's to act on.
   if (err instanceof UpstreamCallError && err.protocolError?.code === MISSING_CLIENT_CAPABILITY) return { ...out, rejectRequest: err.protocolError };
   return out;
+}
+
+/**
+ * Hands an upstream's progress to the call's client. A held call's later progress may find the first request's stream
+ * gone: the client's promise is never left to reject unhandled.
+ */
+function forwardProgress(ctx: ToolContext, p: { progress: number; total?: number; message?: string }): void {
+  void Promise.resolve(ctx.progress?.({ progress: p.progress, total: p.total, message: p.message })).catch(() => undefined);
 }
 
 /** What a 2025 client behind askClient can answer, declared to a 2026 upstream on its behalf. */

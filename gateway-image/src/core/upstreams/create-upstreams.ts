@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '../contracts.js';
-import { Aggregator, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
+import { Aggregator, type CompleteParams, type PromptOutcome, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
 import { RequestStateSealer, type SecretValue } from './request-state.js';
 import { launchCommand } from './command-launcher.js';
 import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
@@ -68,7 +68,9 @@ export interface Upstreams {
   resourceTemplates(sessionId?: string): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx?: RequestContext): Promise<ReadResourceResult>;
   prompts(sessionId?: string): Promise<Prompt[]>;
-  getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<GetPromptResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx?: RequestContext): Promise<PromptOutcome>;
+  /** `completion/complete` for an upstream prompt or resource template. */
+  complete(params: CompleteParams, ctx?: RequestContext): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
   /** Called with the server name when an upstream's tool list changed; returns an unsubscribe function. */
   onToolsChanged(cb: (server: string) => void): () => void;
   /** Same for any list (tools, resources, prompts). */
@@ -91,6 +93,8 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
   const listeners = new Set<(kind: ListKind, server: string) => void>();
   const sessions = new Set<string>();
   const scope = { ownerId: settings.ownerId, instanceId: deps.instanceId, ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}) };
+  // Whether this replica is itself a container on the engine (found at start); labels say so, for siblings' reaping.
+  const replica = deps.replicaId !== undefined ? { id: deps.replicaId, container: false } : undefined;
 
   const launchAs: Launcher =
     deps.launcher ??
@@ -101,7 +105,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           logger,
           ownerId: settings.ownerId,
           instanceId: deps.instanceId,
-          ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
+          ...(replica ? { replica } : {}),
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
           checkSpec: deps.checkContainerSpec,
@@ -187,6 +191,10 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       process.on('exit', exitHook);
       // Reap even when no image server is configured now: an earlier run may have had some.
       const hasImages = Object.values(config.mcpServers).some((s) => s.kind === 'image');
+      if (replica && hasImages) {
+        // Under Docker the hostname is the container's short id: if the engine knows it, siblings can ask it later.
+        replica.container = await deps.docker.getContainer(replica.id).inspect().then((i) => i.Config.Hostname === replica.id, () => false);
+      }
       await reapLeftovers(deps.docker, scope, logger).catch((err: Error) => {
         // Without image servers the engine is not needed here; with them, validation already reached it.
         if (hasImages) throw new Error(`reaping upstream containers of earlier gateway runs: ${err.message}`);
@@ -216,6 +224,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
     readResource: (uri, ctx) => aggregator.readResource(uri, ctx),
     prompts: (sessionId) => aggregator.prompts(sessionId),
     getPrompt: (name, args, ctx) => aggregator.getPrompt(name, args, ctx),
+    complete: (params, ctx) => aggregator.complete(params, ctx),
     onToolsChanged(cb) {
       const l = (kind: ListKind, server: string): void => {
         if (kind === 'tools') cb(server);

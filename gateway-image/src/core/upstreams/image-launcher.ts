@@ -24,6 +24,8 @@ export interface UpstreamContainerContext {
   readonly instanceId: string;
   /** This gateway replica (see reaper.ts). @default - no replica label */
   readonly replicaId?: string;
+  /** The replica is a container on this engine (its liveness can be asked of the engine). @default false */
+  readonly replicaIsContainer?: boolean;
   /** Added to the identifying labels (tests add `mcp.gateway.test=1`). @default {} */
   readonly extraLabels?: Readonly<Record<string, string>>;
 }
@@ -47,6 +49,7 @@ export function buildUpstreamContainerSpec(server: ImageServerConfig, ctx: Upstr
       [LABELS.owner]: ctx.ownerId,
       [LABELS.instance]: ctx.instanceId,
       ...(ctx.replicaId !== undefined ? { [LABELS.replica]: ctx.replicaId } : {}),
+      ...(ctx.replicaId !== undefined && ctx.replicaIsContainer ? { [LABELS.replicaContainer]: '1' } : {}),
       [LABELS.upstream]: ctx.server,
     },
     // -i: stdin open and attached; StdinOnce closes it (and so ends a stdio server) when we detach.
@@ -81,8 +84,8 @@ export interface ImageLauncherDeps {
   readonly logger: Logger;
   readonly ownerId: string;
   readonly instanceId: string;
-  /** See {@link UpstreamContainerContext.replicaId}. */
-  readonly replicaId?: string;
+  /** This replica, read at each launch (see {@link UpstreamContainerContext.replicaId}). */
+  readonly replica?: { readonly id: string; readonly container: boolean };
   /** Pull the image when the engine does not have it. @default false */
   readonly allowPull?: boolean;
   /** See {@link UpstreamContainerContext.extraLabels}. */
@@ -96,6 +99,9 @@ export interface ImageLauncherDeps {
   readonly checkSpec?: (spec: Dockerode.ContainerCreateOptions) => Promise<{ allow: boolean; ruleId: string; reason: string }>;
 }
 
+/** How long stopping an upstream container waits for the engine to finish removing it. */
+const REMOVAL_WAIT_MS = 10_000;
+
 /** Creates, attaches and starts an upstream container; resolves once it runs (not yet initialized). */
 export async function launchImage(server: ImageServerConfig, ctx: LaunchContext, deps: ImageLauncherDeps): Promise<LaunchedUpstream> {
   const { docker } = deps;
@@ -105,7 +111,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
     containerName,
     ownerId: deps.ownerId,
     instanceId: deps.instanceId,
-    ...(deps.replicaId !== undefined ? { replicaId: deps.replicaId } : {}),
+    ...(deps.replica ? { replicaId: deps.replica.id, replicaIsContainer: deps.replica.container } : {}),
     extraLabels: deps.extraLabels,
   });
   if (deps.checkSpec) {
@@ -157,6 +163,12 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
         // 304 not running / 404 gone: fine, removal below settles it.
       }
       await removeContainerQuietly(docker, id);
+      // A container that ended on stdin EOF is being auto-removed (409 above): stop returns once it is really gone,
+      // so "stopped" means "no container left" (bounded: a stuck removal is the reaper's to finish).
+      await Promise.race([
+        container.wait({ condition: 'removed' }).catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, REMOVAL_WAIT_MS).unref()),
+      ]);
     })());
   // If the container dies on its own, AutoRemove removes it; remove anyway in case AutoRemove lost the race.
   void exited.then(() => removeContainerQuietly(docker, id).catch(() => undefined));

@@ -11,10 +11,14 @@
  * same-owner container of a DIFFERENT instance only when it is
  * - of its own replica id (an earlier run of this very replica: crash, kill -9, OOM), or without one (a gateway from
  *   before replicas), or
- * - of another replica and no longer running (a running one may be a live sibling's, and is never touched).
- * A dead replica's containers that still run (servers that ignore EOF on stdin) are therefore reaped when that replica
- * id starts again, not by its siblings. Labels cannot be updated on a running container (no heartbeat) and PIDs mean
- * nothing across container namespaces, so "still running" is the one liveness fact the engine gives for free.
+ * - of another replica and no longer running (a running one may be a live sibling's), or
+ * - of another replica that is itself a container on this engine (label `mcp.gateway.replica-container=1`, set when
+ *   the gateway finds its own hostname on the engine) and that container no longer runs or no longer exists: the
+ *   replica is dead, so what it left is a leftover (a gateway container killed and replaced by a new one).
+ * A dead replica that was not a container on this engine (a host process, a pod on another engine's node) leaves its
+ * still-running containers (servers that ignore EOF on stdin) until that replica id starts again. Labels cannot be
+ * updated on a running container (no heartbeat) and PIDs mean nothing across container namespaces, so the engine's
+ * view of containers is the liveness fact used.
  * Separate deployments sharing an engine use distinct owner ids and never touch each other's containers.
  *
  * Child processes are in their own process groups, tracked here; they are killed on close, and synchronously
@@ -34,6 +38,7 @@ export const LABELS = {
   owner: 'mcp.gateway.owner',
   instance: 'mcp.gateway.instance',
   replica: 'mcp.gateway.replica',
+  replicaContainer: 'mcp.gateway.replica-container',
   upstream: 'mcp.gateway.upstream',
 } as const;
 
@@ -67,12 +72,30 @@ export interface ReapScope {
   readonly replicaId?: string;
 }
 
-/** Whether an upstream container of this owner is a leftover this gateway may remove (see the module comment). */
-export function isLeftover(c: Pick<Dockerode.ContainerInfo, 'Labels' | 'State'>, scope: ReapScope): boolean {
+/**
+ * Whether an upstream container of this owner is a leftover this gateway may remove (see the module comment).
+ * `replicaAlive` answers for a replica that is a container on this engine.
+ */
+export async function isLeftover(
+  c: Pick<Dockerode.ContainerInfo, 'Labels' | 'State'>,
+  scope: ReapScope,
+  replicaAlive: (replica: string) => Promise<boolean> = async () => true,
+): Promise<boolean> {
   if (c.Labels[LABELS.instance] === scope.instanceId) return false;
   const replica = c.Labels[LABELS.replica];
   if (scope.replicaId === undefined || replica === undefined || replica === scope.replicaId) return true;
-  return c.State !== 'running';
+  if (c.State !== 'running') return true;
+  return c.Labels[LABELS.replicaContainer] === '1' && !(await replicaAlive(replica));
+}
+
+/** Whether the container named `id` exists on the engine and runs (a replica that is a container). */
+export async function containerRuns(docker: Dockerode, id: string): Promise<boolean> {
+  try {
+    return (await docker.getContainer(id).inspect()).State.Running === true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
 }
 
 /** Lists upstream containers of this owner (any instance), running or not. */
@@ -98,7 +121,14 @@ export async function removeContainerQuietly(docker: Dockerode, id: string): Pro
  * ({@link isLeftover}). Returns the ids removed.
  */
 export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger: Logger): Promise<string[]> {
-  const stale = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => isLeftover(c, scope));
+  const owned = await listOwnedContainers(docker, scope.ownerId);
+  const alive = new Map<string, Promise<boolean>>();
+  const replicaAlive = (id: string): Promise<boolean> => {
+    if (!alive.has(id)) alive.set(id, containerRuns(docker, id));
+    return alive.get(id)!;
+  };
+  const verdicts = await Promise.all(owned.map((c) => isLeftover(c, scope, replicaAlive)));
+  const stale = owned.filter((_, k) => verdicts[k]);
   await Promise.all(stale.map((c) => removeContainerQuietly(docker, c.Id)));
   if (stale.length > 0) {
     logger.warn(

@@ -352,7 +352,7 @@ export class UpstreamInstance {
     const message = err instanceof Error ? err.message : String(err);
     // An SdkError other than a failed send is the client's verdict on an answer (an unsupported result type, an
     // invalid result): the connection is fine. Anything else that is not the server's own error is the transport's.
-    const answerProblem = err instanceof SdkError && err.code !== SdkErrorCode.SendFailed;
+    const answerProblem = err instanceof SdkError && ANSWER_PROBLEMS.has(err.code);
     if (this.opts.config.kind === 'remote' && !(err instanceof ProtocolError) && !answerProblem) {
       // A transport failure (connection refused, session unknown after the remote restarted): drop this
       // connection so the next call reconnects with a new session instead of failing the same way forever.
@@ -388,6 +388,11 @@ function keepProgressBeforeResult(transport: Transport): void {
 function isTimeout(err: unknown): boolean {
   return (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) || (err instanceof Error && err.name === 'TimeoutError');
 }
+
+/** SdkError codes about an answer the client could not take (the connection itself is fine). */
+const ANSWER_PROBLEMS: ReadonlySet<SdkErrorCode> = new Set([
+  SdkErrorCode.UnsupportedResultType, SdkErrorCode.InvalidResult, SdkErrorCode.InputRequiredRoundsExceeded, SdkErrorCode.ListPaginationExceeded,
+]);
 
 /** Whether an upstream answer asks the client for input first (MCP 2026-07-28 multi-round-trip requests). */
 export function needsInput(r: CallToolResult | InputRequiredResult): r is InputRequiredResult {

@@ -65,7 +65,7 @@ describe('remote servers', () => {
   it('a remote server that refuses us is left out of the list and fails calls with a clear error', async () => {
     const st = upstreams.status().find((s) => s.server === 'noauth')!;
     expect(st.state).toMatch(/failed|backoff/);
-    expect(st.lastError).toMatch(/upstream "noauth" failed to start: .*unauthorized/);
+    expect(st.lastError).toMatch(/upstream "noauth" failed to start: .*(unauthorized|requires authorization \(HTTP 401\))/);
     expect((await upstreams.tools()).some((t) => t.name.startsWith('noauth__'))).toBe(false);
     const echo = (await upstreams.tools()).find((t) => t.name === 'http__echo')!;
     expect(firstText(await echo.run({ message: 'still fine' }, toolContext()))).toBe('Echo: still fine');

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { McpServer as LegacyMcpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { acceptedContent, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { acceptedContent, completable, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import type Dockerode from 'dockerode';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,14 @@ function modernUpstream(seen: Seen[]): { fetch: (url: string | URL, init?: Reque
       return { content: [{ type: 'text', text: `${what}: ${ok.ok ? 'confirmed' : 'declined'} (${era})` }] };
     });
     s.registerTool('plain', {}, async () => ({ content: [{ type: 'text', text: `plain (${era})` }] }));
+    s.registerPrompt('greet', { description: 'greets', argsSchema: z.object({ who: completable(z.string(), (v: string) => ['alice', 'albert', 'bob'].filter((n) => n.startsWith(v))) }) }, async ({ who }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `hi ${who}` } }],
+    }));
+    s.registerPrompt('topic', { description: 'needs a topic first' }, async (c) => {
+      const got = acceptedContent(c.mcpReq.inputResponses, 'topic', z.object({ topic: z.string() }));
+      if (got && c.mcpReq.requestState() === 'prompt-round-1') return { messages: [{ role: 'user', content: { type: 'text', text: `about ${got.topic}` } }] };
+      return inputRequired({ inputRequests: { topic: inputRequired.elicit({ message: 'Topic?', requestedSchema: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] } }) }, requestState: 'prompt-round-1' }) as never;
+    });
     return s;
   });
   return { fetch: (url, init) => handler.fetch(new Request(url, init)) };
@@ -219,6 +227,32 @@ describe('input requests of a 2026 upstream', () => {
     expect(r.isError).toBe(true);
     // /rpc declares no client capability (it can answer nothing), so the upstream refuses to ask, and says so.
     expect(text(r)).toMatch(/^upstream "m" returned an error while calling confirm: .*elicitation/);
+  });
+});
+
+describe('completion/complete', () => {
+  it('is routed to the upstream owning the exposed prompt, under its own name', async () => {
+    const u = build({ m: { url: 'http://modern.test/mcp', lifecycle: 'shared' } });
+    await u.start();
+    expect((await u.complete({ ref: { type: 'ref/prompt', name: 'm__greet' }, argument: { name: 'who', value: 'al' } })).completion.values).toEqual(['alice', 'albert']);
+    await expect(u.complete({ ref: { type: 'ref/prompt', name: 'nope__greet' }, argument: { name: 'who', value: 'a' } })).rejects.toThrow(/unknown upstream name "nope__greet"/);
+  });
+});
+
+describe('input requests on prompts/get of a 2026 upstream', () => {
+  it('come back sealed when the request allows it, the retry completes, and a tool call\'s state cannot continue a prompt', async () => {
+    const u = build({ m: { url: 'http://modern.test/mcp', lifecycle: 'shared' } });
+    await u.start();
+    const input = { principal: alice, clientCapabilities: { elicitation: {} } };
+    const first = await u.getPrompt('m__topic', undefined, { input });
+    expect(first.inputRequired?.inputRequests.topic.method).toBe('elicitation/create');
+    const done = await u.getPrompt('m__topic', undefined, { input: { ...input, requestState: first.inputRequired!.requestState, inputResponses: { topic: { action: 'accept', content: { topic: 'tides' } } } } });
+    expect(done.messages).toEqual([{ role: 'user', content: { type: 'text', text: 'about tides' } }]);
+    const toolState = new RequestStateSealer({ secret: KEY }).seal({ server: 'm', tool: 'topic', principal: 'alice' });
+    const crossed = await u.getPrompt('m__topic', undefined, { input: { ...input, requestState: toolState } });
+    expect(crossed.rejectRequest?.code).toBe(-32602);
+    // Without `input` (a 2025 session), an upstream's input_required is a failure, not a prompt.
+    await expect(u.getPrompt('m__topic', undefined, {})).rejects.toThrow(/input_required|Unsupported result type/);
   });
 });
 
