@@ -9,6 +9,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { GatewayAccess } from '../access';
+import { bindingTokenValidation, boundTokenNames } from '../config/gateway-config-check';
 import type { StackConfig } from '../config/stack-config';
 import { GatewayDns } from '../dns';
 import { GatewayTunnel } from '../tunnel';
@@ -79,6 +80,8 @@ export class KubernetesTarget extends Construct {
             ? `${name} must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).`
             : `${name} is required without the tunnel (it is the only authentication): export TF_VAR_${name}="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).`,
         },
+        // Token names are known only at plan time (the variable is sensitive): the policy's bindings are checked here.
+        ...bindingTokenValidation(boundTokenNames(config.gatewaySettings), name),
       ],
     });
 
