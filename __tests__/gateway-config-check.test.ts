@@ -7,6 +7,7 @@ import { boundTokenNames, gatewayEnvironmentForCheck } from '../constructs/confi
 import { validateConfig } from '../constructs/config/validate-config';
 import { loadGatewayConfig } from '../gateway-image/src/load-config';
 import { envMap, onlyResource, problemsOf, synthJson, TUNNEL_RAW } from './helpers';
+import type { JsonValue } from '../constructs/config/stack-config';
 import { K8S_RAW } from './kubernetes-helpers';
 
 const REFUSE = 'the gateway would refuse this configuration (exit 2): ';
@@ -66,7 +67,7 @@ describe('the environment the check uses is the container\'s', () => {
 });
 
 describe('binding token names: known only at plan time, checked there', () => {
-  const policy = { roles: { admin: { tools: ['*'] } }, bindings: [{ tokens: ['alice', 'ci.bot'], roles: ['admin'] }, { emails: ['a@example.org'], roles: ['admin'] }] };
+  const policy: JsonValue = { roles: { admin: { tools: ['*'] } }, bindings: [{ tokens: ['alice', 'ci.bot'], roles: ['admin'] }, { emails: ['a@example.org'], roles: ['admin'] }] };
   const bindingCheck = (variable: { validation?: Array<{ condition: string; error_message: string }> }) =>
     variable.validation?.find((v) => v.error_message.startsWith('gateway_settings.policy.bindings'));
 
