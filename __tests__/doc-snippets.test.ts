@@ -10,8 +10,10 @@ import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEY_NAMES } from '../constructs/config/config-keys';
+import { boundTokenNames } from '../constructs/config/gateway-config-check';
 import { parseTfvars } from '../constructs/config/load-config';
 import { secretReferences } from '../constructs/config/secret-references';
+import type { JsonValue } from '../constructs/config/stack-config';
 import { validateConfig } from '../constructs/config/validate-config';
 import { loadGatewayConfig } from '../gateway-image/src/load-config';
 import { buildStackFromConfig, ROOT } from './helpers';
@@ -61,7 +63,9 @@ const name = (s: Snippet) => `${s.file}:${s.line} (${s.marker ?? 'no marker'})`;
 
 /** Valid stand-ins for what exists only at run time, so a snippet loads as the deployed gateway would load it. */
 function gatewayEnv(json: string): Record<string, string> {
-  const env: Record<string, string> = { MCP_GATEWAY_CONFIG_JSON: json, MCP_GATEWAY_AUTH_TOKENS: 'docs=docs-snippet-placeholder-token' };
+  // Bearer tokens are supplied at run time (MCP_GATEWAY_AUTH_TOKENS): the names a snippet's bindings use stand in, as at synth.
+  const bound = boundTokenNames(JSON.parse(json) as Record<string, JsonValue>).map((n) => `${n}=docs-snippet-placeholder-token`);
+  const env: Record<string, string> = { MCP_GATEWAY_CONFIG_JSON: json, MCP_GATEWAY_AUTH_TOKENS: ['docs=docs-snippet-placeholder-token', ...bound].join(',') };
   for (const secret of secretReferences(json)) env[`MCP_GATEWAY_SECRET_${secret}`] = 'placeholder';
   return env;
 }
