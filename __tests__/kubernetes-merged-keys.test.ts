@@ -79,3 +79,19 @@ describe('target = "kubernetes" with the keys of the other parts', () => {
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
   });
 });
+
+describe('target = "kubernetes" behind the tunnel: the client outputs of the Docker target', () => {
+  it('client_configs, mcp_url and oauth_redirect_uris for the public hostname (Managed OAuth on: email login offered)', () => {
+    const json = synthJson({ ...K8S_TUNNEL_LOOKUP_RAW, service_tokens: ['ci'] });
+    expect(json.output?.mcp_url?.value).toBe('https://docker-mcp.example.com/mcp');
+    const configs = json.output?.client_configs?.value as Record<string, Record<string, unknown>>;
+    expect(Object.keys(configs['claude-desktop'])).toEqual(expect.arrayContaining(['email_login', 'service_token']));
+    expect(JSON.stringify(configs)).toContain('https://docker-mcp.example.com/mcp');
+    expect(json.output?.oauth_redirect_uris?.value).toContain('https://claude.ai/api/mcp/auth_callback');
+  });
+  it('without the tunnel there are no client_configs (clients use ingress_url with a bearer token)', () => {
+    const json = synthJson(K8S_RAW);
+    expect(json.output).not.toHaveProperty('client_configs');
+    expect(json.output?.ingress_url?.value).toBe('https://mcp.example.com/mcp');
+  });
+});

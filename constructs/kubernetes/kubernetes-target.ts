@@ -12,6 +12,7 @@ import { GatewayAccess } from '../access';
 import { bindingTokenValidation, boundTokenNames } from '../config/gateway-config-check';
 import type { StackConfig } from '../config/stack-config';
 import { enableManagedOAuth, requireCloudflareProvider } from '../access-oauth';
+import { buildClientConfigs, escapeForTerraform, type Json } from '../client-configs';
 import { CloudflareLookups } from '../cloudflare-lookups';
 import { oauthRedirectUris } from '../config/oauth-config';
 import { GatewayDns } from '../dns';
@@ -186,6 +187,18 @@ export class KubernetesTarget extends Construct {
         dependsOn: [nsManifest],
       });
       new TerraformOutput(stack, 'public_url', { value: this.tunnel.publicUrl, description: 'Gateway URL through the tunnel, behind Access.' });
+      // The same ready-to-paste client configurations as the Docker target behind the tunnel (literal URL, so
+      // `npm run client-config` reads them from cdk.tf.json).
+      const emailLogin = Boolean(config.accessManagedOAuth && this.access.allowPolicy);
+      const mcpUrl = `${this.tunnel.publicUrl}/mcp`;
+      new TerraformOutput(stack, 'mcp_url', { value: mcpUrl, description: 'MCP endpoint (Streamable HTTP) clients connect to.' });
+      new TerraformOutput(stack, 'client_configs', {
+        value: escapeForTerraform(buildClientConfigs({ mcpUrl, mode: 'tunnel', emailLogin, serviceTokenName: config.serviceTokens[0] }) as unknown as Json),
+        description: 'Ready-to-paste MCP client configurations (placeholders, never a secret); `npm run client-config -- <client>` prints them.',
+      });
+      if (emailLogin) {
+        new TerraformOutput(stack, 'oauth_redirect_uris', { value: oauthRedirectUris(config), description: 'Redirect URIs Access Managed OAuth admits besides localhost/127.0.0.1 callbacks.' });
+      }
       new TerraformOutput(stack, 'access_aud', { value: this.access.aud, description: 'AUD tag of the Access application.' });
       const clientIds: Record<string, string> = {};
       const clientSecrets: Record<string, string> = {};
