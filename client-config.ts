@@ -51,7 +51,7 @@ function readClientConfigs(outdir: string): { configs: ClientConfigs; mcpUrl: st
   const stack = JSON.parse(readFileSync(file, 'utf8')) as { output?: Record<string, { value?: Json }> };
   const value = stack.output?.client_configs?.value;
   if (value === undefined) {
-    throw new UsageError(`${file} has no client_configs output: the gateway is disabled (enable_docker_mcp_gateway = false) or the synth predates it; run \`npm run synth\``);
+    throw new UsageError(`${file} has no client_configs output: the gateway is disabled (enable_docker_mcp_gateway = false), target = "kubernetes" runs without the tunnel (clients use ingress_url with a bearer token), or the synth predates it; run \`npm run synth\``);
   }
   return { configs: unescapeFromTerraform(value) as unknown as ClientConfigs, mcpUrl: String(stack.output?.mcp_url?.value ?? ''), file };
 }

@@ -24,7 +24,7 @@ async function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Pro
 /** The design's terraform.tfvars as README shows it. */
 function designTfvars(): string {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  return /The smallest file for a published gateway is the design's own:\n\n```hcl\n([\s\S]*?)```/.exec(readme)![1];
+  return /The smallest file for a published gateway is the design's own:\n\n<!-- snippet: tfvars -->\n```hcl\n([\s\S]*?)```/.exec(readme)![1];
 }
 
 // Real processes (node, npm) on a shared machine: generous limits.

@@ -3,10 +3,12 @@
  * container will get: what the gateway would refuse (exit 2, restart loop) never synthesizes.
  */
 import { describe, expect, it } from 'vitest';
-import { gatewayEnvironmentForCheck } from '../constructs/config/gateway-config-check';
+import { boundTokenNames, gatewayEnvironmentForCheck } from '../constructs/config/gateway-config-check';
 import { validateConfig } from '../constructs/config/validate-config';
 import { loadGatewayConfig } from '../gateway-image/src/load-config';
 import { envMap, onlyResource, problemsOf, synthJson, TUNNEL_RAW } from './helpers';
+import type { JsonValue } from '../constructs/config/stack-config';
+import { K8S_RAW } from './kubernetes-helpers';
 
 const REFUSE = 'the gateway would refuse this configuration (exit 2): ';
 
@@ -61,5 +63,49 @@ describe('the environment the check uses is the container\'s', () => {
     }
     // ... and the gateway loads it.
     expect(() => loadGatewayConfig({ env: checked })).not.toThrow();
+  });
+});
+
+describe('binding token names: known only at plan time, checked there', () => {
+  const policy: JsonValue = { roles: { admin: { tools: ['*'] } }, bindings: [{ tokens: ['alice', 'ci.bot'], roles: ['admin'] }, { emails: ['a@example.org'], roles: ['admin'] }] };
+  const bindingCheck = (variable: { validation?: Array<{ condition: string; error_message: string }> }) =>
+    variable.validation?.find((v) => v.error_message.startsWith('gateway_settings.policy.bindings'));
+
+  it('synth stands in the bound names (gateway_auth_tokens is sensitive), so the gateway\'s reference check passes', () => {
+    expect(boundTokenNames({ policy })).toEqual(['alice', 'ci.bot']);
+    expect(() => validateConfig({ gateway_settings: { policy } })).not.toThrow();
+  });
+  it('still refuses what no token could fix: a binding to an undefined role', () => {
+    expect(problemsOf(() => validateConfig({ gateway_settings: { policy: { bindings: [{ tokens: ['alice'], roles: ['ops'] }] } } }))[0]).toContain('unknown role "ops"');
+  });
+  it('the gateway_auth_tokens variable checks at plan that every bound name is supplied (Docker target)', () => {
+    const check = bindingCheck(synthJson({ gateway_settings: { policy } }).variable!.gateway_auth_tokens as never);
+    expect(check?.condition).toBe('alltrue([for n in ["alice","ci.bot"] : contains([for e in split(",", var.gateway_auth_tokens) : split("=", e)[0]], n)])');
+    expect(check?.error_message).toContain('alice, ci.bot');
+  });
+  it('... and with target = "kubernetes"', () => {
+    const check = bindingCheck(synthJson({ ...K8S_RAW, gateway_settings: { policy } }).variable!.gateway_auth_tokens as never);
+    expect(check?.condition).toContain('for n in ["alice","ci.bot"]');
+  });
+  it('no bound token: no extra validation', () => {
+    expect(bindingCheck(synthJson({}).variable!.gateway_auth_tokens as never)).toBeUndefined();
+  });
+});
+
+describe('access_team_name unset (the team is read from the account at plan)', () => {
+  const { access_team_name: _team, ...noTeam } = TUNNEL_RAW;
+  it('the check still runs the Access configuration, with a stand-in team', () => {
+    const config = validateConfig({ ...noTeam, service_tokens: ['ci'], gateway_settings: { policy: { roles: { v: { tools: ['health'] } }, bindings: [{ serviceTokens: ['ci'], roles: ['v'] }] } } });
+    expect(config.accessTeamName).toBeUndefined();
+    const env = gatewayEnvironmentForCheck({
+      gatewaySettings: config.gatewaySettings, mcpServers: config.mcpServers, gatewayPort: config.gatewayPort, logLevel: config.logLevel,
+      accessTeamName: config.accessTeamName, publicHostname: `${config.tunnelHostname}.${config.domainSuffix}`, serviceTokens: config.serviceTokens, secretNames: [],
+    });
+    expect(env.MCP_GATEWAY_ACCESS_TEAM_DOMAIN).toMatch(/^[a-z0-9-]+\.cloudflareaccess\.com$/);
+    expect(env.MCP_GATEWAY_ACCESS_CLIENT_NAMES).toBe('ci=ci.access');
+    expect(loadGatewayConfig({ env }).security).toBeDefined();
+  });
+  it('an Access-only binding the gateway would refuse is refused at synth without a team name too', () => {
+    expect(problemsOf(() => validateConfig({ ...noTeam, gateway_settings: { policy: { bindings: [{ serviceTokens: ['ci'], roles: ['nope'] }] } } })).join('\n')).toContain('unknown role "nope"');
   });
 });

@@ -292,7 +292,7 @@ describe('Kubernetes synth', () => {
     ]);
     expect(Object.keys(json.resource!.kubernetes_secret_v1).sort()).toEqual(['kubernetes_auth-secret_3A540840', 'kubernetes_tunnel-secret_385184BE']);
     expect(Object.keys(json.resource!.kubernetes_config_map_v1)).toEqual(['kubernetes_access-config_25442A6A']);
-    expect(Object.keys(json.output!).sort()).toEqual(['access_aud', 'ingress_url', 'public_url', 'service_token_client_ids', 'service_token_client_secrets', 'service_url']);
+    expect(Object.keys(json.output!).sort()).toEqual(['access_aud', 'client_configs', 'ingress_url', 'mcp_url', 'oauth_redirect_uris', 'public_url', 'service_token_client_ids', 'service_token_client_secrets', 'service_url']);
   });
 
   it('matches the snapshot', () => {

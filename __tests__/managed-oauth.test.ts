@@ -191,7 +191,7 @@ describe("the design's terraform.tfvars: zone and team looked up in the account"
 
   it("README's copy of the design file parses to exactly these keys and synthesizes", async () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const block = /The smallest file for a published gateway is the design's own:\n\n```hcl\n([\s\S]*?)```/.exec(readme);
+    const block = /The smallest file for a published gateway is the design's own:\n\n<!-- snippet: tfvars -->\n```hcl\n([\s\S]*?)```/.exec(readme);
     expect(block, 'the README block').not.toBeNull();
     const raw = await parseTfvars(block![1], 'README.md');
     expect(raw).toEqual(DESIGN_RAW);

@@ -97,6 +97,14 @@ describe('literal secrets in mcp_servers are refused, showing the way', () => {
     expect(config.mcpServerSecretNames).toEqual(['GITHUB_TOKEN', 'R_KEY']);
   });
 
+  it('a pasted-in `docker run` entry\'s env holds references too (the gateway maps it onto environment)', () => {
+    const config = validateConfig({ mcp_servers: { gh: { command: 'docker', args: ['run', '-i', '--rm', '-e', 'T', 'ghcr.io/github/github-mcp-server'], env: { T: '{{secret:GH}}' } } } });
+    expect(config.mcpServerSecretNames).toEqual(['GH']);
+  });
+  it('env on a server that is not a pasted-in docker run is refused by the gateway check, naming environment', () => {
+    expect(problemsOf(() => validateConfig({ mcp_servers: { gh: { command: 'npx', env: { T: '{{secret:GH}}' } } } })).join('\n')).toMatch(/mcpServers\.gh.*environment/);
+  });
+
   it.each([
     ['a reference in args', { gh: { command: 'npx', args: ['--key={{secret:K}}'] } }, 'mcp_servers.gh.args[0]', 'holds a secret reference where the gateway does not resolve it; references work only in environment and headers values (argv and URLs are visible in ps and logs)'],
     ['a reference in the url', { r: { url: 'https://x.example.com/mcp?key={{secret:K}}' } }, 'mcp_servers.r.url', 'holds a secret reference where the gateway does not resolve it; references work only in environment and headers values (argv and URLs are visible in ps and logs)'],

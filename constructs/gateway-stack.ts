@@ -8,6 +8,7 @@ import { GatewayAccess } from './access';
 import { enableManagedOAuth, requireCloudflareProvider } from './access-oauth';
 import { buildClientConfigs, escapeForTerraform, type Json } from './client-configs';
 import { CloudflareLookups } from './cloudflare-lookups';
+import { bindingTokenValidation, boundTokenNames } from './config/gateway-config-check';
 import { oauthRedirectUris } from './config/oauth-config';
 import type { StackConfig } from './config/stack-config';
 import { GatewayDns } from './dns';
@@ -120,6 +121,8 @@ export class GatewayStack extends TerraformStack {
             ? 'gateway_auth_tokens must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).'
             : 'gateway_auth_tokens is required without the tunnel (it is the only authentication): export TF_VAR_gateway_auth_tokens="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).',
         },
+        // Token names are known only at plan time (the variable is sensitive): the policy's bindings are checked here.
+        ...bindingTokenValidation(boundTokenNames(config.gatewaySettings), AUTH_TOKENS_VARIABLE),
       ],
     });
 

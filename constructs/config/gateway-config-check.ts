@@ -16,7 +16,7 @@ export interface GatewayConfigInputs {
   readonly mcpServers: Readonly<Record<string, JsonValue>>;
   readonly gatewayPort: number;
   readonly logLevel: LogLevel;
-  /** The team name when the tunnel (and so Access) is on. */
+  /** The team name when the tunnel (and so Access) is on; unset there, Terraform reads it from the account. */
   readonly accessTeamName?: string;
   /** `<tunnel_hostname>.<domain_suffix>` when the tunnel is on. */
   readonly publicHostname?: string;
@@ -29,6 +29,38 @@ export interface GatewayConfigInputs {
 // Stand-ins for values that exist only at apply time (they are validated by Terraform variables instead).
 const PLACEHOLDER_TOKEN = 'synth=stack-synth-placeholder-token-0000';
 const PLACEHOLDER_AUD = '0'.repeat(64);
+// access_team_name unset: a data source reads the team at plan time; any valid label stands in for it.
+const PLACEHOLDER_TEAM = 'synth-placeholder-team';
+
+/**
+ * Bearer-token names the policy binds (`policy.bindings[].tokens`). Token names live in the sensitive
+ * gateway_auth_tokens, known only at plan time: synth stands them in so the gateway's reference check passes, and
+ * the variable's validation (bindingTokensCondition) checks them against the real value at plan.
+ */
+export function boundTokenNames(gatewaySettings: Readonly<Record<string, JsonValue>>): string[] {
+  const policy = gatewaySettings.policy;
+  const bindings = policy && typeof policy === 'object' && !Array.isArray(policy) ? policy.bindings : undefined;
+  const names = new Set<string>();
+  if (Array.isArray(bindings)) {
+    for (const b of bindings) {
+      const tokens = b && typeof b === 'object' && !Array.isArray(b) ? b.tokens : undefined;
+      if (Array.isArray(tokens)) for (const t of tokens) if (typeof t === 'string' && TOKEN_NAME.test(t)) names.add(t);
+    }
+  }
+  return [...names].sort();
+}
+const TOKEN_NAME = /^[A-Za-z0-9._@-]{1,128}$/;
+
+/**
+ * Terraform condition that every token name the policy binds is a name in `var.<variable>` ("name=token,..."), so a
+ * binding to a token the operator did not supply fails the plan instead of crash-looping the gateway (exit 2).
+ * Undefined when the policy binds no token. The names match TOKEN_NAME, so they are safe inside an HCL string.
+ */
+export function bindingTokensCondition(names: readonly string[], variable: string): string | undefined {
+  if (names.length === 0) return undefined;
+  const supplied = `[for e in split(",", var.${variable}) : split("=", e)[0]]`;
+  return `alltrue([for n in ${JSON.stringify(names)} : contains(${supplied}, n)])`;
+}
 
 /**
  * The environment GatewayContainer gives the gateway, with apply-time values replaced by valid stand-ins.
@@ -42,12 +74,12 @@ export function gatewayEnvironmentForCheck(inputs: GatewayConfigInputs): Record<
     MCP_DOCKER_STRUCTURED_LOGS: 'true',
     MCP_DOCKER_AUDIT_FILE: '/var/lib/mcp-gateway/audit/audit.log',
     MCP_GATEWAY_CONFIG_JSON: JSON.stringify({ ...inputs.gatewaySettings, mcpServers: inputs.mcpServers }),
-    MCP_GATEWAY_AUTH_TOKENS: PLACEHOLDER_TOKEN,
+    MCP_GATEWAY_AUTH_TOKENS: [PLACEHOLDER_TOKEN, ...boundTokenNames(inputs.gatewaySettings).map((n) => `${n}=stack-synth-placeholder-token-0000`)].join(','),
   };
   for (const name of inputs.secretNames) env[`${SECRET_ENV_PREFIX}${name}`] = 'synth-placeholder';
   if (inputs.dockerTcpEndpoint) env.DOCKER_HOST = inputs.dockerTcpEndpoint;
-  if (inputs.accessTeamName && inputs.publicHostname) {
-    env.MCP_GATEWAY_ACCESS_TEAM_DOMAIN = `${inputs.accessTeamName}.cloudflareaccess.com`;
+  if (inputs.publicHostname) {
+    env.MCP_GATEWAY_ACCESS_TEAM_DOMAIN = `${inputs.accessTeamName ?? PLACEHOLDER_TEAM}.cloudflareaccess.com`;
     env.MCP_GATEWAY_ACCESS_AUD = PLACEHOLDER_AUD;
     env.MCP_GATEWAY_PUBLIC_HOSTNAME = inputs.publicHostname;
     if (inputs.serviceTokens.length > 0) env.MCP_GATEWAY_ACCESS_CLIENT_NAMES = inputs.serviceTokens.map((t) => `${t}=${t}.access`).join(',');
@@ -72,8 +104,18 @@ export function checkGatewayConfig(inputs: GatewayConfigInputs, problems: Proble
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) {
       const key = keyOf(issue);
-      const text = issue.replace(/^config file: /, '');
+      // The gateway names its source (config file or MCP_GATEWAY_CONFIG_JSON); here the source is the tfvars key.
+      const text = issue.replace(/^(?:config file|MCP_GATEWAY_CONFIG_JSON): /, '');
       problems.addRendered(key, '', `the gateway would refuse this configuration (exit 2): ${text}`);
     }
   }
+}
+
+/** The validation block for the bearer-token variable that checks the token names the policy binds (none: none). */
+export function bindingTokenValidation(names: readonly string[], variable: string): Array<{ condition: string; errorMessage: string }> {
+  const condition = bindingTokensCondition(names, variable);
+  return condition === undefined ? [] : [{
+    condition,
+    errorMessage: `gateway_settings.policy.bindings name bearer tokens ${names.join(', ')}: each must be a name in ${variable} ("name=token,..."), or the gateway refuses to start; add the token or fix the binding.`,
+  }];
 }

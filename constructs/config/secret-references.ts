@@ -10,8 +10,12 @@ export { SECRET_ENV_PREFIX, SECRET_REFERENCE_GLOBAL, secretReferences };
 /** Name of the sensitive map variable holding upstream secrets (`TF_VAR_mcp_server_secrets`). */
 export const MCP_SERVER_SECRETS_VARIABLE = 'mcp_server_secrets';
 
-/** Fields of a server entry whose values the gateway resolves references in. */
-const RESOLVED_IN = ['environment', 'headers'];
+/**
+ * Fields of a server entry whose values the gateway resolves references in. `env` is the `env` of a pasted-in
+ * `docker run` entry (Claude Desktop / MetaMCP style), which the gateway maps onto `environment`; elsewhere the
+ * gateway itself refuses `env` (naming `environment`), so the synth-time check still reports it.
+ */
+const RESOLVED_IN = ['environment', 'headers', 'env'];
 
 function walk(value: unknown, path: string[], visit: (text: string, path: string[]) => void): void {
   if (typeof value === 'string') visit(value, path);

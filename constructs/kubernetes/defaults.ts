@@ -18,6 +18,11 @@ export const CLOUDFLARED_NAME = 'mcp-gateway-cloudflared';
 export const AUTH_SECRET_NAME = 'mcp-gateway-auth';
 /** Key of the bearer tokens in {@link AUTH_SECRET_NAME}; also the env var name it becomes. */
 export const AUTH_SECRET_KEY = 'MCP_GATEWAY_AUTH_TOKENS';
+/**
+ * Secret holding the upstream secrets mcp_servers references as `{{secret:NAME}}` (from the sensitive
+ * `mcp_server_secrets`, at apply time), one key per NAME; each becomes the gateway's `MCP_GATEWAY_SECRET_<NAME>`.
+ */
+export const UPSTREAM_SECRETS_NAME = 'mcp-gateway-upstream-secrets';
 /** Secret holding the tunnel connector's token. */
 export const TUNNEL_SECRET_NAME = 'mcp-gateway-tunnel-token';
 /** Key of the token in {@link TUNNEL_SECRET_NAME}; cloudflared reads it as `TUNNEL_TOKEN`. */

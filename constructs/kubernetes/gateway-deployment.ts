@@ -1,6 +1,7 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IEnvVar, ITopologySpreadConstraint, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { ResourceQuantities } from '../config/kubernetes-config';
+import { SECRET_ENV_PREFIX } from '../config/secret-references';
 import type { LogLevel } from '../config/stack-config';
 import {
   ACCESS_CONFIG_NAME,
@@ -14,6 +15,7 @@ import {
   GATEWAY_NAME,
   GATEWAY_UID,
   HOME_DIR,
+  UPSTREAM_SECRETS_NAME,
   HTTP_PORT_NAME,
   OPS_PORT,
   OPS_PORT_NAME,
@@ -63,6 +65,12 @@ export interface GatewayDeploymentProps {
    * @default "512Mi"
    */
   readonly homeSize?: string;
+  /**
+   * Names mcp_servers references as `{{secret:NAME}}`: each is `MCP_GATEWAY_SECRET_<NAME>`, read from key NAME of the
+   * {@link UPSTREAM_SECRETS_NAME} Secret (the value reaches the process environment only).
+   * @default - none
+   */
+  readonly upstreamSecretNames?: readonly string[];
 }
 
 /**
@@ -86,6 +94,10 @@ export function gatewayDeployment(props: GatewayDeploymentProps): IDeployment {
     { name: 'DOCKER_HOST', value: props.dockerHost },
     // The Secret's value reaches the process environment only: never the manifest, never argv.
     { name: AUTH_SECRET_KEY, valueFrom: { secretKeyRef: { name: AUTH_SECRET_NAME, key: AUTH_SECRET_KEY, optional: props.access === true } } },
+    ...(props.upstreamSecretNames ?? []).map((name) => ({
+      name: `${SECRET_ENV_PREFIX}${name}`,
+      valueFrom: { secretKeyRef: { name: UPSTREAM_SECRETS_NAME, key: name } },
+    })),
   ];
   const volumes: IVolume[] = [
     { name: 'config', configMap: { name: GATEWAY_NAME, items: [{ key: CONFIG_FILE_KEY, path: CONFIG_FILE_KEY }] } },

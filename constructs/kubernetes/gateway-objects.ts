@@ -97,6 +97,7 @@ export function gatewayObjects(config: StackConfig): KubernetesObject[] {
       dockerTlsSecret: k8s.dockerTlsSecret,
       access: config.enableTunnel,
       configHash,
+      upstreamSecretNames: config.mcpServerSecretNames,
     }),
     gatewayService(ns, config.gatewayPort),
     gatewayPodDisruptionBudget(ns),

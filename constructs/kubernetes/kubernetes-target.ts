@@ -9,11 +9,17 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { GatewayAccess } from '../access';
+import { bindingTokenValidation, boundTokenNames } from '../config/gateway-config-check';
 import type { StackConfig } from '../config/stack-config';
+import { enableManagedOAuth, requireCloudflareProvider } from '../access-oauth';
+import { buildClientConfigs, escapeForTerraform, type Json } from '../client-configs';
+import { CloudflareLookups } from '../cloudflare-lookups';
+import { oauthRedirectUris } from '../config/oauth-config';
 import { GatewayDns } from '../dns';
 import { GatewayTunnel } from '../tunnel';
 import { TunnelIngress } from '../tunnel-ingress';
-import { ACCESS_CONFIG_NAME, appLabels, AUTH_SECRET_KEY, AUTH_SECRET_NAME, GATEWAY_NAME, TUNNEL_SECRET_KEY, TUNNEL_SECRET_NAME } from './defaults';
+import { UpstreamSecrets } from '../upstream-secrets';
+import { ACCESS_CONFIG_NAME, appLabels, AUTH_SECRET_KEY, AUTH_SECRET_NAME, GATEWAY_NAME, TUNNEL_SECRET_KEY, TUNNEL_SECRET_NAME, UPSTREAM_SECRETS_NAME } from './defaults';
 import { gatewayObjects, type KubernetesObject } from './gateway-objects';
 
 /** Folder, inside the stack's synth folder, holding the plain manifests for kubectl and GitOps users. */
@@ -79,6 +85,8 @@ export class KubernetesTarget extends Construct {
             ? `${name} must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).`
             : `${name} is required without the tunnel (it is the only authentication): export TF_VAR_${name}="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).`,
         },
+        // Token names are known only at plan time (the variable is sensitive): the policy's bindings are checked here.
+        ...bindingTokenValidation(boundTokenNames(config.gatewaySettings), name),
       ],
     });
 
@@ -108,6 +116,17 @@ export class KubernetesTarget extends Construct {
       data: { [AUTH_SECRET_KEY]: authTokens.stringValue },
       dependsOn: [nsManifest],
     });
+    // `{{secret:NAME}}` in mcp_servers: the same sensitive map variable as the Docker target, into a Secret whose
+    // keys the Deployment maps onto MCP_GATEWAY_SECRET_<NAME> (gatewayDeployment's upstreamSecretNames).
+    if (config.mcpServerSecretNames.length > 0) {
+      const upstream = new UpstreamSecrets(stack, 'upstream-secrets', { names: config.mcpServerSecretNames });
+      new SecretV1(this, 'upstream-secrets', {
+        metadata: { name: UPSTREAM_SECRETS_NAME, namespace: ns, labels: appLabels('gateway') },
+        type: 'Opaque',
+        data: upstream.references,
+        dependsOn: [nsManifest],
+      });
+    }
     this.serviceUrl = `http://${GATEWAY_NAME}.${ns}.svc.cluster.local:${config.gatewayPort}`;
     new TerraformOutput(stack, 'service_url', { value: this.serviceUrl, description: 'Gateway URL inside the cluster.' });
     if (k8s.ingressHost && k8s.ingress !== 'none') {
@@ -116,16 +135,37 @@ export class KubernetesTarget extends Construct {
 
     if (config.enableTunnel) {
       new CloudflareProvider(this, 'cloudflare', {}); // reads CLOUDFLARE_API_TOKEN from the environment
+      requireCloudflareProvider(stack);
+      // Zone id and team from tfvars when given, otherwise looked up in the account at plan time (as the Docker target).
+      const lookups = new CloudflareLookups(this, 'lookups', {
+        accountId: config.cloudflareAccountId!,
+        zoneName: config.domainSuffix!,
+        zoneId: config.cloudflareZoneId,
+        teamName: config.accessTeamName,
+      });
       this.tunnel = new GatewayTunnel(this, 'tunnel', { accountId: config.cloudflareAccountId!, hostname: `${config.tunnelHostname}.${config.domainSuffix!}` });
       this.access = new GatewayAccess(this, 'access', {
         tunnel: this.tunnel,
-        teamName: config.accessTeamName!,
+        teamName: lookups.teamName,
+        teamDomain: lookups.teamDomain,
         allowedEmails: config.allowedEmails,
         allowedEmailDomains: config.allowedEmailDomains,
         serviceTokenNames: config.serviceTokens,
         sessionDuration: config.accessSessionDuration,
       });
-      new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: config.cloudflareZoneId! });
+      if (config.accessManagedOAuth && this.access.allowPolicy) {
+        enableManagedOAuth(this.access.application, {
+          allowedUris: oauthRedirectUris(config),
+          allowAnyOnLocalhost: config.accessOAuthClients.includes('local'),
+          allowAnyOnLoopback: config.accessOAuthClients.includes('local'),
+          accessTokenLifetime: config.accessOAuthTokenLifetime,
+          sessionDuration: config.accessOAuthGrantDuration,
+        });
+      } else {
+        // Declared off, so an apply also switches off a dashboard toggle this stack does not know about.
+        this.access.application.addOverride('oauth_configuration', { enabled: false });
+      }
+      new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: lookups.zoneId });
       new TunnelIngress(this, 'tunnel-ingress', { tunnel: this.tunnel, gateway: { internalUrl: this.serviceUrl }, access: this.access });
       new SecretV1(this, 'tunnel-secret', {
         metadata: { name: TUNNEL_SECRET_NAME, namespace: ns, labels: appLabels('tunnel-connector') },
@@ -147,6 +187,18 @@ export class KubernetesTarget extends Construct {
         dependsOn: [nsManifest],
       });
       new TerraformOutput(stack, 'public_url', { value: this.tunnel.publicUrl, description: 'Gateway URL through the tunnel, behind Access.' });
+      // The same ready-to-paste client configurations as the Docker target behind the tunnel (literal URL, so
+      // `npm run client-config` reads them from cdk.tf.json).
+      const emailLogin = Boolean(config.accessManagedOAuth && this.access.allowPolicy);
+      const mcpUrl = `${this.tunnel.publicUrl}/mcp`;
+      new TerraformOutput(stack, 'mcp_url', { value: mcpUrl, description: 'MCP endpoint (Streamable HTTP) clients connect to.' });
+      new TerraformOutput(stack, 'client_configs', {
+        value: escapeForTerraform(buildClientConfigs({ mcpUrl, mode: 'tunnel', emailLogin, serviceTokenName: config.serviceTokens[0] }) as unknown as Json),
+        description: 'Ready-to-paste MCP client configurations (placeholders, never a secret); `npm run client-config -- <client>` prints them.',
+      });
+      if (emailLogin) {
+        new TerraformOutput(stack, 'oauth_redirect_uris', { value: oauthRedirectUris(config), description: 'Redirect URIs Access Managed OAuth admits besides localhost/127.0.0.1 callbacks.' });
+      }
       new TerraformOutput(stack, 'access_aud', { value: this.access.aud, description: 'AUD tag of the Access application.' });
       const clientIds: Record<string, string> = {};
       const clientSecrets: Record<string, string> = {};
@@ -172,6 +224,10 @@ export function manifestsYaml(objects: readonly KubernetesObject[]): string {
     `# Not included, because their values exist only at apply time: Secret ${AUTH_SECRET_NAME} (key ${AUTH_SECRET_KEY}),`,
     `# and with the tunnel Secret ${TUNNEL_SECRET_NAME} (key ${TUNNEL_SECRET_KEY}) and ConfigMap ${ACCESS_CONFIG_NAME}.`,
     `# kubectl -n <namespace> create secret generic ${AUTH_SECRET_NAME} --from-env-file=<file with ${AUTH_SECRET_KEY}=name=token>`,
+    // Only when mcp_servers references secrets (the Deployment then reads this Secret).
+    ...(JSON.stringify(objects).includes(UPSTREAM_SECRETS_NAME)
+      ? [`# mcp_servers references secrets: Secret ${UPSTREAM_SECRETS_NAME}, one key per {{secret:NAME}} (kubectl create secret generic ${UPSTREAM_SECRETS_NAME} --from-literal=NAME=<value>).`]
+      : []),
   ].join('\n');
   return `${header}\n${objects.map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('')}`;
 }

@@ -37,8 +37,10 @@ const NAME_PREFIX_STEM = 'rehearsal-';
  */
 function documentedGatewaySettings(): string {
   const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/stack.md'), 'utf8');
-  const block = /```hcl\n(gateway_settings = \{[\s\S]*?\n\})\n```/.exec(doc)?.[1];
-  if (!block) throw new Error('docs/stack.md has no ```hcl gateway_settings = { ... } example');
+  // The example of the section "`gateway_settings`: the keys users need" (docs/stack.md has other gateway_settings examples).
+  const section = doc.slice(doc.indexOf('### `gateway_settings`: the keys users need'));
+  const block = /```hcl\n(?:[^`]*?\n)?(gateway_settings = \{[\s\S]*?\n\})\n```/.exec(section)?.[1];
+  if (!block || !doc.includes('### `gateway_settings`: the keys users need')) throw new Error('docs/stack.md has no ```hcl gateway_settings = { ... } example in "`gateway_settings`: the keys users need"');
   return block;
 }
 

@@ -179,8 +179,8 @@ function checkProvidersAndTypes(json: TerraformJson): void {
 
 /**
  * Each declared variable's value: the supplied one (as TF_VAR_<name>) or its default, checked against the
- * variable's `can(regex("...", var.<name>))` validations like `terraform plan` would; any other validation form
- * fails, since it cannot be evaluated here.
+ * variable's `can(regex("...", var.<name>))` validations and the bound-token-names check like `terraform plan`
+ * would; any other validation form fails, since it cannot be evaluated here.
  */
 export function resolveVariables(json: TerraformJson, supplied: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -188,6 +188,14 @@ export function resolveVariables(json: TerraformJson, supplied: Readonly<Record<
     const value = supplied[name] ?? v.default;
     if (typeof value !== 'string') throw new UnrealizableError(`variable.${name}: no value supplied and no string default`);
     for (const rule of v.validation ?? []) {
+      // The binding-token check of the stack (constructs/config/gateway-config-check.ts bindingTokensCondition):
+      // every listed name is a name in the "name=token,..." value.
+      const names = new RegExp(`^alltrue\\(\\[for n in (\\[[^\\]]*\\]) : contains\\(\\[for e in split\\(",", var\\.${name}\\) : split\\("=", e\\)\\[0\\]\\], n\\)\\]\\)$`).exec(rule.condition);
+      if (names) {
+        const given = value.split(',').map((e) => e.split('=')[0]);
+        if (!(JSON.parse(names[1]) as string[]).every((n) => given.includes(n))) throw new UnrealizableError(`variable.${name}: the supplied value fails its validation: ${rule.error_message}`);
+        continue;
+      }
       const m = new RegExp(`^can\\(regex\\(("(?:[^"\\\\]|\\\\.)*"), var\\.${name}\\)\\)$`).exec(rule.condition);
       if (!m) throw new UnrealizableError(`variable.${name}: validation ${JSON.stringify(rule.condition)} cannot be evaluated by the rehearsal`);
       const pattern = JSON.parse(m[1]) as string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settleHeap } from '../../../src/settle-heap.js';
+import { settleHeap, supportsGcOptions } from '../../../src/settle-heap.js';
 
 describe('settleHeap', () => {
   it('runs a full collection and reports its duration, leaving no gc() on the global scope', () => {
@@ -17,5 +17,10 @@ describe('settleHeap', () => {
     await new Promise((r) => setTimeout(r, 0));
     settleHeap();
     expect(ref.deref()).toBeUndefined();
+  });
+
+  it('uses the options form only where V8 honours it (Node 22 in the image; the e2e idle-footprint test measures it)', () => {
+    expect(supportsGcOptions('12.4.254.21-node.33')).toBe(true);
+    expect(supportsGcOptions('11.3.244.8-node.30')).toBe(false);
   });
 });

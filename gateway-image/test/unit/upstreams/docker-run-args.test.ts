@@ -109,10 +109,11 @@ describe('the README example of a pasted docker run entry', () => {
   it('parses into the image server it describes', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
-    const block = /```json\n(\{ "github": \{ "command": "docker"[\s\S]*?)\n```/.exec(readme)?.[1];
+    const block = /```json\n(\{ "mcpServers": \{\s+"github": \{ "command": "docker"[\s\S]*?)\n```/.exec(readme)?.[1];
     expect(block).toBeDefined();
-    const { config, problems } = parseUpstreamsConfig({ mcpServers: JSON.parse(block!) });
+    const { config, problems } = parseUpstreamsConfig({ mcpServers: (JSON.parse(block!) as { mcpServers: unknown }).mcpServers });
     expect(problems).toEqual([]);
-    expect(config!.mcpServers.github).toMatchObject({ kind: 'image', image: 'ghcr.io/github/github-mcp-server', args: [], environment: { GITHUB_PERSONAL_ACCESS_TOKEN: '...' } });
+    // The token stays a reference: the gateway resolves it when it starts the server.
+    expect(config!.mcpServers.github).toMatchObject({ kind: 'image', image: 'ghcr.io/github/github-mcp-server', args: [], environment: { GITHUB_PERSONAL_ACCESS_TOKEN: '{{secret:GITHUB_TOKEN}}' } });
   });
 });
