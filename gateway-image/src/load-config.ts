@@ -123,6 +123,7 @@ function policyReferences(base: BaseConfig, security: SecurityConfig, upstreams:
   return checkPolicyReferences(security, {
     builtinTools: BUILTIN_TOOL_NAMES, lifecycleTools: LIFECYCLE_TOOL_NAMES, lifecycleEnabled: base.tools.enableLifecycle,
     upstreamServers: Object.keys(upstreams.mcpServers), separator: upstreams.upstreams.separator,
+    unprefixedServers: Object.entries(upstreams.mcpServers).filter(([, s]) => (s as { prefix?: unknown }).prefix === false).map(([name]) => name),
   });
 }
 

@@ -83,7 +83,7 @@ describe('README: the stdio docker run line works as written', () => {
       // It lists itself: the engine answered through the mounted socket.
       expect(ps.structuredContent.containers.map((c) => c.name)).toEqual([NAME]);
       const user = await docker('inspect', NAME, '--format', '{{.Config.User}} {{json .HostConfig.GroupAdd}}');
-      expect(user).toBe(`node ["${statSync('/var/run/docker.sock').gid}"]`);
+      expect(user).toBe(`1000:1000 ["${statSync('/var/run/docker.sock').gid}"]`);
     } finally {
       child.stdin.end();
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));

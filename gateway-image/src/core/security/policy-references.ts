@@ -16,6 +16,11 @@ export interface PolicyReferenceFacts {
   /** Configured upstream server names and the separator of their tool names. */
   readonly upstreamServers: readonly string[];
   readonly separator: string;
+  /**
+   * Servers configured with `prefix: false`: their tools keep the upstream's own names, known only once the server
+   * lists them, so a pattern that matches no other tool may still match one of theirs. @default - none
+   */
+  readonly unprefixedServers?: readonly string[];
 }
 
 /** Problems that stop the gateway (errors) and ones it only logs (warnings). */
@@ -37,7 +42,8 @@ export function checkPolicyReferences(security: SecurityConfig, facts: PolicyRef
       const upstream = sep > 0
         ? facts.upstreamServers.some((s) => compileGlob(pattern.slice(0, sep))(s))
         : pattern.includes('*') && facts.upstreamServers.some((s) => match(`${s}${facts.separator}x`));
-      if (builtins.length === 0 && !upstream) {
+      // Tools of un-prefixed servers are named by the servers at run time: such a pattern cannot be judged here.
+      if (builtins.length === 0 && !upstream && !facts.unprefixedServers?.length) {
         const near = nearest(pattern, facts.builtinTools);
         const serverHint = sep > 0 ? ` (no upstream server "${pattern.slice(0, sep)}" is configured under mcpServers)` : '';
         errors.push(`${where}: "${pattern}" matches no tool${serverHint}${near ? `; did you mean "${near}"?` : ''} (built-in tools: ${facts.builtinTools.join(', ')}; upstream tools are <server>${facts.separator}<tool>)`);

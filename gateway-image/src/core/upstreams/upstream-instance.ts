@@ -225,7 +225,8 @@ export class UpstreamInstance {
     const summary = launched?.stderrSummary?.() ?? launched?.stderrTail().slice(-300) ?? '';
     const stderr = launched ? (summary ? `; its stderr:\n${summary}` : '; it wrote nothing to stderr') : '';
     if (timedOut) return `upstream "${name}" did not finish starting (launch + MCP initialize) within ${initTimeoutMs} ms${stderr}`;
-    if (exit && launched) {
+    // Only a process or container has an exit status and a stderr worth quoting; a remote server's error says why.
+    if (exit && launched?.stderrSummary) {
       const how = exit.signal ? `was killed by ${exit.signal}` : exit.code !== null ? `exited with code ${exit.code}` : 'ended';
       return `upstream "${name}" failed to start: ${launched.describe} ${how} before MCP initialize completed${stderr}`;
     }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/core/contracts.js';
 import { createAuthorizer, grantHint } from '../../../src/core/security/authorizer.js';
-import { checkPolicyReferences } from '../../../src/core/security/policy-references.js';
+import { checkPolicyReferences, type PolicyReferenceFacts } from '../../../src/core/security/policy-references.js';
 import { parseSecurityConfig } from '../../../src/core/security/security-config.js';
 import { createToolCatalog } from '../../../src/core/tool-catalog.js';
 import { createToolSource } from '../../../src/core/tool-source.js';
@@ -12,7 +12,7 @@ import { loadGatewayConfig } from '../../../src/load-config.js';
 import { lookup, req, tool } from './fixtures.js';
 
 const bearer = (id: string): Principal => ({ id, authMethod: 'bearer' });
-const facts = { builtinTools: BUILTIN_TOOL_NAMES, lifecycleTools: LIFECYCLE_TOOL_NAMES, lifecycleEnabled: false, upstreamServers: ['github'], separator: '__' };
+const facts: PolicyReferenceFacts = { builtinTools: BUILTIN_TOOL_NAMES, lifecycleTools: LIFECYCLE_TOOL_NAMES, lifecycleEnabled: false, upstreamServers: ['github'], separator: '__' };
 
 describe('a denial names the role and the setting that would grant the call', () => {
   const config = parseSecurityConfig({
@@ -84,6 +84,11 @@ describe('roles naming unknown tools and bindings naming unknown tokens', () => 
       expect.stringMatching(/^policy\.roles\.r\.tools\[1\]: "gitlab__x" matches no tool \(no upstream server "gitlab" is configured under mcpServers\)/),
       expect.stringMatching(/^policy\.roles\.r\.tools\[2\]: "kubectl_\*" matches no tool/),
     ]);
+  });
+
+  it('with a prefix: false server, a pattern matching no built-in is not judged (that server names its tools at run time)', () => {
+    expect(check({ roles: { r: { tools: ['test_*'] } } }, ['alice'], { unprefixedServers: ['conformance'] }).errors).toEqual([]);
+    expect(check({ roles: { r: { tools: ['test_*'] } } }).errors).toEqual([expect.stringMatching(/^policy\.roles\.r\.tools\[0\]: "test_\*" matches no tool/)]);
   });
 
   it('a role of lifecycle tools while they are off is a warning naming the setting', () => {
