@@ -15,7 +15,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Principal, ToolDefinition } from './core/contracts.js';
 import type { SharedSchemaValidator } from './core/shared-schema-validator.js';
 import { createEngineClient } from './core/docker/engine-client.js';
-import { dockerOptionsFor } from './core/docker/docker-host.js';
+import { describeEndpoint, dockerOptionsFor } from './core/docker/docker-host.js';
 import { EngineUnreachableError, type DockerClient } from './core/docker/docker-client.js';
 import { createMetrics, type GatewayMetrics } from './core/metrics.js';
 import { createPipeline, type ToolPipeline } from './core/pipeline.js';
@@ -148,6 +148,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   let upstreams: Upstreams | undefined;
   const createUpstreamsNow = async (): Promise<Upstreams> => (await import('./core/upstreams/index.js')).createUpstreams(config.upstreams, {
     docker: loadDockerode(config.docker),
+    // Upstream containers are managed with the same Engine API deadline as the tools' requests.
+    engineDeadline: { endpoint: describeEndpoint(config.docker.host), timeoutMs: config.docker.timeoutMs },
     logger: logger.child({ component: 'upstreams' }),
     instanceId,
     // Replicas of one deployment share ownerId; the hostname (container id, pod name) tells their containers apart.

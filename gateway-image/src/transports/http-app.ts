@@ -12,7 +12,7 @@ import type { GatewayMetrics } from '../core/metrics.js';
 import type { AuthResult, RequestHeaders } from '../core/security/authenticate.js';
 import type { OriginHostResult } from '../core/security/origin-host.js';
 import { GatewayError, toGatewayError } from '../errors.js';
-import { credentialHeaders, onRefusal, refusedBody, sendError, sendJson, type RefusedBody } from './http-io.js';
+import { credentialHeaders, onRefusal, refusalNote, refusalSent, refusedBody, sendError, sendJson, type RefusedBody } from './http-io.js';
 
 /** What the edge needs from the security core. */
 export interface EdgeSecurity {
@@ -90,6 +90,18 @@ export function createHttpServer(deps: HttpAppDeps): http.Server {
       deps.onRefused?.({
         ruleId: `edge.${err.code.toLowerCase()}`, reason: err.message, path, remoteAddress,
         requestId: String(res.getHeader('x-request-id')), principal, body: refusedBody(err),
+      });
+    });
+    // Refusals an SDK or a session transport writes itself (an unknown or closed session, a 2026 header mismatch or
+    // unsupported version, a refused preflight, ...) never pass sendError: any other 4xx answer is recorded here.
+    res.once('finish', () => {
+      if (res.statusCode < 400 || res.statusCode >= 500 || refusalSent(res)) return;
+      const note = refusalNote(res);
+      const rule = note?.rule ?? `http_${res.statusCode}`;
+      metrics.authFailures.inc({ reason: `edge_${rule}` });
+      deps.onRefused?.({
+        ruleId: `edge.${rule}`, reason: note?.reason ?? `${req.method ?? 'request'} ${path} answered ${res.statusCode}`, path, remoteAddress,
+        requestId: String(res.getHeader('x-request-id')), principal,
       });
     });
     if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });

@@ -144,7 +144,41 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Where a response's refusals are reported (set by the edge for each request; see {@link onRefusal}). */
 const REFUSAL_LISTENER = Symbol('refusal-listener');
-type WithListener = ServerResponse & { [REFUSAL_LISTENER]?: (err: GatewayError) => void };
+/** Set once a refusal on this response went through {@link sendError} (so the edge does not record it twice). */
+const REFUSAL_SENT = Symbol('refusal-sent');
+/** What an adapter said about an error answer it wrote itself (see {@link noteRefusal}). */
+const REFUSAL_NOTE = Symbol('refusal-note');
+type WithListener = ServerResponse & {
+  [REFUSAL_LISTENER]?: (err: GatewayError) => void;
+  [REFUSAL_SENT]?: true;
+  [REFUSAL_NOTE]?: RefusalNote;
+};
+
+/** An error answer written without {@link sendError} (by an SDK or a session transport), named for the audit log. */
+export interface RefusalNote {
+  /** The rule id suffix: the audit record's rule is `edge.<rule>`. */
+  readonly rule: string;
+  /** Why, in words (never a request body). */
+  readonly reason: string;
+}
+
+/**
+ * Names an error answer that `res` carries but that was not sent with {@link sendError} (e.g. an SDK's own 400), so
+ * the edge's record of it says which check refused rather than only the HTTP status.
+ */
+export function noteRefusal(res: ServerResponse, note: RefusalNote): void {
+  (res as WithListener)[REFUSAL_NOTE] = note;
+}
+
+/** True once `res` carried an error answer sent with {@link sendError} (its listener was told already). */
+export function refusalSent(res: ServerResponse): boolean {
+  return (res as WithListener)[REFUSAL_SENT] === true;
+}
+
+/** The note an adapter left on `res` with {@link noteRefusal}, if any. */
+export function refusalNote(res: ServerResponse): RefusalNote | undefined {
+  return (res as WithListener)[REFUSAL_NOTE];
+}
 
 /**
  * Registers `listener` to hear every error answer sent on `res` with {@link sendError}, whichever adapter sends it:
@@ -174,6 +208,7 @@ function lingerAfterAnswer(res: ServerResponse): void {
 
 /** Answers an edge error as a JSON-RPC error object with the registry's HTTP status. */
 export function sendError(res: ServerResponse, err: GatewayError, id: string | number | null = null): void {
+  (res as WithListener)[REFUSAL_SENT] = true;
   (res as WithListener)[REFUSAL_LISTENER]?.(err);
   if (err.status === 413) lingerAfterAnswer(res);
   sendJson(res, err.status, jsonRpcError(id, err.rpcCode, err.message), { ...err.headers });

@@ -12,7 +12,7 @@ import type { Server } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Principal, ToolResult } from '../core/contracts.js';
 import type { ModernFastPath } from '../mcp/modern-fast-path.js';
-import { authInfoFor, sendJson } from './http-io.js';
+import { authInfoFor, noteRefusal, sendJson, type RefusalNote } from './http-io.js';
 
 /** Dependencies of the adapter. */
 export interface ModernHttpDeps {
@@ -36,6 +36,25 @@ function webRequest(req: IncomingMessage, signal: AbortSignal): Request {
   return new Request(`http://${req.headers.host ?? 'gateway.invalid'}${req.url ?? '/mcp'}`, { method: req.method, headers, signal });
 }
 
+/** Longest SDK error message kept in an audit record (it may quote a header value; never the body). */
+const MAX_REASON = 200;
+
+/**
+ * Names an error answer the SDK wrote itself (400 -32020 header mismatch, 400 -32022 unsupported version, 404 -32601,
+ * 405, ...) for the edge's audit record: its JSON-RPC code and message, bounded.
+ */
+export function sdkRefusal(status: number, body: Buffer | undefined): RefusalNote {
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = body ? (JSON.parse(body.toString('utf8')) as { error?: typeof error }).error : undefined;
+  } catch {
+    // Not JSON: the HTTP status names it.
+  }
+  const code = typeof error?.code === 'number' && Number.isInteger(error.code) && Math.abs(error.code) < 1e6 ? error.code : undefined;
+  const message = typeof error?.message === 'string' ? error.message.slice(0, MAX_REASON) : `answered ${status}`;
+  return { rule: code === undefined ? `http_${status}` : `rpc_${Math.abs(code)}`, reason: `MCP 2026-07-28: ${message}` };
+}
+
 /**
  * Writes a Web Response to the node response, chunk by chunk: a full socket pauses the reader (so a streamed answer
  * waits for a slow client instead of piling up in memory), and a client that goes away cancels the body.
@@ -51,6 +70,7 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     // A plain JSON answer (the common case): one write, no stream reader.
     const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
     if (body) headers['content-length'] = String(body.length);
+    if (response.status >= 400) noteRefusal(res, sdkRefusal(response.status, body));
     res.writeHead(response.status, headers);
     res.end(body);
     return;

@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
+import { noteRefusal } from './http-io.js';
 
 /** Options of a {@link SessionTransport}. */
 export interface SessionTransportOptions {
@@ -177,7 +178,10 @@ export class SessionTransport implements Transport {
     for (const ex of [...this.pending.values()]) {
       this.finish(ex);
       if (ex.sse) ex.res.end();
-      else if (!ex.res.headersSent) ex.res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: ex.id, error: { code: -32600, message: 'session closed' } }));
+      else if (!ex.res.headersSent) {
+        noteRefusal(ex.res, { rule: 'session_closed', reason: 'the session closed while the request was in progress' });
+        ex.res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: ex.id, error: { code: -32600, message: 'session closed' } }));
+      }
     }
     clearInterval(this.standaloneHeartbeat);
     this.standalone?.end();

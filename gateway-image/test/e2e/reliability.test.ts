@@ -220,6 +220,32 @@ describe('the HTTP edge', () => {
     expect(JSON.stringify(records)).not.toContain('do-not-log-me');
   });
 
+  it('refusals the session transport and the 2026 SDK answer themselves are audited too: an unknown session, a header mismatch', async () => {
+    const unknown = await gw.fetch('/mcp', {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(unknown.status).toBe(404);
+    await unknown.body?.cancel();
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'rel', version: '1' } };
+    const mismatch = await gw.fetch('/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list', 'mcp-name': 'docker_ps' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'docker_ps', arguments: { note: 'do-not-log-me-2026' }, _meta: meta } }),
+    });
+    expect(mismatch.status).toBe(400);
+    expect((await mismatch.json()).error.code).toBe(-32020);
+    const wanted = (x: { ruleId?: string }) => x.ruleId === 'edge.session_not_found' || x.ruleId === 'edge.rpc_32020';
+    const deadline = Date.now() + 10_000;
+    let records = await auditRecords(gw);
+    while (records.filter(wanted).length < 2 && Date.now() < deadline) records = await auditRecords(gw);
+    expect(records.filter(wanted) as Array<Record<string, unknown>>).toEqual(expect.arrayContaining([
+      expect.objectContaining({ tool: 'http:/mcp', ruleId: 'edge.session_not_found', principal: 'e2e', decision: 'deny' }),
+      expect.objectContaining({ tool: 'http:/mcp', ruleId: 'edge.rpc_32020', principal: 'e2e', decision: 'deny', reason: expect.stringMatching(/^MCP 2026-07-28: /) }),
+    ]));
+    expect(JSON.stringify(records)).not.toContain('do-not-log-me-2026');
+  });
+
   it('session ids carry at least 128 random bits (Streamable HTTP and SSE)', async () => {
     const init = await gw.fetch('/mcp', {
       method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },

@@ -9,6 +9,7 @@ import type { ToolDefinition } from '../contracts.js';
 import { Aggregator, type CompleteParams, type PromptOutcome, type RequestContext, type RequestStateRefusedEvent, type SecretsRedactedEvent } from './aggregator.js';
 import { RequestStateSealer, type SecretValue } from './request-state.js';
 import { launchCommand } from './command-launcher.js';
+import { type EngineDeadline, signalOption, withEngineDeadline } from './engine-deadline.js';
 import { launchImage, type ImageLauncherDeps } from './image-launcher.js';
 import type { Launcher } from './launcher.js';
 import { ProcessTracker, reapLeftovers, removeInstanceContainers } from './reaper.js';
@@ -54,6 +55,11 @@ export interface UpstreamsDeps {
   readonly stateKey?: SecretValue;
   /** Audit hook for a refused `requestState` (tampered, expired, another principal's). @default - logged only */
   readonly onRequestStateRefused?: (e: RequestStateRefusedEvent) => void;
+  /**
+   * Deadline of every Engine API request managing upstream containers (the engine client's
+   * MCP_GATEWAY_ENGINE_TIMEOUT_MS and endpoint). @default - unbounded
+   */
+  readonly engineDeadline?: EngineDeadline;
 }
 
 /** The upstream servers of one gateway instance. */
@@ -109,6 +115,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
           allowPull: settings.allowPull,
           extraLabels: deps.extraContainerLabels,
           checkSpec: deps.checkContainerSpec,
+          ...(deps.engineDeadline ? { engineDeadline: deps.engineDeadline } : {}),
         });
       }
       if (server.kind === 'command') return launchCommand(server, ctx, { logger, tracker, baseEnv: deps.commandEnv });
@@ -193,9 +200,10 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
       const hasImages = Object.values(config.mcpServers).some((s) => s.kind === 'image');
       if (replica && hasImages) {
         // Under Docker the hostname is the container's short id: if the engine knows it, siblings can ask it later.
-        replica.container = await deps.docker.getContainer(replica.id).inspect().then((i) => i.Config.Hostname === replica.id, () => false);
+        replica.container = await withEngineDeadline(deps.engineDeadline, `GET /containers/${replica.id}/json`, (signal) => deps.docker.getContainer(replica.id).inspect(signalOption(signal)))
+          .then((i) => i.Config.Hostname === replica.id, () => false);
       }
-      await reapLeftovers(deps.docker, scope, logger).catch((err: Error) => {
+      await reapLeftovers(deps.docker, scope, logger, deps.engineDeadline).catch((err: Error) => {
         // Without image servers the engine is not needed here; with them, validation already reached it.
         if (hasImages) throw new Error(`reaping upstream containers of earlier gateway runs: ${err.message}`);
         logger.warn({ err: err.message }, 'could not check for upstream containers of earlier gateway runs');
@@ -253,7 +261,7 @@ export function createUpstreams(config: UpstreamsConfig, deps: UpstreamsDeps): U
         process.off('exit', exitHook);
         if (Object.values(config.mcpServers).some((s) => s.kind === 'image')) {
           // Safety net: anything of this instance still on the engine (a start racing the close).
-          const left = await removeInstanceContainers(deps.docker, scope).catch((err: Error) => {
+          const left = await removeInstanceContainers(deps.docker, scope, deps.engineDeadline).catch((err: Error) => {
             logger.error({ err: err.message }, 'could not list upstream containers at close');
             return [];
           });

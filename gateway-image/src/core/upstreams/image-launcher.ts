@@ -10,6 +10,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { DockerStreamDemuxer } from './docker-stream-demuxer.js';
 import { type LaunchContext, type LaunchedUpstream, type UpstreamExit, TailBuffer } from './launcher.js';
+import { type EngineDeadline, signalOption, withEngineDeadline } from './engine-deadline.js';
 import { LABELS, removeContainerQuietly } from './reaper.js';
 import { StreamTransport } from './stream-transport.js';
 import { type ImageServerConfig, parseMemoryBytes } from './upstreams-config.js';
@@ -97,6 +98,11 @@ export interface ImageLauncherDeps {
    * the launch. @default - none (the spec builder's fixed hardening only)
    */
   readonly checkSpec?: (spec: Dockerode.ContainerCreateOptions) => Promise<{ allow: boolean; ruleId: string; reason: string }>;
+  /**
+   * Deadline of each Engine API request (create, attach, start, stop, remove; a pull's start, not its progress):
+   * the engine client's MCP_GATEWAY_ENGINE_TIMEOUT_MS. @default - unbounded
+   */
+  readonly engineDeadline?: EngineDeadline;
 }
 
 /** How long stopping an upstream container waits for the engine to finish removing it. */
@@ -104,7 +110,7 @@ const REMOVAL_WAIT_MS = 10_000;
 
 /** Creates, attaches and starts an upstream container; resolves once it runs (not yet initialized). */
 export async function launchImage(server: ImageServerConfig, ctx: LaunchContext, deps: ImageLauncherDeps): Promise<LaunchedUpstream> {
-  const { docker } = deps;
+  const { docker, engineDeadline: deadline } = deps;
   const containerName = `mcp-upstream-${ctx.server}-${randomBytes(4).toString('hex')}`;
   const spec = buildUpstreamContainerSpec(server, {
     server: ctx.server,
@@ -125,10 +131,12 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
   let attached: Duplex;
   try {
     // Attach before start so not a byte of output is missed.
-    attached = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
-    await container.start();
+    // The signal only ever aborts before the attach answered (the timer is cleared then), never the stream itself.
+    attached = (await withEngineDeadline(deadline, `POST /containers/${short}/attach`, (abortSignal) =>
+      container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true, ...signalOption(abortSignal) }))) as unknown as Duplex;
+    await withEngineDeadline(deadline, `POST /containers/${short}/start`, (abortSignal) => container.start(signalOption(abortSignal)));
   } catch (err) {
-    await removeContainerQuietly(docker, id).catch(() => undefined);
+    await removeContainerQuietly(docker, id, deadline).catch(() => undefined);
     throw new Error(`starting container for upstream "${ctx.server}" (${server.image}): ${(err as Error).message}`);
   }
   const stdout = new PassThrough();
@@ -145,6 +153,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
   attached.on('close', () => stdout.end());
   attached.on('error', () => stdout.end());
 
+  // Not bounded: this wait lasts the container's life (its answer is the exit).
   const exited: Promise<UpstreamExit> = container.wait().then(
     (r: { StatusCode?: number }) => ({ code: r.StatusCode ?? null }),
     () => ({ code: null }),
@@ -158,11 +167,12 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
         // already closed
       }
       try {
-        await container.stop({ t: deps.stopTimeoutSeconds ?? 2 });
+        const graceSeconds = deps.stopTimeoutSeconds ?? 2;
+        await withEngineDeadline(deadline, `POST /containers/${short}/stop`, (abortSignal) => container.stop({ t: graceSeconds, ...signalOption(abortSignal) }), graceSeconds * 1000);
       } catch {
         // 304 not running / 404 gone: fine, removal below settles it.
       }
-      await removeContainerQuietly(docker, id);
+      await removeContainerQuietly(docker, id, deadline);
       // A container that ended on stdin EOF is being auto-removed (409 above): stop returns once it is really gone,
       // so "stopped" means "no container left" (bounded: a stuck removal is the reaper's to finish).
       await Promise.race([
@@ -171,7 +181,7 @@ export async function launchImage(server: ImageServerConfig, ctx: LaunchContext,
       ]);
     })());
   // If the container dies on its own, AutoRemove removes it; remove anyway in case AutoRemove lost the race.
-  void exited.then(() => removeContainerQuietly(docker, id).catch(() => undefined));
+  void exited.then(() => removeContainerQuietly(docker, id, deadline).catch(() => undefined));
   const transport = new StreamTransport({ input: stdout, output: attached, stop });
   return { transport, describe: `container ${short} (${server.image})`, exited, stderrTail: () => stderr.toString(), stderrSummary: () => stderr.summary() };
 }
@@ -183,8 +193,9 @@ async function createContainer(
   ctx: LaunchContext,
   deps: ImageLauncherDeps,
 ): Promise<Dockerode.Container> {
+  const create = () => withEngineDeadline(deps.engineDeadline, 'POST /containers/create', (abortSignal) => docker.createContainer({ ...spec, ...signalOption(abortSignal) }));
   try {
-    return await docker.createContainer(spec);
+    return await create();
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== 404 || !deps.allowPull) {
@@ -193,7 +204,8 @@ async function createContainer(
     }
   }
   deps.logger.info({ upstream: ctx.server, image }, 'pulling upstream image');
-  const stream = await docker.pull(image);
+  // The pull's start is bounded; its progress is not (a large image legitimately takes longer than a quick request).
+  const stream = await withEngineDeadline(deps.engineDeadline, 'POST /images/create', (abortSignal) => docker.pull(image, signalOption(abortSignal)));
   await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  return docker.createContainer(spec);
+  return create();
 }

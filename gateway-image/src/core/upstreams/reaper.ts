@@ -31,6 +31,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { killGroup } from './command-launcher.js';
+import { type EngineDeadline, signalOption, withEngineDeadline } from './engine-deadline.js';
 
 /** Label keys on every upstream container. */
 export const LABELS = {
@@ -89,9 +90,10 @@ export async function isLeftover(
 }
 
 /** Whether the container named `id` exists on the engine and runs (a replica that is a container). */
-export async function containerRuns(docker: Dockerode, id: string): Promise<boolean> {
+export async function containerRuns(docker: Dockerode, id: string, deadline?: EngineDeadline): Promise<boolean> {
   try {
-    return (await docker.getContainer(id).inspect()).State.Running === true;
+    const info = await withEngineDeadline(deadline, `GET /containers/${id}/json`, (abortSignal) => docker.getContainer(id).inspect(signalOption(abortSignal)));
+    return info.State.Running === true;
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return false;
     throw err;
@@ -99,17 +101,18 @@ export async function containerRuns(docker: Dockerode, id: string): Promise<bool
 }
 
 /** Lists upstream containers of this owner (any instance), running or not. */
-export async function listOwnedContainers(docker: Dockerode, ownerId: string): Promise<Dockerode.ContainerInfo[]> {
-  return docker.listContainers({
+export async function listOwnedContainers(docker: Dockerode, ownerId: string, deadline?: EngineDeadline): Promise<Dockerode.ContainerInfo[]> {
+  return withEngineDeadline(deadline, 'GET /containers/json', (abortSignal) => docker.listContainers({
     all: true,
     filters: { label: [`${LABELS.role}=upstream`, `${LABELS.owner}=${ownerId}`] },
-  });
+    ...signalOption(abortSignal),
+  }));
 }
 
 /** Force-removes a container; a container that is already gone (or being removed by AutoRemove) is fine. */
-export async function removeContainerQuietly(docker: Dockerode, id: string): Promise<void> {
+export async function removeContainerQuietly(docker: Dockerode, id: string, deadline?: EngineDeadline): Promise<void> {
   try {
-    await docker.getContainer(id).remove({ force: true });
+    await withEngineDeadline(deadline, `DELETE /containers/${id.slice(0, 12)}`, (abortSignal) => docker.getContainer(id).remove({ force: true, ...signalOption(abortSignal) }));
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== 404 && status !== 409) throw new Error(`removing upstream container ${id.slice(0, 12)}: ${(err as Error).message}`);
@@ -120,16 +123,16 @@ export async function removeContainerQuietly(docker: Dockerode, id: string): Pro
  * Removes upstream containers left behind by earlier runs of this replica, and stopped ones of other replicas
  * ({@link isLeftover}). Returns the ids removed.
  */
-export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger: Logger): Promise<string[]> {
-  const owned = await listOwnedContainers(docker, scope.ownerId);
+export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger: Logger, deadline?: EngineDeadline): Promise<string[]> {
+  const owned = await listOwnedContainers(docker, scope.ownerId, deadline);
   const alive = new Map<string, Promise<boolean>>();
   const replicaAlive = (id: string): Promise<boolean> => {
-    if (!alive.has(id)) alive.set(id, containerRuns(docker, id));
+    if (!alive.has(id)) alive.set(id, containerRuns(docker, id, deadline));
     return alive.get(id)!;
   };
   const verdicts = await Promise.all(owned.map((c) => isLeftover(c, scope, replicaAlive)));
   const stale = owned.filter((_, k) => verdicts[k]);
-  await Promise.all(stale.map((c) => removeContainerQuietly(docker, c.Id)));
+  await Promise.all(stale.map((c) => removeContainerQuietly(docker, c.Id, deadline)));
   if (stale.length > 0) {
     logger.warn(
       { count: stale.length, instances: [...new Set(stale.map((c) => c.Labels[LABELS.instance]))] },
@@ -140,8 +143,8 @@ export async function reapLeftovers(docker: Dockerode, scope: ReapScope, logger:
 }
 
 /** Removes every container of this very instance (the safety net after a graceful close). Returns the ids. */
-export async function removeInstanceContainers(docker: Dockerode, scope: ReapScope): Promise<string[]> {
-  const mine = (await listOwnedContainers(docker, scope.ownerId)).filter((c) => c.Labels[LABELS.instance] === scope.instanceId);
-  await Promise.all(mine.map((c) => removeContainerQuietly(docker, c.Id)));
+export async function removeInstanceContainers(docker: Dockerode, scope: ReapScope, deadline?: EngineDeadline): Promise<string[]> {
+  const mine = (await listOwnedContainers(docker, scope.ownerId, deadline)).filter((c) => c.Labels[LABELS.instance] === scope.instanceId);
+  await Promise.all(mine.map((c) => removeContainerQuietly(docker, c.Id, deadline)));
   return mine.map((c) => c.Id);
 }

@@ -4,21 +4,26 @@
  * reaches the audit hook with the size and hash of what was refused, never its content.
  */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/core/metrics.js';
 import { createHttpServer, type EdgeRefusal } from '../../../src/transports/http-app.js';
-import { readJsonBody, sendJson } from '../../../src/transports/http-io.js';
+import { noteRefusal, readJsonBody, sendJson } from '../../../src/transports/http-io.js';
+import { sdkRefusal } from '../../../src/transports/modern-http.js';
+import { SessionTransport } from '../../../src/transports/session-transport.js';
 
 const MAX = 64 * 1024;
 let server: Server;
 let port: number;
 let refusals: EdgeRefusal[];
+/** What /mcp does in a test (by default: nothing). */
+let mcpRoute: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 beforeEach(async () => {
   refusals = [];
+  mcpRoute = () => undefined;
   server = createHttpServer({
     security: {
       checkOriginHost: () => ({ ok: true }) as never,
@@ -27,7 +32,7 @@ beforeEach(async () => {
     },
     routes: {
       rpc: async (req, res) => sendJson(res, 200, { ok: await readJsonBody(req, { maxBodyBytes: MAX, maxJsonDepth: 8, requireJsonType: false }) }),
-      mcp: async () => undefined, sseOpen: async () => undefined, ssePost: async () => undefined,
+      mcp: async (req, res) => mcpRoute(req, res), sseOpen: async () => undefined, ssePost: async () => undefined,
     },
     ready: async () => ({ ready: true, checks: {} }),
     metrics: createMetrics({ defaultMetrics: false }),
@@ -127,5 +132,58 @@ describe('every refusal is on the record', () => {
   it('an unknown path is audited too (the refusal answered by the edge itself)', async () => {
     expect((await fetch(`http://127.0.0.1:${port}/admin`)).status).toBe(404);
     expect(refusals.map((r) => [r.ruleId, r.path])).toEqual([['edge.not_found', '/admin']]);
+  });
+
+  /** Resolves once `n` refusals were recorded (the edge records an answer written by an adapter when it finished). */
+  async function recorded(n: number): Promise<EdgeRefusal[]> {
+    for (let i = 0; i < 1000 && refusals.length < n; i += 1) await new Promise((r) => setImmediate(r));
+    return refusals;
+  }
+
+  it('an error answer an adapter writes itself (not through sendError) is recorded: named when noted, else by status', async () => {
+    mcpRoute = (req, res) => {
+      if (req.headers['x-case'] === 'noted') noteRefusal(res, { rule: 'rpc_32020', reason: 'MCP 2026-07-28: header mismatch' });
+      res.writeHead(req.headers['x-case'] === 'ok' ? 200 : 400, { 'content-type': 'application/json' }).end('{"secret":"hunter2"}');
+    };
+    const send = (c: string) => fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'x-case': c }, body: '{"secret":"hunter2"}' });
+    expect((await send('noted')).status).toBe(400);
+    expect((await send('ok')).status).toBe(200);
+    expect((await send('plain')).status).toBe(400);
+    expect((await recorded(2)).map((r) => [r.ruleId, r.reason, r.principal?.id, r.path])).toEqual([
+      ['edge.rpc_32020', 'MCP 2026-07-28: header mismatch', 'alice', '/mcp'],
+      ['edge.http_400', 'POST /mcp answered 400', 'alice', '/mcp'],
+    ]);
+    expect(JSON.stringify(refusals)).not.toContain('hunter2');
+  });
+
+  it('a refusal sent with sendError is recorded once, not again by the fallback', async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' })).status).toBe(400);
+    expect((await fetch(`http://127.0.0.1:${port}/admin`)).status).toBe(404);
+    expect((await recorded(3)).map((r) => r.ruleId)).toEqual(['edge.batch_rejected', 'edge.not_found']);
+  });
+
+  it('a request whose session closes before its answer: the 404 is recorded as edge.session_closed', async () => {
+    const transport = new SessionTransport({ sessionId: 's1', heartbeatMs: 60_000 });
+    let received!: () => void;
+    const inFlight = new Promise<void>((r) => { received = r; });
+    transport.onmessage = () => received();
+    mcpRoute = (req, res) => transport.handlePost(req, res, { jsonrpc: '2.0', id: 7, method: 'tools/list' }, {});
+    const answer = fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { accept: 'application/json, text/event-stream' } });
+    await inFlight;
+    await transport.close();
+    expect((await answer).status).toBe(404);
+    expect((await recorded(1)).map((r) => [r.ruleId, r.principal?.id])).toEqual([['edge.session_closed', 'alice']]);
+  });
+});
+
+describe('sdkRefusal', () => {
+  it('names the SDK error by its JSON-RPC code and bounds the message; a body that is not JSON is named by status', () => {
+    const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32022, message: `Unsupported protocol version ${'x'.repeat(500)}` } }));
+    const note = sdkRefusal(400, body);
+    expect(note.rule).toBe('rpc_32022');
+    expect(note.reason).toMatch(/^MCP 2026-07-28: Unsupported protocol version x+$/);
+    expect(note.reason.length).toBeLessThanOrEqual('MCP 2026-07-28: '.length + 200);
+    expect(sdkRefusal(405, Buffer.from('Method Not Allowed'))).toEqual({ rule: 'http_405', reason: 'MCP 2026-07-28: answered 405' });
+    expect(sdkRefusal(404, undefined)).toEqual({ rule: 'http_404', reason: 'MCP 2026-07-28: answered 404' });
   });
 });
