@@ -74,7 +74,7 @@ describe('official conformance runner 0.2.0-alpha.12 through the gateway, with t
         MCP_GATEWAY_CONFIG_JSON: JSON.stringify({
           mcpServers: { conformance: { url: fixture.url, prefix: false, lifecycle: 'shared', eager: true } },
           // The fixture's tools are not read-only: the anonymous loopback principal gets a role for them.
-          policy: { roles: { conformance: { tools: ['test_*'] } }, bindings: [{ principals: ['anonymous'], roles: ['reader', 'conformance'] }] },
+          policy: { roles: { conformance: { tools: ['test_*', 'json_schema_*'] } }, bindings: [{ principals: ['anonymous'], roles: ['reader', 'conformance'] }] },
         }),
       },
     });

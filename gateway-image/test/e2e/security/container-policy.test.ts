@@ -72,6 +72,8 @@ describe('security: container policy for containers the gateway creates (built i
       gw = await startGateway({
         config: {
           ...E2E_CONFIG,
+          // tools/list shows a caller only what its roles allow: the operator may also call the upstream's tools.
+          policy: { ...E2E_CONFIG.policy, roles: { operator: { tools: ['docker_*', 'health', 'inner__*'] } } },
           // The gateway image itself in stdio mode is the upstream MCP server: no registry, no extra image.
           mcpServers: { inner: { image: GATEWAY_IMAGE, args: ['--stdio'], lifecycle: 'shared', eager: true, block_network: true, environment: { MCP_DOCKER_LOG_LEVEL: 'error' } } },
           upstreams: { ownerId: owner },
