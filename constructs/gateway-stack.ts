@@ -1,13 +1,11 @@
 import * as path from 'node:path';
-import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
-import { enableManagedOAuth, requireCloudflareProvider } from './access-oauth';
 import { buildClientConfigs, escapeForTerraform, type Json } from './client-configs';
-import { CloudflareLookups } from './cloudflare-lookups';
+import { declareCloudflareEdge } from './cloudflare-edge';
 import { bindingTokenValidation, boundTokenNames } from './config/gateway-config-check';
 import { oauthRedirectUris } from './config/oauth-config';
 import type { StackConfig } from './config/stack-config';
@@ -145,40 +143,7 @@ export class GatewayStack extends TerraformStack {
     });
 
     if (config.enableTunnel) {
-      // validateConfig guarantees these are set when the tunnel is on.
-      const accountId = config.cloudflareAccountId!;
-      new CloudflareProvider(this, 'cloudflare', {}); // reads CLOUDFLARE_API_TOKEN from the environment
-      requireCloudflareProvider(this);
-      // Zone id and team from tfvars when given, otherwise looked up in the account at plan time.
-      const lookups = new CloudflareLookups(this, 'lookups', {
-        accountId,
-        zoneName: config.domainSuffix!,
-        zoneId: config.cloudflareZoneId,
-        teamName: config.accessTeamName,
-      });
-      this.tunnel = new GatewayTunnel(this, 'tunnel', { accountId, hostname: `${config.tunnelHostname}.${config.domainSuffix!}` });
-      this.access = new GatewayAccess(this, 'access', {
-        tunnel: this.tunnel,
-        teamName: lookups.teamName,
-        teamDomain: lookups.teamDomain,
-        allowedEmails: config.allowedEmails,
-        allowedEmailDomains: config.allowedEmailDomains,
-        serviceTokenNames: config.serviceTokens,
-        sessionDuration: config.accessSessionDuration,
-      });
-      if (config.accessManagedOAuth && this.access.allowPolicy) {
-        enableManagedOAuth(this.access.application, {
-          allowedUris: oauthRedirectUris(config),
-          allowAnyOnLocalhost: config.accessOAuthClients.includes('local'),
-          allowAnyOnLoopback: config.accessOAuthClients.includes('local'),
-          accessTokenLifetime: config.accessOAuthTokenLifetime,
-          sessionDuration: config.accessOAuthGrantDuration,
-        });
-      } else {
-        // Declared off, so an apply also switches off a dashboard toggle this stack does not know about.
-        this.access.application.addOverride('oauth_configuration', { enabled: false });
-      }
-      this.dns = new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: lookups.zoneId });
+      ({ tunnel: this.tunnel, access: this.access, dns: this.dns } = declareCloudflareEdge(this, this, config));
     }
 
     if (config.dockerSocketProxy) {

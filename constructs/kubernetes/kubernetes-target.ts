@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
@@ -11,11 +10,9 @@ import { stringify } from 'yaml';
 import { GatewayAccess } from '../access';
 import { bindingTokenValidation, boundTokenNames } from '../config/gateway-config-check';
 import type { StackConfig } from '../config/stack-config';
-import { enableManagedOAuth, requireCloudflareProvider } from '../access-oauth';
 import { buildClientConfigs, escapeForTerraform, type Json } from '../client-configs';
-import { CloudflareLookups } from '../cloudflare-lookups';
+import { declareCloudflareEdge } from '../cloudflare-edge';
 import { oauthRedirectUris } from '../config/oauth-config';
-import { GatewayDns } from '../dns';
 import { GatewayTunnel } from '../tunnel';
 import { TunnelIngress } from '../tunnel-ingress';
 import { UpstreamSecrets } from '../upstream-secrets';
@@ -134,52 +131,23 @@ export class KubernetesTarget extends Construct {
     }
 
     if (config.enableTunnel) {
-      new CloudflareProvider(this, 'cloudflare', {}); // reads CLOUDFLARE_API_TOKEN from the environment
-      requireCloudflareProvider(stack);
-      // Zone id and team from tfvars when given, otherwise looked up in the account at plan time (as the Docker target).
-      const lookups = new CloudflareLookups(this, 'lookups', {
-        accountId: config.cloudflareAccountId!,
-        zoneName: config.domainSuffix!,
-        zoneId: config.cloudflareZoneId,
-        teamName: config.accessTeamName,
-      });
-      this.tunnel = new GatewayTunnel(this, 'tunnel', { accountId: config.cloudflareAccountId!, hostname: `${config.tunnelHostname}.${config.domainSuffix!}` });
-      this.access = new GatewayAccess(this, 'access', {
-        tunnel: this.tunnel,
-        teamName: lookups.teamName,
-        teamDomain: lookups.teamDomain,
-        allowedEmails: config.allowedEmails,
-        allowedEmailDomains: config.allowedEmailDomains,
-        serviceTokenNames: config.serviceTokens,
-        sessionDuration: config.accessSessionDuration,
-      });
-      if (config.accessManagedOAuth && this.access.allowPolicy) {
-        enableManagedOAuth(this.access.application, {
-          allowedUris: oauthRedirectUris(config),
-          allowAnyOnLocalhost: config.accessOAuthClients.includes('local'),
-          allowAnyOnLoopback: config.accessOAuthClients.includes('local'),
-          accessTokenLifetime: config.accessOAuthTokenLifetime,
-          sessionDuration: config.accessOAuthGrantDuration,
-        });
-      } else {
-        // Declared off, so an apply also switches off a dashboard toggle this stack does not know about.
-        this.access.application.addOverride('oauth_configuration', { enabled: false });
-      }
-      new GatewayDns(this, 'dns', { tunnel: this.tunnel, zoneId: lookups.zoneId });
-      new TunnelIngress(this, 'tunnel-ingress', { tunnel: this.tunnel, gateway: { internalUrl: this.serviceUrl }, access: this.access });
+      const { tunnel, access } = declareCloudflareEdge(this, stack, config);
+      this.tunnel = tunnel;
+      this.access = access;
+      new TunnelIngress(this, 'tunnel-ingress', { tunnel, gateway: { internalUrl: this.serviceUrl }, access });
       new SecretV1(this, 'tunnel-secret', {
         metadata: { name: TUNNEL_SECRET_NAME, namespace: ns, labels: appLabels('tunnel-connector') },
         type: 'Opaque',
-        data: { [TUNNEL_SECRET_KEY]: this.tunnel.token },
+        data: { [TUNNEL_SECRET_KEY]: tunnel.token },
         dependsOn: [nsManifest],
       });
       const accessEnv: Record<string, string> = {
-        MCP_GATEWAY_ACCESS_TEAM_DOMAIN: this.access.teamDomain,
-        MCP_GATEWAY_ACCESS_AUD: this.access.aud,
-        MCP_GATEWAY_PUBLIC_HOSTNAME: this.access.hostname,
+        MCP_GATEWAY_ACCESS_TEAM_DOMAIN: access.teamDomain,
+        MCP_GATEWAY_ACCESS_AUD: access.aud,
+        MCP_GATEWAY_PUBLIC_HOSTNAME: access.hostname,
       };
-      if (this.access.serviceTokens.length > 0) {
-        accessEnv.MCP_GATEWAY_ACCESS_CLIENT_NAMES = this.access.serviceTokens.map((t) => `${t.name}=${t.token.clientId}`).join(',');
+      if (access.serviceTokens.length > 0) {
+        accessEnv.MCP_GATEWAY_ACCESS_CLIENT_NAMES = access.serviceTokens.map((t) => `${t.name}=${t.token.clientId}`).join(',');
       }
       new ConfigMapV1(this, 'access-config', {
         metadata: { name: ACCESS_CONFIG_NAME, namespace: ns, labels: appLabels('gateway') },
@@ -189,7 +157,7 @@ export class KubernetesTarget extends Construct {
       new TerraformOutput(stack, 'public_url', { value: this.tunnel.publicUrl, description: 'Gateway URL through the tunnel, behind Access.' });
       // The same ready-to-paste client configurations as the Docker target behind the tunnel (literal URL, so
       // `npm run client-config` reads them from cdk.tf.json).
-      const emailLogin = Boolean(config.accessManagedOAuth && this.access.allowPolicy);
+      const emailLogin = Boolean(config.accessManagedOAuth && access.allowPolicy);
       const mcpUrl = `${this.tunnel.publicUrl}/mcp`;
       new TerraformOutput(stack, 'mcp_url', { value: mcpUrl, description: 'MCP endpoint (Streamable HTTP) clients connect to.' });
       new TerraformOutput(stack, 'client_configs', {
@@ -199,10 +167,10 @@ export class KubernetesTarget extends Construct {
       if (emailLogin) {
         new TerraformOutput(stack, 'oauth_redirect_uris', { value: oauthRedirectUris(config), description: 'Redirect URIs Access Managed OAuth admits besides localhost/127.0.0.1 callbacks.' });
       }
-      new TerraformOutput(stack, 'access_aud', { value: this.access.aud, description: 'AUD tag of the Access application.' });
+      new TerraformOutput(stack, 'access_aud', { value: access.aud, description: 'AUD tag of the Access application.' });
       const clientIds: Record<string, string> = {};
       const clientSecrets: Record<string, string> = {};
-      for (const t of this.access.serviceTokens) {
+      for (const t of access.serviceTokens) {
         clientIds[t.name] = t.token.clientId;
         clientSecrets[t.name] = t.token.clientSecret;
       }
