@@ -152,8 +152,8 @@ export interface SharedConfigView {
  *
  * `replicas` above 1 is refused: the gateway keeps MCP sessions (2025 Streamable HTTP and `/sse`) in the memory
  * of one pod, MCP clients do not carry cookies (so a sticky cookie does not pin them), Service `ClientIP`
- * affinity sees only the ingress pod's address, and replicas sharing one Docker engine would reap each other's
- * upstream containers (the reaper assumes one gateway per deployment).
+ * affinity sees only the ingress pod's address. (Replicas sharing one Docker engine no longer reap each other's
+ * upstreams: see the reaper; what pins 2025 sessions is the load balancer's job, docs/replicas.md.)
  */
 export function validateKubernetesConfig(raw: Raw, shared: SharedConfigView, problems: ProblemCollector): { target: Target; kubernetes?: KubernetesConfig } {
   const rawTarget = raw.target ?? 'docker';
@@ -270,7 +270,7 @@ export function validateKubernetesConfig(raw: Raw, shared: SharedConfigView, pro
       problems.add(
         'replicas',
         rawReplicas,
-        'must be 1: MCP sessions (Streamable HTTP sessions and /sse streams) live in one pod\'s memory and MCP clients keep no cookies, so neither a Traefik sticky cookie nor Service ClientIP affinity (which sees the ingress pod) pins them, and replicas sharing one Docker engine would remove each other\'s upstream containers; keep replicas = 1 (the PodDisruptionBudget and rolling update keep it available)',
+        'must be 1: MCP sessions (Streamable HTTP sessions and /sse streams) live in one pod\'s memory and MCP clients keep no cookies, so neither a Traefik sticky cookie nor Service ClientIP affinity (which sees the ingress pod) pins them; keep replicas = 1 (the PodDisruptionBudget and rolling update keep it available); replicas behind a load balancer that pins on the Mcp-Session-Id header are described in docs/replicas.md',
       );
     } else replicas = 1;
   }
