@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseTfvars } from '../constructs/config/load-config';
-import { ACCOUNT_ID, ROOT, ZONE_ID } from './helpers';
+import { ROOT, TUNNEL_RAW } from './helpers';
 
 /** The smallest valid Kubernetes tfvars object. */
 export const K8S_RAW: Readonly<Record<string, unknown>> = {
@@ -14,12 +14,7 @@ export const K8S_RAW: Readonly<Record<string, unknown>> = {
 /** K8S_RAW with the tunnel, Access, a service token, a ServiceMonitor and servers of all three kinds. */
 export const K8S_FULL_RAW: Readonly<Record<string, unknown>> = {
   ...K8S_RAW,
-  enable_cloudflare_tunnel: true,
-  domain_suffix: 'example.com',
-  cloudflare_account_id: ACCOUNT_ID,
-  cloudflare_zone_id: ZONE_ID,
-  access_team_name: 'acme',
-  allowed_emails: ['ops@example.org'],
+  ...TUNNEL_RAW,
   service_tokens: ['ci'],
   enable_service_monitor: true,
   docker_tls_secret: 'docker-client-tls',
