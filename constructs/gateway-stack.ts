@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GatewayAccess } from './access';
 import { buildClientConfigs, escapeForTerraform, type Json } from './client-configs';
 import { declareCloudflareEdge } from './cloudflare-edge';
-import { bindingTokenValidation, boundTokenNames } from './config/gateway-config-check';
+import { authTokensVariable } from './auth-tokens-variable';
 import { oauthRedirectUris } from './config/oauth-config';
 import type { StackConfig } from './config/stack-config';
 import { GatewayDns } from './dns';
@@ -100,29 +100,7 @@ export class GatewayStack extends TerraformStack {
     Aspects.of(this).add(new GuardrailAspect(props.guardrails ?? GUARDRAIL_RULES));
     if (!config.enableGateway) return;
 
-    // Same grammar as the gateway (name=token, token >= 16 characters), so a typo fails the plan rather than
-    // crash-looping the container. Without Access the tokens are the only authentication: then they are required.
-    const entry = '[A-Za-z0-9._@-]{1,128}=[^,]{16,}';
-    const tokensPattern = `^${entry}(,${entry})*$`;
-    const authTokens = new TerraformVariable(this, AUTH_TOKENS_VARIABLE, {
-      type: 'string',
-      sensitive: true,
-      nullable: false,
-      default: '',
-      description: 'Gateway bearer tokens, "name=token,name2=token2". Supply with TF_VAR_gateway_auth_tokens; never in a file.',
-      validation: [
-        {
-          condition: config.enableTunnel
-            ? `var.${AUTH_TOKENS_VARIABLE} == "" || can(regex("${tokensPattern}", var.${AUTH_TOKENS_VARIABLE}))`
-            : `can(regex("${tokensPattern}", var.${AUTH_TOKENS_VARIABLE}))`,
-          errorMessage: config.enableTunnel
-            ? 'gateway_auth_tokens must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).'
-            : 'gateway_auth_tokens is required without the tunnel (it is the only authentication): export TF_VAR_gateway_auth_tokens="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).',
-        },
-        // Token names are known only at plan time (the variable is sensitive): the policy's bindings are checked here.
-        ...bindingTokenValidation(boundTokenNames(config.gatewaySettings), AUTH_TOKENS_VARIABLE),
-      ],
-    });
+    const authTokens = authTokensVariable(this, AUTH_TOKENS_VARIABLE, config);
 
     // Only when mcp_servers references secrets: a stack without them asks for no variable.
     const upstreamSecrets = config.mcpServerSecretNames.length > 0

@@ -4,11 +4,11 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { GatewayAccess } from '../access';
-import { bindingTokenValidation, boundTokenNames } from '../config/gateway-config-check';
+import { authTokensVariable } from '../auth-tokens-variable';
 import type { StackConfig } from '../config/stack-config';
 import { buildClientConfigs, escapeForTerraform, type Json } from '../client-configs';
 import { declareCloudflareEdge } from '../cloudflare-edge';
@@ -66,26 +66,7 @@ export class KubernetesTarget extends Construct {
     // Reads KUBE_CONFIG_PATH / KUBE_CTX (or in-cluster credentials) from the environment: nothing in the JSON.
     new KubernetesProvider(this, 'provider', {});
 
-    const entry = '[A-Za-z0-9._@-]{1,128}=[^,]{16,}';
-    const tokensPattern = `^${entry}(,${entry})*$`;
-    const name = props.authTokensVariable;
-    const authTokens = new TerraformVariable(TerraformStack.of(this), name, {
-      type: 'string',
-      sensitive: true,
-      nullable: false,
-      default: '',
-      description: 'Gateway bearer tokens, "name=token,name2=token2". Supply with TF_VAR_gateway_auth_tokens; never in a file.',
-      validation: [
-        {
-          condition: config.enableTunnel ? `var.${name} == "" || can(regex("${tokensPattern}", var.${name}))` : `can(regex("${tokensPattern}", var.${name}))`,
-          errorMessage: config.enableTunnel
-            ? `${name} must be empty or "name=token,name2=token2" with tokens of at least 16 characters (openssl rand -hex 32).`
-            : `${name} is required without the tunnel (it is the only authentication): export TF_VAR_${name}="name=<token>" with a token of at least 16 characters (openssl rand -hex 32).`,
-        },
-        // Token names are known only at plan time (the variable is sensitive): the policy's bindings are checked here.
-        ...bindingTokenValidation(boundTokenNames(config.gatewaySettings), name),
-      ],
-    });
+    const authTokens = authTokensVariable(stack, props.authTokensVariable, config);
 
     this.objects = gatewayObjects(config);
     const manifests: Record<string, Manifest> = {};
